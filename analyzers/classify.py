@@ -1,0 +1,196 @@
+"""Turn what the libcst walk saw of one def into the facts of its record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+
+from analyzers.conventions import Conventions
+from analyzers.cst_path import Collector, DefInfo
+from analyzers.names import cst_dotted
+from analyzers.types import AwaitSite, Kind, SiteKind
+
+
+@dataclass(frozen=True)
+class DefFacts:
+    kind: Kind
+    runs_in_thread: bool
+    sites: tuple[AwaitSite, ...]
+    thread_hops: int
+    hop_labels: tuple[str, ...]
+    bridges: int
+    concurrency_sites: int
+    local_calls: frozenset[str]  # bare names it calls: for concurrency helpers
+
+
+class DefClassifier:
+    """Classifies the defs of one module, resolving names against all of it."""
+
+    def __init__(self, collector: Collector, conventions: Conventions) -> None:
+        self.collector = collector
+        self.names = collector.names
+        self.conventions = conventions
+
+    def resolved(self, dotted: str | None) -> str:
+        return self.names.resolve(dotted) if dotted else ""
+
+    def is_sync_to_async(self, dotted: str | None) -> bool:
+        return bool(dotted) and self.conventions.is_sync_to_async(self.resolved(dotted))
+
+    def is_async_to_sync(self, dotted: str | None) -> bool:
+        return bool(dotted) and self.conventions.is_async_to_sync(self.resolved(dotted))
+
+    def facts(self, info: DefInfo) -> DefFacts:
+        runs_in_thread = any(self.is_sync_to_async(dec) for dec in info.decorators)
+        hop_labels, bridges, concurrency, local_calls = [], 0, 0, set()
+        for call in info.calls:
+            if self.is_sync_to_async(call.dotted):
+                hop_labels.append(hop_label(call.node))
+            elif self.is_async_to_sync(call.dotted):
+                bridges += 1
+            if self._is_concurrency(call.dotted):
+                concurrency += 1
+            if call.dotted and "." not in call.dotted:
+                local_calls.add(call.dotted)
+        # A nested @sync_to_async def is a hop of the def that defines it.
+        for nested in info.nested.values():
+            for child in nested:
+                if any(self.is_sync_to_async(dec) for dec in child.decorators):
+                    hop_labels.append(f"sync_to_async({child.name})")
+        sites = tuple(self.site(expr, info) for expr in info.awaited)
+        return DefFacts(
+            kind=self._kind(info, sites, bridges),
+            runs_in_thread=runs_in_thread,
+            sites=sites,
+            thread_hops=len(hop_labels),
+            hop_labels=tuple(hop_labels),
+            bridges=bridges,
+            concurrency_sites=concurrency,
+            local_calls=frozenset(local_calls),
+        )
+
+    def _is_concurrency(self, dotted: str | None) -> bool:
+        if not dotted:
+            return False
+        if self.conventions.is_concurrency(self.resolved(dotted)):
+            return True
+        head, _, method = dotted.rpartition(".")
+        return bool(head) and method in self.conventions.concurrency_methods
+
+    def _kind(self, info: DefInfo, sites: tuple[AwaitSite, ...], bridges: int) -> Kind:
+        if info.is_async:
+            if sites and all(site.kind is SiteKind.HOP for site in sites):
+                return Kind.ASYNC_WRAPPER
+            return Kind.ASYNC_NATIVE
+        if bridges and self._result_is_bridged(info.node):
+            return Kind.SYNC_WRAPPER
+        return Kind.SYNC
+
+    def _result_is_bridged(self, node: cst.FunctionDef) -> bool:
+        """Its work goes through async_to_sync: the last statement bridges.
+
+        `return async_to_sync(self.aget)(key)` or a lone bridged call is a
+        wrapper; Signal.send, which bridges only its async receivers and
+        returns what its own loop built, is not.
+        """
+        body = node.body
+        if isinstance(body, cst.SimpleStatementSuite):
+            last = body.body[-1:]
+        elif isinstance(body.body[-1], cst.SimpleStatementLine):
+            last = body.body[-1].body[-1:]
+        else:
+            last = ()
+        return any(
+            isinstance(part, (cst.Return, cst.Expr))
+            and part.value is not None
+            and self._contains_bridge(part.value)
+            for part in last
+        )
+
+    def _contains_bridge(self, node: cst.CSTNode) -> bool:
+        finder = _CallFinder()
+        node.visit(finder)
+        return any(self.is_async_to_sync(name) for name in finder.names)
+
+    # Await sites ------------------------------------------------------
+    def site(self, expr: cst.BaseExpression, info: DefInfo) -> AwaitSite:
+        module = self.names.module
+        if not isinstance(expr, cst.Call):
+            return AwaitSite(SiteKind.OPAQUE, cst_dotted(expr) or "")
+        func = expr.func
+        if isinstance(func, cst.Call) and self.is_sync_to_async(cst_dotted(func.func)):
+            return AwaitSite(SiteKind.HOP, hop_label(func))
+        if isinstance(func, cst.Name):
+            return self._name_site(func.value, info)
+        if isinstance(func, cst.Attribute):
+            attr = func.attr.value
+            value = func.value
+            owner = info.owner
+            if isinstance(value, cst.Name) and value.value in ("self", "cls") and owner:
+                if attr in owner.products:
+                    return AwaitSite(SiteKind.HOP, f"sync_to_async({attr})")
+                return AwaitSite(SiteKind.SELF, attr, (f"{module}.{owner.qualname}",))
+            if _is_super_call(value) and owner:
+                return AwaitSite(SiteKind.SUPER, attr, (f"{module}.{owner.qualname}",))
+            dotted = cst_dotted(func)
+            if dotted and self.names.is_bound(dotted.split(".", 1)[0]):
+                return AwaitSite(SiteKind.NAME, attr, (self.names.resolve(dotted),))
+            return AwaitSite(SiteKind.ATTR, attr)
+        return AwaitSite(SiteKind.OPAQUE, "")
+
+    def _name_site(self, name: str, info: DefInfo) -> AwaitSite:
+        scope: DefInfo | None = info
+        while scope is not None:
+            if name in scope.products:
+                return AwaitSite(SiteKind.HOP, f"sync_to_async({name})")
+            if name in scope.nested:
+                return self._defs_site(name, scope.nested[name])
+            scope = scope.parent
+        if name in self.collector.module_products:
+            return AwaitSite(SiteKind.HOP, f"sync_to_async({name})")
+        if name in self.collector.module_defs:
+            return self._defs_site(name, self.collector.module_defs[name])
+        if self.names.is_bound(name):
+            return AwaitSite(SiteKind.NAME, name, (self.names.resolve(name),))
+        return AwaitSite(SiteKind.OPAQUE, name)
+
+    def _defs_site(self, name: str, defs: list[DefInfo]) -> AwaitSite:
+        if all(any(self.is_sync_to_async(d) for d in item.decorators) for item in defs):
+            return AwaitSite(SiteKind.HOP, f"sync_to_async({name})")
+        targets = tuple(
+            dict.fromkeys(f"{self.names.module}.{d.qualname}" for d in defs)
+        )
+        return AwaitSite(SiteKind.NAME, name, targets)
+
+
+def hop_label(call: cst.Call) -> str:
+    """`sync_to_async(self.get, ...)` -> "sync_to_async(get)"."""
+    target = call.args[0].value if call.args else None
+    if isinstance(target, cst.Attribute):
+        label = target.attr.value
+    elif isinstance(target, cst.Name):
+        label = target.value
+    elif isinstance(target, cst.Lambda):
+        label = "<lambda>"
+    else:
+        label = "..."
+    return f"sync_to_async({label})"
+
+
+def _is_super_call(node: cst.BaseExpression) -> bool:
+    return (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Name)
+        and node.func.value == "super"
+    )
+
+
+class _CallFinder(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        name = cst_dotted(node.func)
+        if name:
+            self.names.append(name)

@@ -1,0 +1,167 @@
+"""Map modules and test folders to components, and summarise each component."""
+
+from __future__ import annotations
+
+import tomllib
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from analyzers.conventions import Conventions
+from analyzers.twins import count_twinned_tests
+from analyzers.types import (
+    ComponentSummary,
+    FileResult,
+    FunctionRecord,
+    Kind,
+    Reach,
+    Relation,
+    Stage,
+    TestSummary,
+    TwinPair,
+)
+
+DEFAULT_MAP = Path(__file__).parent / "components" / "django.toml"
+OTHER = "other"
+CLOSE_PAIRS = (Relation.DERIVABLE, Relation.NEAR_COPY)
+
+
+@dataclass(frozen=True)
+class ComponentMap:
+    package: str
+    tests: str
+    modules: tuple[tuple[str, str], ...]  # (prefix, component), longest first
+    test_folders: dict[str, str]
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_MAP) -> ComponentMap:
+        return cls.from_toml(path.read_text(encoding="utf-8"))
+
+    @classmethod
+    def from_toml(cls, text: str) -> ComponentMap:
+        data = tomllib.loads(text)
+        modules = sorted(data.get("modules", {}).items(), key=lambda kv: -len(kv[0]))
+        return cls(
+            package=data["project"]["package"],
+            tests=data["project"]["tests"],
+            modules=tuple(modules),
+            test_folders=dict(data.get("tests", {})),
+        )
+
+    def of_module(self, module: str) -> str:
+        for prefix, component in self.modules:
+            if module == prefix or module.startswith(prefix + "."):
+                return component
+        return OTHER
+
+    def is_test_path(self, path: str) -> bool:
+        return PurePosixPath(path).parts[:1] == (self.tests,)
+
+    def of_test_path(self, path: str) -> str:
+        parts = PurePosixPath(path).parts
+        return self.test_folders.get(parts[1], OTHER) if len(parts) > 2 else OTHER
+
+
+def summarise(
+    name: str,
+    *,
+    files: list[FileResult],
+    functions: list[FunctionRecord],
+    pairs: list[TwinPair],
+    component_of: dict[str, str],
+) -> ComponentSummary:
+    """One component's numbers. `component_of` maps full names of functions."""
+    public = [f for f in functions if f.public]
+    public_async = [f for f in public if f.is_async]
+    kinds = Counter(f.kind.value for f in public)
+    reaches = Counter(f.reaches.value for f in public_async if f.reaches)
+    local = [f for f in public_async if _hops_locally(f, name, component_of)]
+    boundary = sorted(
+        {component_of.get(hop, OTHER) for f in public_async for hop in f.hops}
+    )
+    by_async = {(f.module, f.qualname): f for f in functions if f.is_async}
+    native_pairs = [
+        p
+        for p in pairs
+        if (f := by_async.get((p.module, p.async_qualname)))
+        and f.kind is Kind.ASYNC_NATIVE
+    ]
+    sync_kinds = {(f.module, f.qualname): f.kind for f in functions if not f.is_async}
+    sync_wrapped = [
+        p
+        for p in pairs
+        if sync_kinds.get((p.module, p.sync_qualname)) is Kind.SYNC_WRAPPER
+    ]
+    loc = sum(r.loc for r in files)
+    twin_loc = sum(f.loc for f in functions if f.is_async and f.twin)
+    if not public_async:
+        stage = Stage.SYNC_ONLY
+    elif len(local) * 2 > len(public_async):
+        stage = Stage.ASYNC_WRAPPER
+    else:
+        stage = Stage.ASYNC_NATIVE
+    return ComponentSummary(
+        name=name,
+        stage=stage,
+        files=len(files),
+        loc=loc,
+        functions=len(functions),
+        public_by_kind=dict(sorted(kinds.items())),
+        public_async=len(public_async),
+        async_twins=sum(1 for f in public_async if f.twin),
+        pairs_by_relation=dict(
+            sorted(Counter(p.relation.value for p in pairs).items())
+        ),
+        duplicated_lines=sum(p.duplicated_lines for p in pairs),
+        async_twin_share=round(twin_loc / loc, 4) if loc else 0.0,
+        concurrency_sites=sum(f.concurrency_sites for f in functions),
+        thread_hops=sum(f.thread_hops for f in functions),
+        missing_twins=sum(1 for f in functions if f.missing_twin),
+        blocking_calls=sum(len(f.blocking) for f in functions),
+        reaches=dict(sorted(reaches.items())),
+        local_hops=len(local),
+        boundary=tuple(boundary),
+        duplicated=bool(native_pairs)
+        and sum(p.relation in CLOSE_PAIRS for p in native_pairs) * 2
+        > len(native_pairs),
+        sync_wrapped=bool(pairs) and len(sync_wrapped) * 2 > len(pairs),
+        parse_errors=sum(1 for r in files if r.parse_error),
+    )
+
+
+def _hops_locally(record: FunctionRecord, name: str, component_of: dict) -> bool:
+    """It reaches only a thread, and hops in its own component.
+
+    A function that reaches async code, or whose hops are all in another
+    component below it (auth's chains hop in the ORM), is native here.
+    """
+    return record.reaches is Reach.THREAD and any(
+        component_of.get(hop) == name for hop in record.hops
+    )
+
+
+def summarise_tests(
+    files: list[FileResult], component_map: ComponentMap, conventions: Conventions
+) -> list[TestSummary]:
+    prefix = conventions.test_prefix
+    by_component: dict[str, dict[str, list[tuple[str, bool]]]] = defaultdict(dict)
+    for result in files:
+        component = component_map.of_test_path(result.path)
+        scopes = by_component[component]
+        for record in result.functions:
+            scope, _, name = record.qualname.rpartition(".")
+            if name.startswith(prefix) and "<locals>" not in record.qualname:
+                key = f"{result.module}:{scope}"
+                scopes.setdefault(key, []).append((name, record.is_async))
+    summaries = []
+    for component, scopes in sorted(by_component.items()):
+        tests = [t for group in scopes.values() for t in group]
+        summaries.append(
+            TestSummary(
+                component=component,
+                tests=len(tests),
+                async_tests=sum(1 for _, is_async in tests if is_async),
+                async_tests_with_sync_twin=count_twinned_tests(scopes, conventions),
+            )
+        )
+    return summaries

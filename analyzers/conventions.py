@@ -1,0 +1,91 @@
+"""Load the rules that are data (data/conventions.toml) into one frozen object."""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+DATA_FILE = Path(__file__).parent / "data" / "conventions.toml"
+
+
+@dataclass(frozen=True)
+class Conventions:
+    sync_to_async: frozenset[str]
+    async_to_sync: frozenset[str]
+    concurrency_calls: frozenset[str]
+    concurrency_methods: frozenset[str]
+    blocking_exact: frozenset[str]
+    blocking_prefixes: tuple[str, ...]
+    twin_prefixes: tuple[str, ...]
+    twin_suffixes: tuple[str, ...]
+    dunder_twins: dict[str, str]  # async dunder -> sync dunder
+    missing_twin_ignore: frozenset[str]
+    test_prefix: str
+    test_markers_after_prefix: tuple[str, ...]
+    test_markers_suffix: tuple[str, ...]
+    renames: dict[str, str]
+
+    def is_sync_to_async(self, dotted: str) -> bool:
+        return _matches_family(dotted, self.sync_to_async)
+
+    def is_async_to_sync(self, dotted: str) -> bool:
+        return _matches_family(dotted, self.async_to_sync)
+
+    def is_concurrency(self, dotted: str) -> bool:
+        return _matches_family(dotted, self.concurrency_calls)
+
+    def is_blocking(self, dotted: str) -> bool:
+        if dotted in self.blocking_exact:
+            return True
+        return any(dotted.startswith(prefix) for prefix in self.blocking_prefixes)
+
+    def sync_twin_names(self, async_name: str) -> list[tuple[str, str]]:
+        """Candidate sync names for an async name, each with its convention."""
+        if async_name in self.dunder_twins:
+            return [(self.dunder_twins[async_name], "dunder")]
+        stem = async_name.lstrip("_")
+        underscores = async_name[: len(async_name) - len(stem)]
+        candidates = []
+        for prefix in self.twin_prefixes:
+            if stem.startswith(prefix) and len(stem) > len(prefix):
+                candidates.append((underscores + stem[len(prefix) :], "prefix"))
+        for suffix in self.twin_suffixes:
+            if stem.endswith(suffix) and len(stem) > len(suffix):
+                candidates.append((underscores + stem[: -len(suffix)], "suffix"))
+        return candidates
+
+
+def _matches_family(dotted: str, family: frozenset[str]) -> bool:
+    # Unresolved bare names (a local alias we could not follow) match by last part.
+    return dotted in family or ("." not in dotted and dotted in _last_parts(family))
+
+
+@functools.cache
+def _last_parts(family: frozenset[str]) -> frozenset[str]:
+    return frozenset(name.rsplit(".", 1)[-1] for name in family)
+
+
+@functools.cache
+def load_conventions(path: Path = DATA_FILE) -> Conventions:
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    blocking = data["blocking"]["calls"]
+    twins = data["twins"]
+    tests = data["tests"]
+    return Conventions(
+        sync_to_async=frozenset(data["bridges"]["sync_to_async"]),
+        async_to_sync=frozenset(data["bridges"]["async_to_sync"]),
+        concurrency_calls=frozenset(data["concurrency"]["calls"]),
+        concurrency_methods=frozenset(data["concurrency"]["methods"]),
+        blocking_exact=frozenset(c for c in blocking if not c.endswith("*")),
+        blocking_prefixes=tuple(c.rstrip("*") for c in blocking if c.endswith("*")),
+        twin_prefixes=tuple(twins["prefixes"]),
+        twin_suffixes=tuple(twins["suffixes"]),
+        dunder_twins={async_: sync for sync, async_ in twins["dunders"]},
+        missing_twin_ignore=frozenset(twins["missing_twin_ignore_decorators"]),
+        test_prefix=tests["prefix"],
+        test_markers_after_prefix=tuple(tests["async_markers_after_prefix"]),
+        test_markers_suffix=tuple(tests["async_markers_suffix"]),
+        renames=dict(data["renames"]),
+    )

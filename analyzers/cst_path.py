@@ -1,0 +1,302 @@
+"""The full path: one libcst walk over a file that holds async code.
+
+The walk keeps a stack of enclosing classes and defs and records, per def,
+what it awaits, which bridges it calls and what it calls without awaiting.
+Everything is resolved after the walk, when every name of the module is
+known. Line numbers come from Python's `ast` (a tenth of libcst's parse cost,
+the same numbers) rather than libcst's PositionProvider, which costs several
+parses; the provider is the fallback for files `ast` cannot parse.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from analyzers.names import cst_dotted
+from analyzers.scopes import CAPABILITY_FLAGS, ModuleNames, qualname_of
+
+MARK_COROUTINE = "markcoroutinefunction"
+
+
+@dataclass(eq=False)
+class ClassInfo:
+    node: cst.ClassDef
+    qualname: str
+    bases: list[str]
+    capability: dict[str, bool] = field(default_factory=dict)
+    products: set[str] = field(default_factory=set)  # attr = sync_to_async(...)
+    marks_coroutine: bool = False
+
+
+@dataclass(frozen=True)
+class CallSite:
+    dotted: str | None  # the callee as written: "sync_to_async", "self.load"
+    node: cst.Call
+    awaited: bool
+
+
+@dataclass(eq=False)
+class DefInfo:
+    """One def as the walk saw it; `classify.py` turns it into a FunctionRecord."""
+
+    node: cst.FunctionDef
+    qualname: str
+    parent: DefInfo | None  # the enclosing def, for closures
+    owner: ClassInfo | None  # the class `self` belongs to, for methods and closures
+    scope: str  # qualname of the enclosing class or def ("" for module level)
+    scope_is_class: bool
+    decorators: tuple[str, ...]
+    awaited: list[cst.BaseExpression] = field(default_factory=list)
+    calls: list[CallSite] = field(default_factory=list)
+    products: set[str] = field(default_factory=set)  # local x = sync_to_async(f)
+    nested: dict[str, list[DefInfo]] = field(default_factory=dict)
+    has_yield: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.node.name.value
+
+    @property
+    def is_async(self) -> bool:
+        return self.node.asynchronous is not None
+
+
+class Collector(cst.CSTVisitor):
+    """Collects classes, defs, imports and call sites in one walk."""
+
+    def __init__(self, names: ModuleNames) -> None:
+        self.names = names
+        self.stack: list[ClassInfo | DefInfo] = []
+        self.defs: list[DefInfo] = []
+        self.classes: list[ClassInfo] = []
+        self.module_products: set[str] = set()
+        self.module_defs: dict[str, list[DefInfo]] = {}
+        self._awaited_calls: set[int] = set()
+        self._in_decorator = 0
+
+    # Scopes -------------------------------------------------------------
+    def _parents(self) -> list[tuple[str, bool]]:
+        return [
+            (item.node.name.value, isinstance(item, DefInfo)) for item in self.stack
+        ]
+
+    def _current_def(self) -> DefInfo | None:
+        top = self.stack[-1] if self.stack else None
+        return top if isinstance(top, DefInfo) else None
+
+    def _owner(self) -> ClassInfo | None:
+        for item in reversed(self.stack):
+            if isinstance(item, ClassInfo):
+                return item
+        return None
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        if not self.stack:
+            self.names.top_level.add(node.name.value)
+        bases = [name for arg in node.bases for name in _base_names(arg.value)]
+        info = ClassInfo(node, qualname_of(self._parents(), node.name.value), bases)
+        self.classes.append(info)
+        self.stack.append(info)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.stack.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        parent = self.stack[-1] if self.stack else None
+        decorators = tuple(
+            name
+            for dec in node.decorators
+            if (name := cst_dotted(_callee(dec.decorator))) is not None
+        )
+        info = DefInfo(
+            node=node,
+            qualname=qualname_of(self._parents(), node.name.value),
+            parent=parent if isinstance(parent, DefInfo) else None,
+            owner=self._owner(),
+            scope=parent_qualname(parent),
+            scope_is_class=isinstance(parent, ClassInfo),
+            decorators=decorators,
+        )
+        if parent is None:
+            self.names.top_level.add(info.name)
+            self.module_defs.setdefault(info.name, []).append(info)
+        elif isinstance(parent, DefInfo):
+            parent.nested.setdefault(info.name, []).append(info)
+        self.defs.append(info)
+        self.stack.append(info)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.stack.pop()
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False  # a lambda's body does not run where it is written
+
+    def visit_Decorator(self, node: cst.Decorator) -> None:
+        self._in_decorator += 1  # decorators run in the enclosing scope
+
+    def leave_Decorator(self, original_node: cst.Decorator) -> None:
+        self._in_decorator -= 1
+
+    # Imports and assignments ------------------------------------------
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            self.names.add_plain_import(
+                dotted=cst_dotted(alias.name) or "",
+                alias=_alias(alias),
+                module_level=not self.stack,
+            )
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        names = (
+            [("*", "*")]
+            if isinstance(node.names, cst.ImportStar)
+            else [
+                (cst_dotted(a.name) or "", _alias(a) or cst_dotted(a.name) or "")
+                for a in node.names
+            ]
+        )
+        self.names.add_import_from(
+            level=len(node.relative),
+            source=cst_dotted(node.module) if node.module else "",
+            names=names,
+            module_level=not self.stack,
+        )
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        targets = [
+            t.target.value for t in node.targets if isinstance(t.target, cst.Name)
+        ]
+        top = self.stack[-1] if self.stack else None
+        if isinstance(node.value, cst.Call) and _is_bridge_call(node.value, "sta"):
+            products = self.module_products if top is None else top.products
+            products.update(targets)
+        elif isinstance(top, ClassInfo) and isinstance(node.value, cst.Name):
+            for target in targets:
+                if target in CAPABILITY_FLAGS:
+                    top.capability[target] = node.value.value == "True"
+
+    # What a def does ---------------------------------------------------
+    def visit_Await(self, node: cst.Await) -> None:
+        self._awaits(node.expression)
+
+    def visit_For(self, node: cst.For) -> None:
+        if node.asynchronous is not None:
+            self._awaits(node.iter)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        if node.asynchronous is not None:
+            self._awaits(node.iter)
+
+    def visit_With(self, node: cst.With) -> None:
+        if node.asynchronous is not None:
+            for item in node.items:
+                self._awaits(item.item)
+
+    def _awaits(self, expression: cst.BaseExpression) -> None:
+        current = self._current_def()
+        if current is not None:
+            current.awaited.append(expression)
+            if isinstance(expression, cst.Call):
+                self._awaited_calls.add(id(expression))
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        current = self._current_def()
+        if current is not None:
+            current.has_yield = True
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self._in_decorator:
+            return
+        name = cst_dotted(node.func)
+        if name and name.rsplit(".", 1)[-1] == MARK_COROUTINE:
+            owner = self._owner()
+            if owner is not None:
+                owner.marks_coroutine = True
+        current = self._current_def()
+        if current is not None:
+            awaited = id(node) in self._awaited_calls
+            current.calls.append(CallSite(name, node, awaited))
+
+
+def parent_qualname(parent: ClassInfo | DefInfo | None) -> str:
+    if parent is None:
+        return ""
+    if isinstance(parent, DefInfo):
+        return f"{parent.qualname}.<locals>"
+    return parent.qualname
+
+
+def _callee(expression: cst.BaseExpression) -> cst.BaseExpression:
+    return expression.func if isinstance(expression, cst.Call) else expression
+
+
+def _alias(alias: cst.ImportAlias) -> str | None:
+    if alias.asname is None:
+        return None
+    return cst_dotted(alias.asname.name)
+
+
+def _base_names(node: cst.BaseExpression) -> list[str]:
+    """As fast_path.base_names: a class factory call names receiver and args."""
+    if isinstance(node, cst.Call):
+        names = [cst_dotted(arg.value) for arg in node.args if not arg.keyword]
+        if isinstance(node.func, cst.Attribute):
+            names.insert(0, cst_dotted(node.func.value))
+        return [name for name in names if name]
+    name = cst_dotted(node)
+    return [name] if name else []
+
+
+# The bridge family is matched by name here; classify.py checks it through
+# the imports with the conventions. This raw check only spots assignments.
+_RAW_BRIDGES = {
+    "sta": {"sync_to_async", "SyncToAsync", "database_sync_to_async"},
+    "ats": {"async_to_sync", "AsyncToSync"},
+}
+
+
+def _is_bridge_call(node: cst.Call, family: str) -> bool:
+    name = cst_dotted(node.func)
+    return bool(name) and name.rsplit(".", 1)[-1] in _RAW_BRIDGES[family]
+
+
+@dataclass(frozen=True)
+class Spans:
+    """Line spans of defs and classes, in walk order."""
+
+    defs: list[tuple[int, int]]
+    classes: list[int]
+
+
+def spans_from_ast(tree: ast.Module) -> Spans:
+    defs, classes = [], []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            defs.append((node.lineno, node.col_offset, node.end_lineno or node.lineno))
+        elif isinstance(node, ast.ClassDef):
+            classes.append((node.lineno, node.col_offset))
+    # libcst walks in source order; ast.walk is breadth-first, so sort.
+    defs.sort()
+    classes.sort()
+    return Spans([(first, last) for first, _, last in defs], [c[0] for c in classes])
+
+
+def spans_from_positions(module: cst.Module, collector: Collector) -> Spans:
+    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    return Spans(
+        [
+            (positions[d.node.name].start.line, positions[d.node].end.line)
+            for d in collector.defs
+        ],
+        [positions[c.node.name].start.line for c in collector.classes],
+    )
+
+
+def collect(module: cst.Module, names: ModuleNames) -> Collector:
+    collector = Collector(names)
+    module.visit(collector)
+    return collector

@@ -1,0 +1,268 @@
+"""The per-file pass: bytes and a module path in, a FileResult out.
+
+Its result depends on nothing else, so the scan pipeline caches it per git
+blob. A file that does not parse becomes a parse-error record.
+"""
+
+from __future__ import annotations
+
+import ast
+
+import libcst as cst
+
+from analyzers.classify import DefClassifier, DefFacts
+from analyzers.conventions import Conventions, load_conventions
+from analyzers.cst_path import Collector, collect, spans_from_ast, spans_from_positions
+from analyzers.duplication import NEAR_COPY, compare_twins
+from analyzers.fast_path import analyze_sync_module, holds_no_async
+from analyzers.names import code_lines, count_loc, decode_source, is_package, is_public
+from analyzers.scopes import ModuleNames
+from analyzers.twins import Def, pair_twins
+from analyzers.types import (
+    BlockingCall,
+    ClassRecord,
+    FileResult,
+    FunctionRecord,
+    Kind,
+    ParseError,
+    Relation,
+    TwinPair,
+)
+
+# What parsing really raises on bad input: syntax errors (libcst's own and
+# Python's, for a bad encoding cookie), NUL bytes (ValueError), undecodable
+# bytes, unknown encodings, and nesting too deep for a recursive walk.
+PARSE_ERRORS = (
+    cst.ParserSyntaxError,
+    SyntaxError,
+    ValueError,
+    UnicodeDecodeError,
+    LookupError,
+    RecursionError,
+    MemoryError,
+)
+# CPython refuses nesting past 200 levels; libcst's native parser can overflow
+# its stack on such input and take the process down, so it never sees it.
+TOO_DEEP = ("too many nested", "too many levels", "too complex", "recursion")
+
+
+def analyze_file(
+    source: bytes, *, module: str, path: str, force_full: bool = False
+) -> FileResult:
+    """Analyse one file. `force_full` skips the fast path (for tests)."""
+    try:
+        text = decode_source(source)
+    except PARSE_ERRORS as exc:
+        return failed(path=path, module=module, error=exc)
+    try:
+        tree: ast.Module | None = ast.parse(source, filename=path)
+    except PARSE_ERRORS as exc:
+        if isinstance(exc, (RecursionError, MemoryError)) or any(
+            marker in str(exc) for marker in TOO_DEEP
+        ):
+            return failed(path=path, module=module, error=exc)
+        tree = None  # newer syntax than this Python's ast: libcst may parse it
+    package = is_package(path)
+    if tree is not None and not force_full and holds_no_async(source):
+        return analyze_sync_module(
+            tree, text=text, module=module, path=path, package=package
+        )
+    try:
+        cst_module = cst.parse_module(source)
+        collector = collect(cst_module, ModuleNames(module=module, package=package))
+        spans = spans_from_ast(tree) if tree is not None else None
+        if spans is None or len(spans.defs) != len(collector.defs):
+            spans = spans_from_positions(cst_module, collector)
+        return _assemble(collector, spans, text=text, path=path)
+    except PARSE_ERRORS as exc:
+        return failed(path=path, module=module, error=exc)
+
+
+def failed(*, path: str, module: str, error: BaseException) -> FileResult:
+    lines = str(error).strip().splitlines()
+    message = f"{type(error).__name__}: {lines[0] if lines else ''}"
+    return FileResult(
+        path=path, module=module, parse_error=ParseError(path=path, message=message)
+    )
+
+
+def _assemble(collector: Collector, spans, *, text: str, path: str) -> FileResult:
+    conventions = load_conventions()
+    names = collector.names
+    module = names.module
+    defs = collector.defs
+    classifier = DefClassifier(collector, conventions)
+    facts = [classifier.facts(info) for info in defs]
+    concurrent = _concurrent(collector, facts)
+    pairing = pair_twins(
+        [
+            Def(
+                name=d.name,
+                scope=d.scope,
+                scope_is_class=d.scope_is_class,
+                is_async=d.is_async,
+                public=is_public(d.qualname),
+                decorators=d.decorators,
+            )
+            for d in defs
+        ],
+        conventions,
+    )
+    twin_of: dict[int, int] = {}
+    for sync, async_, _ in pairing.pairs:
+        twin_of.setdefault(sync, async_)
+        twin_of.setdefault(async_, sync)
+    pairs, hashes = _compare_pairs(collector, facts, pairing.pairs, conventions)
+    sync_twins = {(defs[s].scope, defs[s].name) for s, _, _ in pairing.pairs}
+
+    flags = code_lines(text)
+    records = []
+    for index, (info, fact, span) in enumerate(
+        zip(defs, facts, spans.defs, strict=True)
+    ):
+        first, last = span
+        records.append(
+            FunctionRecord(
+                module=module,
+                qualname=info.qualname,
+                path=path,
+                first_line=first,
+                last_line=last,
+                loc=count_loc(flags, first, last),
+                is_async=info.is_async,
+                public=is_public(info.qualname),
+                kind=fact.kind,
+                is_async_generator=info.is_async and info.has_yield,
+                runs_in_thread=fact.runs_in_thread,
+                thread_hops=fact.thread_hops,
+                hop_labels=fact.hop_labels,
+                bridges=fact.bridges,
+                concurrent=concurrent[index],
+                concurrency_sites=fact.concurrency_sites,
+                await_sites=fact.sites,
+                blocking=_blocking(info, classifier, sync_twins)
+                if info.is_async
+                else (),
+                twin=defs[twin_of[index]].qualname if index in twin_of else "",
+                missing_twin=index in pairing.missing_twins,
+                body_hash=hashes.get(index, ""),
+            )
+        )
+    classes = tuple(
+        ClassRecord(
+            module=module,
+            qualname=info.qualname,
+            path=path,
+            line=line,
+            bases=tuple(names.resolve(base) for base in info.bases),
+            async_capable=info.capability.get("async_capable", False),
+            sync_capable=info.capability.get("sync_capable", False),
+            marks_coroutine=info.marks_coroutine,
+        )
+        for info, line in zip(collector.classes, spans.classes, strict=True)
+    )
+    return FileResult(
+        path=path,
+        module=module,
+        loc=sum(flags),
+        functions=tuple(records),
+        classes=classes,
+        pairs=tuple(pairs),
+        imports=names.import_pairs(),
+    )
+
+
+def _concurrent(collector: Collector, facts: list[DefFacts]) -> list[bool]:
+    """Concurrent directly, or through a helper def of the same module."""
+    defs = collector.defs
+    index = {id(info): i for i, info in enumerate(defs)}
+    concurrent = [fact.concurrency_sites > 0 for fact in facts]
+    changed = True
+    while changed:
+        changed = False
+        for i, info in enumerate(defs):
+            if concurrent[i]:
+                continue
+            for name in facts[i].local_calls:
+                helpers = _visible_defs(collector, info, name)
+                if any(concurrent[index[id(h)]] for h in helpers):
+                    concurrent[i] = changed = True
+                    break
+    return concurrent
+
+
+def _visible_defs(collector: Collector, info, name: str) -> list:
+    scope = info
+    while scope is not None:
+        if name in scope.nested:
+            return scope.nested[name]
+        scope = scope.parent
+    return collector.module_defs.get(name, [])
+
+
+def _blocking(info, classifier: DefClassifier, sync_twins: set) -> tuple:
+    """Blocking calls made on the loop: a catalogue entry or a sync twin."""
+    found = []
+    for call in info.calls:
+        if call.awaited or not call.dotted:
+            continue
+        resolved = classifier.resolved(call.dotted)
+        head, _, method = call.dotted.rpartition(".")
+        if classifier.conventions.is_blocking(resolved):
+            found.append(BlockingCall(resolved, "catalogue"))
+        elif head in ("self", "cls") and info.owner is not None:
+            if (info.owner.qualname, method) in sync_twins:
+                found.append(BlockingCall(call.dotted, "sync twin"))
+        elif not head and (
+            (info.scope, call.dotted) in sync_twins or ("", call.dotted) in sync_twins
+        ):
+            found.append(BlockingCall(call.dotted, "sync twin"))
+    return tuple(dict.fromkeys(found))
+
+
+def _compare_pairs(
+    collector: Collector,
+    facts: list[DefFacts],
+    pairs: tuple[tuple[int, int, str], ...],
+    conventions: Conventions,
+) -> tuple[list[TwinPair], dict[int, str]]:
+    defs = collector.defs
+    renames = dict(conventions.renames)
+    for sync, async_, _ in pairs:
+        if defs[sync].name != defs[async_].name:
+            renames.setdefault(defs[async_].name, defs[sync].name)
+    result, hashes = [], {}
+    for sync, async_, convention in pairs:
+        comparison = compare_twins(defs[sync].node, defs[async_].node, renames)
+        hashes[sync], hashes[async_] = comparison.sync_hash, comparison.async_hash
+        result.append(
+            TwinPair(
+                module=collector.names.module,
+                sync_qualname=defs[sync].qualname,
+                async_qualname=defs[async_].qualname,
+                convention=convention,
+                relation=_relation(defs[sync], facts[sync], facts[async_], comparison),
+                similarity=comparison.similarity,
+                duplicated_lines=comparison.duplicated_lines,
+                sync_only_lines=comparison.sync_only,
+                async_only_lines=comparison.async_only,
+                sync_hash=comparison.sync_hash,
+                async_hash=comparison.async_hash,
+                renames=comparison.renames,
+            )
+        )
+    return result, hashes
+
+
+def _relation(sync_def, sync: DefFacts, async_: DefFacts, comparison) -> Relation:
+    wraps_sync = (
+        async_.kind is Kind.ASYNC_WRAPPER
+        and f"sync_to_async({sync_def.name})" in async_.hop_labels
+    )
+    if wraps_sync or sync.kind is Kind.SYNC_WRAPPER:
+        return Relation.DELEGATING
+    if comparison.equal:
+        return Relation.DERIVABLE
+    if comparison.similarity >= NEAR_COPY:
+        return Relation.NEAR_COPY
+    return Relation.DIVERGENT

@@ -1,0 +1,76 @@
+"""Module names, publicness, line counts and import resolution shared by both paths."""
+
+from __future__ import annotations
+
+import io
+import tokenize
+from pathlib import PurePosixPath
+
+import libcst as cst
+
+
+def module_name(relpath: str) -> str:
+    """`django/core/cache/__init__.py` -> `django.core.cache`."""
+    parts = list(PurePosixPath(relpath).with_suffix("").parts)
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def is_package(path: str) -> bool:
+    return PurePosixPath(path).name == "__init__.py"
+
+
+def resolve_relative(module: str, *, package: bool, level: int, name: str) -> str:
+    """The absolute module named by `from <level dots><name> import ...`."""
+    if level == 0:
+        return name
+    parts = module.split(".") if module else []
+    # A package's own module is its first level; a plain module's is its parent.
+    keep = len(parts) - (level - 1 if package else level)
+    base = parts[: max(keep, 0)]
+    return ".".join([*base, name] if name else base)
+
+
+def is_public(qualname: str) -> bool:
+    """No part below the module is private; nested functions share their outer's.
+
+    Dunder names (`__acall__`) are public; name-mangled ones (`__x`) are not.
+    """
+    own = qualname.split(".<locals>.", 1)[0]
+    return all(
+        not part.startswith("_") or (part.startswith("__") and part.endswith("__"))
+        for part in own.split(".")
+    )
+
+
+def decode_source(source: bytes) -> str:
+    """Decode as Python does: BOM or encoding cookie, else UTF-8."""
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+    return source.decode(encoding)
+
+
+def code_lines(text: str) -> list[bool]:
+    """Per line (1-based at index 1): does it hold code (not blank, not comment)."""
+    flags = [False]
+    # Only \n, \r\n and \r end lines for the parser (str.splitlines knows more).
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        stripped = line.strip()
+        flags.append(bool(stripped) and not stripped.startswith("#"))
+    return flags
+
+
+def count_loc(flags: list[bool], first: int, last: int) -> int:
+    return sum(flags[first : last + 1])
+
+
+def cst_dotted(node: cst.BaseExpression) -> str | None:
+    """`a.b.c` as libcst nodes -> "a.b.c"; anything else -> None."""
+    parts = []
+    while isinstance(node, cst.Attribute):
+        parts.append(node.attr.value)
+        node = node.value
+    if isinstance(node, cst.Name):
+        parts.append(node.value)
+        return ".".join(reversed(parts))
+    return None

@@ -1,0 +1,100 @@
+"""The tree pass: many FileResults in, one TreeResult out, no source re-read."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from analyzers.components import ComponentMap, summarise, summarise_tests
+from analyzers.conventions import load_conventions
+from analyzers.file_pass import analyze_file
+from analyzers.names import module_name
+from analyzers.reach import solve_reach
+from analyzers.types import FileResult, TreeResult
+
+ANALYZER_VERSION = "1"
+
+
+def source_files(root: Path, component_map: ComponentMap) -> Iterator[tuple[str, Path]]:
+    """(path relative to the tree root, file) for the package and its tests.
+
+    `root` is a source tree holding the package folder (an sdist or a
+    checkout), or the package folder itself.
+    """
+    if (root / component_map.package).is_dir():
+        base = root
+        folders = [root / component_map.package, root / component_map.tests]
+    else:
+        base, folders = root.parent, [root]
+    for folder in folders:
+        if folder.is_dir():
+            for path in sorted(folder.rglob("*.py")):
+                if path.is_file() and not path.is_symlink():
+                    yield path.relative_to(base).as_posix(), path
+
+
+def analyze_sources(sources: Iterable[tuple[str, bytes]]) -> list[FileResult]:
+    return [
+        analyze_file(data, module=module_name(path), path=path)
+        for path, data in sources
+    ]
+
+
+def analyze_tree(root: Path, component_map: ComponentMap | None = None) -> TreeResult:
+    component_map = component_map or ComponentMap.load()
+    sources = (
+        (rel, path.read_bytes()) for rel, path in source_files(root, component_map)
+    )
+    return tree_pass(analyze_sources(sources), component_map)
+
+
+def tree_pass(files: list[FileResult], component_map: ComponentMap) -> TreeResult:
+    conventions = load_conventions()
+    code = [f for f in files if not component_map.is_test_path(f.path)]
+    tests = [f for f in files if component_map.is_test_path(f.path)]
+
+    functions = solve_reach(code, [fn for f in code for fn in f.functions])
+    component_of_module = {f.module: component_map.of_module(f.module) for f in code}
+    functions = [
+        dataclasses.replace(fn, component=component_of_module[fn.module])
+        for fn in functions
+    ]
+    pairs = [
+        dataclasses.replace(p, component=component_of_module[p.module])
+        for f in code
+        for p in f.pairs
+    ]
+    component_of = {fn.full_name: fn.component for fn in functions}
+
+    grouped_files = defaultdict(list)
+    for f in code:
+        grouped_files[component_of_module[f.module]].append(f)
+    grouped_functions = defaultdict(list)
+    for fn in functions:
+        grouped_functions[fn.component].append(fn)
+    grouped_pairs = defaultdict(list)
+    for p in pairs:
+        grouped_pairs[p.component].append(p)
+
+    components = tuple(
+        summarise(
+            name,
+            files=grouped_files[name],
+            functions=grouped_functions[name],
+            pairs=grouped_pairs[name],
+            component_of=component_of,
+        )
+        for name in sorted(grouped_files)
+    )
+    return TreeResult(
+        analyzer_version=ANALYZER_VERSION,
+        files=len(files),
+        parse_errors=tuple(f.parse_error for f in files if f.parse_error),
+        functions=tuple(functions),
+        classes=tuple(c for f in code for c in f.classes),
+        pairs=tuple(pairs),
+        components=components,
+        tests=tuple(summarise_tests(tests, component_map, conventions)),
+    )

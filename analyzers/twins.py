@@ -1,0 +1,109 @@
+"""Pair sync and async functions of one scope by the naming conventions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from analyzers.conventions import Conventions
+
+PROPERTY_ACCESSORS = (".setter", ".getter", ".deleter")
+
+
+@dataclass(frozen=True)
+class Def:
+    """What pairing needs to know of one def."""
+
+    name: str
+    scope: str  # qualname of the enclosing class or function ("" for the module)
+    scope_is_class: bool
+    is_async: bool
+    public: bool
+    decorators: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Pairing:
+    pairs: tuple[tuple[int, int, str], ...]  # (sync index, async index, convention)
+    missing_twins: frozenset[int]  # indices of public sync methods with no twin
+
+
+def pair_twins(defs: list[Def], conventions: Conventions) -> Pairing:
+    by_scope: dict[str, dict[str, list[int]]] = {}
+    for index, item in enumerate(defs):
+        by_scope.setdefault(item.scope, {}).setdefault(item.name, []).append(index)
+
+    pairs = []
+    twinned: set[int] = set()
+    for index, item in enumerate(defs):
+        if not item.is_async:
+            continue
+        names = by_scope[item.scope]
+        candidates = [(item.name, "same-name"), *conventions.sync_twin_names(item.name)]
+        for sync_name, convention in candidates:
+            sync = next(
+                (i for i in names.get(sync_name, ()) if not defs[i].is_async), None
+            )
+            if sync is not None:
+                pairs.append((sync, index, convention))
+                twinned.update((sync, index))
+                break
+
+    async_scopes = {d.scope for d in defs if d.is_async and d.scope_is_class}
+    sync_dunders = set(conventions.dunder_twins.values())
+    missing = frozenset(
+        index
+        for index, item in enumerate(defs)
+        if item.scope in async_scopes
+        and item.scope_is_class
+        and not item.is_async
+        and item.public
+        and index not in twinned
+        and (not _is_dunder(item.name) or item.name in sync_dunders)
+        and not _is_attribute_like(item.decorators, conventions)
+    )
+    return Pairing(pairs=tuple(pairs), missing_twins=missing)
+
+
+def _is_dunder(name: str) -> bool:
+    return name.startswith("__") and name.endswith("__")
+
+
+def _is_attribute_like(decorators: tuple[str, ...], conventions: Conventions) -> bool:
+    ignored = conventions.missing_twin_ignore
+    ignored_last = {name.rsplit(".", 1)[-1] for name in ignored}
+    return any(
+        dec in ignored
+        or dec.rsplit(".", 1)[-1] in ignored_last
+        or dec.endswith(PROPERTY_ACCESSORS)
+        for dec in decorators
+    )
+
+
+def count_twinned_tests(
+    names_by_scope: dict[str, list[tuple[str, bool]]], conventions
+) -> int:
+    """How many async tests have a sync twin test in the same scope."""
+    prefix = conventions.test_prefix
+    count = 0
+    for tests in names_by_scope.values():
+        sync_names = {name for name, is_async in tests if not is_async}
+        for name, is_async in tests:
+            if is_async and any(
+                candidate in sync_names
+                for candidate in _sync_test_names(name, prefix, conventions)
+            ):
+                count += 1
+    return count
+
+
+def _sync_test_names(name: str, prefix: str, conventions: Conventions) -> list[str]:
+    candidates = [name]  # same name in both branches of an if
+    rest = name[len(prefix) :].lstrip("_")
+    head = f"{prefix}_"
+    for marker in conventions.test_markers_after_prefix:
+        if rest.startswith(marker) and len(rest) > len(marker):
+            candidates.append(head + rest[len(marker) :].lstrip("_"))
+    for marker in conventions.test_markers_suffix:
+        if name.endswith(marker):
+            candidates.append(name[: -len(marker)])
+    return candidates

@@ -1,0 +1,243 @@
+"""The analyzer's boundary: frozen dataclasses and enums, serialisable to JSON.
+
+The per-file pass returns a `FileResult` whose content depends only on a file's
+bytes and module path (so it can be cached per git blob); the tree pass turns
+many of them into a `TreeResult` without reading source again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Kind(enum.StrEnum):
+    """What a function itself does."""
+
+    SYNC = "sync"
+    SYNC_WRAPPER = "sync-wrapper"  # a def whose work goes through async_to_sync
+    ASYNC_WRAPPER = "async-wrapper"  # awaits only sync_to_async products
+    ASYNC_NATIVE = "async-native"  # awaits something that is not a thread hop
+
+
+class Reach(enum.StrEnum):
+    """Where an async function's awaited work really ends."""
+
+    THREAD = "thread"  # every path ends in a sync_to_async hop
+    ASYNC = "async"  # some path awaits genuinely async or unseen code
+    LOOP = "loop"  # awaits nothing: its work runs on the event loop
+
+
+class Relation(enum.StrEnum):
+    DELEGATING = "delegating"  # one twin wraps the other
+    DERIVABLE = "derivable"  # normalised bodies are equal
+    NEAR_COPY = "near-copy"  # similarity >= 0.8
+    DIVERGENT = "divergent"
+
+
+class Stage(enum.StrEnum):
+    """DEP 0009's stages, as seen in one component."""
+
+    SYNC_ONLY = "sync-only"
+    ASYNC_WRAPPER = "async-wrapper"
+    ASYNC_NATIVE = "async-native"
+
+
+class SiteKind(enum.StrEnum):
+    """How an awaited expression names what it awaits."""
+
+    HOP = "hop"  # a sync_to_async product: the thread hop itself
+    SELF = "self"  # self.m(...) / cls.m(...): the class, its bases, overrides
+    SUPER = "super"  # super().m(...): the bases only
+    NAME = "name"  # a function named through the module or its imports
+    ATTR = "attr"  # obj.m(...) on an object the analyzer cannot type
+    OPAQUE = "opaque"  # a parameter, attribute or expression it cannot see into
+
+
+@dataclass(frozen=True)
+class AwaitSite:
+    """One `await`, `async for` or `async with` in an async function."""
+
+    kind: SiteKind
+    name: str  # method or function name; for HOP the label "sync_to_async(get)"
+    # SELF/SUPER: qualified name of the enclosing class; NAME: dotted targets
+    # (several when a name is defined in both branches of an `if`).
+    targets: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BlockingCall:
+    """A blocking call made on the event loop, without a thread hop."""
+
+    name: str  # dotted callee, or "self.load" for a sync twin
+    reason: str  # "catalogue" or "sync twin"
+
+
+@dataclass(frozen=True)
+class FunctionRecord:
+    module: str
+    qualname: str  # Python's __qualname__ form: Class.method, outer.<locals>.inner
+    path: str
+    first_line: int  # the `def` line
+    last_line: int
+    loc: int  # non-blank, non-comment lines
+    is_async: bool
+    public: bool
+    kind: Kind
+    is_async_generator: bool = False
+    runs_in_thread: bool = False  # a def decorated with @sync_to_async
+    thread_hops: int = 0  # sync_to_async call sites in its own body
+    hop_labels: tuple[str, ...] = ()  # e.g. ("sync_to_async(get)",)
+    bridges: int = 0  # async_to_sync call sites in its own body
+    concurrent: bool = False
+    concurrency_sites: int = 0
+    await_sites: tuple[AwaitSite, ...] = ()
+    blocking: tuple[BlockingCall, ...] = ()
+    twin: str = ""  # qualname of the twin in the same scope, if any
+    missing_twin: bool = False  # public sync method without an async twin
+    body_hash: str = ""  # hash of the normalised body, for functions in a pair
+    # Filled by the tree pass.
+    component: str = ""
+    reaches: Reach | None = None
+    hops: tuple[str, ...] = ()  # full names of the functions where chains hop
+    chain: tuple[str, ...] = ()  # evidence: qualnames down to the nearest hop
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.module}.{self.qualname}"
+
+
+@dataclass(frozen=True)
+class ClassRecord:
+    module: str
+    qualname: str
+    path: str
+    line: int
+    bases: tuple[str, ...]  # dotted names, resolved through the imports
+    async_capable: bool = False
+    sync_capable: bool = False
+    marks_coroutine: bool = False  # uses markcoroutinefunction
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.module}.{self.qualname}"
+
+
+@dataclass(frozen=True)
+class TwinPair:
+    module: str
+    sync_qualname: str
+    async_qualname: str
+    convention: str  # which naming rule paired them
+    relation: Relation
+    similarity: float
+    duplicated_lines: int
+    sync_only_lines: tuple[str, ...]
+    async_only_lines: tuple[str, ...]
+    sync_hash: str
+    async_hash: str
+    renames: tuple[str, ...] = ()  # renames applied to the async body: "asend->send"
+    component: str = ""  # filled by the tree pass
+
+
+@dataclass(frozen=True)
+class ParseError:
+    path: str
+    message: str
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """Everything the tree pass needs from one file."""
+
+    path: str
+    module: str
+    loc: int = 0
+    functions: tuple[FunctionRecord, ...] = ()
+    classes: tuple[ClassRecord, ...] = ()
+    pairs: tuple[TwinPair, ...] = ()
+    # Module-level imports as (local name, dotted target): follows re-exports.
+    imports: tuple[tuple[str, str], ...] = ()
+    parse_error: ParseError | None = None
+
+
+@dataclass(frozen=True)
+class ComponentSummary:
+    name: str
+    stage: Stage
+    files: int
+    loc: int
+    functions: int
+    public_by_kind: dict[str, int]
+    public_async: int
+    async_twins: int  # async functions that have a sync twin
+    pairs_by_relation: dict[str, int]
+    duplicated_lines: int
+    async_twin_share: float  # share of the component's lines in async twins
+    concurrency_sites: int
+    thread_hops: int
+    missing_twins: int
+    blocking_calls: int
+    reaches: dict[str, int]  # public async functions by reach
+    local_hops: int  # public async functions that hop inside this component
+    boundary: tuple[str, ...]  # components where its async chains hop
+    duplicated: bool
+    sync_wrapped: bool
+    parse_errors: int
+
+
+@dataclass(frozen=True)
+class TestSummary:
+    component: str
+    tests: int
+    async_tests: int
+    async_tests_with_sync_twin: int
+
+
+@dataclass(frozen=True)
+class TreeResult:
+    analyzer_version: str
+    files: int
+    parse_errors: tuple[ParseError, ...]
+    functions: tuple[FunctionRecord, ...]
+    classes: tuple[ClassRecord, ...]
+    pairs: tuple[TwinPair, ...]
+    components: tuple[ComponentSummary, ...]
+    tests: tuple[TestSummary, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def function(self, full_name: str, *, is_async: bool | None = None):
+        """The first function of that full name (and asyncness), or KeyError."""
+        for record in self.functions:
+            if record.full_name == full_name and is_async in (None, record.is_async):
+                return record
+        raise KeyError(full_name)
+
+    def component(self, name: str) -> ComponentSummary:
+        for summary in self.components:
+            if summary.name == name:
+                return summary
+        raise KeyError(name)
+
+
+def to_jsonable(value: Any) -> Any:
+    """Plain data for json.dumps: dataclasses to dicts, enums to strings."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: to_jsonable(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+        }
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (tuple, list)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    return value
+
+
+def to_json(value: Any, **kwargs: Any) -> str:
+    return json.dumps(to_jsonable(value), **kwargs)

@@ -1,0 +1,43 @@
+"""Shared fixtures: real Django source trees downloaded from PyPI once per run."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tracker.sdist import SdistDownloadError, fetch_tree
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SDIST_CACHE = REPO_ROOT / ".cache" / "sdists"
+_TREE_FIXTURES = {"django52_tree", "django61_tree"}
+
+
+def _django_tree(*, spec: str) -> Path:
+    try:
+        return fetch_tree(package="django", spec=spec, cache_dir=SDIST_CACHE)
+    except SdistDownloadError as exc:
+        # CI must prove the real-data tests ran; a laptop offline may skip them.
+        if os.environ.get("CI", "").lower() in {"1", "true"}:
+            raise
+        reason = str(exc).splitlines()[-1]
+        pytest.skip(f"needs PyPI access to download django{spec}: {reason}")
+
+
+@pytest.fixture(scope="session")
+def django52_tree() -> Path:
+    """The newest Django 5.2.x source tree (the LTS this project runs on)."""
+    return _django_tree(spec="==5.2.*")
+
+
+@pytest.fixture(scope="session")
+def django61_tree() -> Path:
+    """The newest Django 6.1.x source tree."""
+    return _django_tree(spec="==6.1.*")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Tests using a real tree are `realdata` without having to say so, which
+    # keeps `pytest -m "not realdata"` honest for offline runs.
+    for item in items:
+        if _TREE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.realdata)

@@ -1,0 +1,1 @@
+"""asyncdash: measures Django's progress along its async road (DEP 0009)."""
