@@ -138,13 +138,9 @@ def _capabilities(body: list[ast.stmt]) -> dict[str, bool]:
 
 
 def _child_bodies(node: ast.stmt) -> list[list[ast.stmt]]:
-    bodies = []
-    for attr in ("body", "orelse", "finalbody"):
-        value = getattr(node, attr, None)
-        if isinstance(value, list):
-            bodies.append(value)
-    for handler in getattr(node, "handlers", ()):
-        bodies.append(handler.body)
-    for case in getattr(node, "cases", ()):
-        bodies.append(case.body)
-    return bodies
+    """Nested statement lists in source order (try: body, handlers, else, finally)."""
+    bodies = [getattr(node, "body", None)]
+    bodies += [handler.body for handler in getattr(node, "handlers", ())]
+    bodies += [case.body for case in getattr(node, "cases", ())]
+    bodies += [getattr(node, "orelse", None), getattr(node, "finalbody", None)]
+    return [body for body in bodies if isinstance(body, list)]

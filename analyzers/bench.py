@@ -1,0 +1,73 @@
+"""`python -m analyzers.bench PATH`: the analysis against libcst's parse alone.
+
+Both are timed in the same process over the same files (the package folder
+of PATH, read into memory first), alternating, best of `--repeat` runs each,
+so the printed ratio is comparable on a noisy machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import time
+from pathlib import Path
+
+import libcst
+
+from analyzers.components import ComponentMap
+from analyzers.fast_path import holds_no_async
+from analyzers.file_pass import PARSE_ERRORS
+from analyzers.tree import analyze_sources, source_files, tree_pass
+
+
+def read_package(root: Path, component_map: ComponentMap) -> list[tuple[str, bytes]]:
+    prefix = component_map.package + "/"
+    return [
+        (rel, path.read_bytes())
+        for rel, path in source_files(root, component_map)
+        if rel.startswith(prefix)
+    ]
+
+
+def time_parse(files: list[tuple[str, bytes]]) -> float:
+    start = time.perf_counter()
+    for _, data in files:
+        with contextlib.suppress(*PARSE_ERRORS):
+            libcst.parse_module(data)
+    return time.perf_counter() - start
+
+
+def time_analysis(files: list[tuple[str, bytes]], component_map: ComponentMap) -> float:
+    start = time.perf_counter()
+    tree_pass(analyze_sources(files), component_map)
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m analyzers.bench")
+    parser.add_argument("path", type=Path, help="source tree (an unpacked sdist)")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    component_map = ComponentMap.load()
+    files = read_package(args.path, component_map)
+    total = sum(len(data) for _, data in files)
+    asynchronous = [(rel, data) for rel, data in files if not holds_no_async(data)]
+    async_bytes = sum(len(data) for _, data in asynchronous)
+    print(
+        f"{len(files)} files, {total / 2**20:.1f} MiB; "
+        f"{len(asynchronous)} files ({async_bytes / total:.0%} of bytes) "
+        "hold async code and take the libcst path"
+    )
+    parse_times, analysis_times = [], []
+    for _ in range(args.repeat):
+        parse_times.append(time_parse(files))
+        analysis_times.append(time_analysis(files, component_map))
+    parse, analysis = min(parse_times), min(analysis_times)
+    print(f"libcst.parse_module alone: {parse:.2f} s (best of {args.repeat})")
+    print(f"whole analysis:            {analysis:.2f} s (best of {args.repeat})")
+    print(f"ratio analysis / parse:    {analysis / parse:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,155 @@
+"""`python -m analyzers PATH [--json] [--component NAME]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from analyzers.components import ComponentMap
+from analyzers.tree import analyze_tree
+from analyzers.types import ComponentSummary, FunctionRecord, TreeResult, to_json
+
+COLUMNS = (
+    ("component", 22),
+    ("stage", 14),
+    ("public", 7),
+    ("async", 6),
+    ("wrap", 5),
+    ("native", 7),
+    ("twins", 6),
+    ("deriv", 6),
+    ("near", 5),
+    ("diverg", 7),
+    ("deleg", 6),
+    ("dup.lines", 10),
+    ("share", 6),
+    ("hops", 5),
+    ("conc", 5),
+    ("block", 6),
+    ("missing", 8),
+    ("boundary", 0),
+)
+
+
+def component_row(c: ComponentSummary) -> list[str]:
+    kinds, pairs = c.public_by_kind, c.pairs_by_relation
+    flags = "".join(
+        f" [{name}]"
+        for name, on in (("duplicated", c.duplicated), ("sync-wrapped", c.sync_wrapped))
+        if on
+    )
+    return [
+        c.name,
+        str(c.stage),
+        str(sum(kinds.values())),
+        str(c.public_async),
+        str(kinds.get("async-wrapper", 0)),
+        str(kinds.get("async-native", 0)),
+        str(c.async_twins),
+        str(pairs.get("derivable", 0)),
+        str(pairs.get("near-copy", 0)),
+        str(pairs.get("divergent", 0)),
+        str(pairs.get("delegating", 0)),
+        str(c.duplicated_lines),
+        f"{c.async_twin_share:.1%}",
+        str(c.thread_hops),
+        str(c.concurrency_sites),
+        str(c.blocking_calls),
+        str(c.missing_twins),
+        ", ".join(c.boundary) + flags,
+    ]
+
+
+def format_table(result: TreeResult) -> str:
+    def line(cells: list[str]) -> str:
+        return " ".join(
+            cell.ljust(width) if width else cell
+            for cell, (_, width) in zip(cells, COLUMNS, strict=True)
+        ).rstrip()
+
+    rows = [line([name for name, _ in COLUMNS])]
+    rows += [line(component_row(c)) for c in result.components]
+    rows.append(
+        f"\n{result.files} files, {len(result.functions)} functions, "
+        f"{len(result.pairs)} twin pairs, {len(result.parse_errors)} parse errors"
+    )
+    rows += [f"  parse error: {e.path}: {e.message}" for e in result.parse_errors]
+    if result.tests:
+        rows.append(
+            "\ntests: component, tests, async tests, async tests with a sync twin"
+        )
+        rows += [
+            f"  {t.component:22} {t.tests:6} {t.async_tests:6} "
+            f"{t.async_tests_with_sync_twin:6}"
+            for t in result.tests
+            if t.async_tests
+        ]
+    return "\n".join(rows)
+
+
+def format_functions(result: TreeResult, component: str) -> str:
+    summary = result.component(component)
+    boundary = ", ".join(summary.boundary) or "-"
+    lines = [f"{summary.name}: {summary.stage}, boundary: {boundary}"]
+    for f in sorted(
+        (f for f in result.functions if f.component == component),
+        key=lambda f: (f.module, f.first_line),
+    ):
+        lines.append(function_line(f))
+    return "\n".join(lines)
+
+
+def function_line(f: FunctionRecord) -> str:
+    parts = [f"{f.full_name}:{f.first_line}", str(f.kind)]
+    if f.reaches:
+        parts.append(f"reaches {f.reaches}")
+    if f.twin:
+        parts.append(f"twin {f.twin}")
+    if f.concurrent:
+        parts.append("concurrent")
+    if f.chain:
+        parts.append("via " + " -> ".join(f.chain))
+    if f.blocking:
+        parts.append("blocks on " + ", ".join(b.name for b in f.blocking))
+    if f.missing_twin:
+        parts.append("missing async twin")
+    if not f.public:
+        parts.append("private")
+    return "  " + "  ".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m analyzers",
+        description="Classify a source tree's functions and components as "
+        "sync-only, async-wrapper or async-native.",
+    )
+    parser.add_argument("path", type=Path, help="source tree (e.g. an unpacked sdist)")
+    parser.add_argument("--json", action="store_true", help="everything, as JSON")
+    parser.add_argument("--component", help="list the functions of one component")
+    parser.add_argument(
+        "--components-map", type=Path, help="component map TOML (default: Django's)"
+    )
+    args = parser.parse_args(argv)
+    if not args.path.is_dir():
+        parser.error(f"{args.path} is not a directory")
+    component_map = (
+        ComponentMap.load(args.components_map) if args.components_map else None
+    )
+    result = analyze_tree(args.path, component_map)
+    if args.json:
+        print(to_json(result, indent=1))
+    elif args.component:
+        try:
+            print(format_functions(result, args.component))
+        except KeyError:
+            names = ", ".join(c.name for c in result.components)
+            parser.error(f"no component {args.component!r}; known: {names}")
+    else:
+        print(format_table(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,148 @@
+"""The analyzer on real Django releases downloaded from PyPI (see conftest.py)."""
+
+from pathlib import Path
+
+import pytest
+
+from analyzers.cli import format_table
+from analyzers.components import ComponentMap
+from analyzers.fast_path import holds_no_async
+from analyzers.file_pass import analyze_file
+from analyzers.names import module_name
+from analyzers.tree import analyze_tree, source_files
+from analyzers.types import Kind, Reach, Relation, Stage
+
+
+@pytest.fixture(scope="module")
+def django52(django52_tree: Path):
+    return analyze_tree(django52_tree)
+
+
+@pytest.fixture(scope="module")
+def django61(django61_tree: Path):
+    return analyze_tree(django61_tree)
+
+
+def test_cache_aget_many_is_native_but_reaches_only_a_thread(django52):
+    """BaseCache.aget_many looks native, but every path hops in BaseCache.aget."""
+    f = django52.function(
+        "django.core.cache.backends.base.BaseCache.aget_many", is_async=True
+    )
+    assert f.kind is Kind.ASYNC_NATIVE
+    assert f.reaches is Reach.THREAD
+    assert f.hops == ("django.core.cache.backends.base.BaseCache.aget",)
+    assert f.chain == ("BaseCache.aget_many", "BaseCache.aget", "sync_to_async(get)")
+
+
+def test_cache_aget_is_a_wrapper(django52):
+    f = django52.function("django.core.cache.backends.base.BaseCache.aget")
+    assert f.kind is Kind.ASYNC_WRAPPER
+    assert f.reaches is Reach.THREAD
+
+
+def test_queryset_aget_is_a_wrapper_twinned_with_get(django52):
+    f = django52.function("django.db.models.query.QuerySet.aget")
+    assert f.kind is Kind.ASYNC_WRAPPER
+    assert f.twin == "QuerySet.get"
+    pair = next(
+        p
+        for p in django52.pairs
+        if p.module == "django.db.models.query" and p.async_qualname == "QuerySet.aget"
+    )
+    assert pair.relation is Relation.DELEGATING
+
+
+def test_signal_asend_is_native_and_concurrent(django52):
+    f = django52.function("django.dispatch.dispatcher.Signal.asend")
+    assert f.kind is Kind.ASYNC_NATIVE
+    assert f.concurrent
+    assert f.reaches is Reach.ASYNC
+
+
+def test_aauthenticate_is_native_and_copies_authenticate(django52):
+    f = django52.function("django.contrib.auth.aauthenticate")
+    assert f.kind is Kind.ASYNC_NATIVE
+    assert f.twin == "authenticate"
+    pair = next(
+        p
+        for p in django52.pairs
+        if p.module == "django.contrib.auth" and p.async_qualname == "aauthenticate"
+    )
+    assert pair.relation in (Relation.DERIVABLE, Relation.NEAR_COPY)
+
+
+def test_send_mail_is_sync(django52):
+    f = django52.function("django.core.mail.send_mail")
+    assert f.kind is Kind.SYNC
+    assert not f.is_async
+
+
+def test_file_session_store_blocks_the_loop(django52):
+    """SessionStore.aload of the file backend calls its sync twin on the loop."""
+    f = django52.function(
+        "django.contrib.sessions.backends.file.SessionStore.aload", is_async=True
+    )
+    assert [b.name for b in f.blocking] == ["self.load"]
+
+
+def test_middleware_mixin_acall_reaches_a_thread(django52):
+    """It hops for its own work and only passes through to get_response."""
+    f = django52.function("django.utils.deprecation.MiddlewareMixin.__acall__")
+    assert f.reaches is Reach.THREAD
+
+
+def test_view_decorator_wrappers_are_public_twins(django52):
+    wrappers = [
+        f
+        for f in django52.functions
+        if f.full_name == "django.views.decorators.cache.never_cache.<locals>"
+        "._view_wrapper"
+    ]
+    assert sorted(f.is_async for f in wrappers) == [False, True]
+    assert all(f.public and f.twin == wrappers[0].qualname for f in wrappers)
+
+
+def test_component_stages(django52):
+    stage = {c.name: c.stage for c in django52.components}
+    assert stage["mail"] is Stage.SYNC_ONLY
+    assert stage["templates"] is Stage.SYNC_ONLY
+    assert stage["cache"] is Stage.ASYNC_WRAPPER
+    assert stage["signals"] is Stage.ASYNC_NATIVE
+    assert stage["contrib.auth"] is Stage.ASYNC_NATIVE
+    assert "orm-queryset" in django52.component("contrib.auth").boundary
+
+
+def test_tests_folder_counts_doubled_tests(django52):
+    auth = next(t for t in django52.tests if t.component == "contrib.auth")
+    assert auth.tests > auth.async_tests > auth.async_tests_with_sync_twin > 0
+
+
+def test_only_the_deliberately_broken_file_fails_to_parse(django52):
+    assert [e.path for e in django52.parse_errors] == [
+        "tests/test_runner_apps/tagged/tests_syntax_error.py"
+    ]
+
+
+def test_django61_table(django61):
+    """The 6.1 table names every component; Signal.asend uses a local helper."""
+    table = format_table(django61)
+    for name in ("cache", "contrib.auth", "signals", "tasks", "templates"):
+        assert f"\n{name} " in table
+    f = django61.function("django.dispatch.dispatcher.Signal.asend")
+    assert f.concurrent and f.concurrency_sites == 0  # through _run_parallel
+
+
+def test_fast_path_gives_the_same_records_as_libcst(django52_tree: Path):
+    """Every sync-only file of django/ and tests/: ast path == libcst path."""
+    component_map = ComponentMap.load()
+    checked = 0
+    for rel, path in source_files(django52_tree, component_map):
+        data = path.read_bytes()
+        if not holds_no_async(data) or (checked > 400 and rel.startswith("tests/")):
+            continue
+        module = module_name(rel)
+        fast = analyze_file(data, module=module, path=rel)
+        full = analyze_file(data, module=module, path=rel, force_full=True)
+        assert fast == full, rel
+        checked += 1
+    assert checked > 800
