@@ -8,7 +8,7 @@ agree. The result is solved as a least fixed point in two strata, so cycles
 terminate:
 
 1. thread: a function hops itself, or an awaited call resolves to a function
-   that reaches a thread (for `obj.m`: all candidates do);
+   that reaches a thread (for `obj.m`: all candidates do); see `_thread`;
 2. async: it runs awaitables concurrently, or an awaited call resolves to a
    function that reaches async code, or it awaits what it cannot see into and
    does not hop for its own work (MiddlewareMixin.__acall__ hops and passes
@@ -111,6 +111,17 @@ class SymbolIndex:
                 stack.extend(self.subclasses.get(name, ()))
         return seen
 
+    def owner_class(self, record: FunctionRecord) -> str | None:
+        """The class whose `self` a method (or a closure inside it) sees."""
+        outer = record.qualname.split(".<locals>.", 1)[0]
+        owner = f"{record.module}.{outer.rpartition('.')[0]}"
+        return owner if owner in self.classes else None
+
+    def family(self, class_name: str) -> set[str]:
+        """The class, its bases, and every subclass of any of them."""
+        mro = self.mro(class_name)
+        return {*mro, *(sub for cls in mro for sub in self.descendants(cls))}
+
     def in_tree(self, dotted: str) -> bool:
         return dotted.split(".", 1)[0] in self.roots
 
@@ -136,6 +147,25 @@ class ReachSolver:
 
     def _by_name(self, name: str) -> Site:
         return Site(tuple(self.by_name.get(name, ())), by_name=True)
+
+    def _other_objects(self, record: FunctionRecord, name: str) -> Site:
+        """`obj.m` where obj is not self: by name, outside the caller's family.
+
+        An object the caller reaches through an attribute (`self._cache`,
+        `self.model.objects`) is rarely of the caller's own class family, and
+        counting the family in would make every such call disagree with
+        itself (a session store's `aexists` awaits a QuerySet's `aexists`).
+        """
+        owner = self.index.owner_class(record)
+        if owner is None:
+            return self._by_name(name)
+        family = self.index.family(owner)
+        candidates = tuple(
+            c
+            for c in self.by_name.get(name, ())
+            if self.index.owner_class(self.nodes[c]) not in family
+        )
+        return Site(candidates, by_name=True)
 
     def _method(self, class_name: str, name: str, *, include_self: bool) -> Site:
         mro = self.index.mro(class_name)
@@ -189,7 +219,7 @@ class ReachSolver:
                     by_name = by_name or resolved.by_name
                 sites.append(Site(tuple(dict.fromkeys(candidates)), by_name))
             elif site.kind is SiteKind.ATTR:
-                sites.append(self._by_name(site.name))
+                sites.append(self._other_objects(record, site.name))
             else:
                 sites.append(Site((), by_name=False))
         return sites
@@ -203,10 +233,7 @@ class ReachSolver:
 
     def solve(self) -> list[FunctionRecord]:
         n = len(self.nodes)
-        thread = self._fixed_point(
-            [self.own_hop(i) for i in range(n)],
-            lambda i, site, values: self._site_reaches(site, values),
-        )
+        thread = self._thread()
         opaque_seed = [
             self.nodes[i].concurrent
             or (
@@ -215,9 +242,7 @@ class ReachSolver:
             )
             for i in range(n)
         ]
-        asynchronous = self._fixed_point(
-            opaque_seed, lambda i, site, values: self._site_reaches(site, values)
-        )
+        asynchronous = self._least_fixed_point(opaque_seed)
         edges = [self._edges(i, thread) for i in range(n)]
         solved = []
         for i, record in enumerate(self.nodes):
@@ -247,14 +272,48 @@ class ReachSolver:
         # Same-named functions that disagree: the analyzer cannot tell which.
         return site.by_name and len({thread[c] for c in site.candidates}) > 1
 
-    def _fixed_point(self, seed: list[bool], site_value) -> list[bool]:
+    def _thread(self) -> list[bool]:
+        """Which functions reach only a thread.
+
+        Only a function from which some chain leads to a hop can (least fixed
+        point); among those, a greatest fixed point drops every function none
+        of whose awaited calls reaches a thread. Greatest, because same-named
+        candidates form cycles (SessionBase.aget is itself one of the `aget`s
+        that a session store's `self._cache.aget` may be) that must not
+        disagree with themselves.
+        """
+        n = len(self.nodes)
+        can_hop = self._least_fixed_point(
+            [self.own_hop(i) for i in range(n)], any_candidate=True
+        )
+        values = list(can_hop)
+        changed = True
+        while changed:
+            changed = False
+            for i in range(n):
+                if (
+                    values[i]
+                    and not self.own_hop(i)
+                    and not any(
+                        self._site_reaches(site, values) for site in self.sites[i]
+                    )
+                ):
+                    values[i], changed = False, True
+        return values
+
+    def _least_fixed_point(
+        self, seed: list[bool], *, any_candidate: bool = False
+    ) -> list[bool]:
         values = list(seed)
         changed = True
         while changed:
             changed = False
             for i in range(len(values)):
                 if not values[i] and any(
-                    site_value(i, site, values) for site in self.sites[i]
+                    any(values[c] for c in site.candidates)
+                    if any_candidate
+                    else self._site_reaches(site, values)
+                    for site in self.sites[i]
                 ):
                     values[i] = changed = True
         return values
