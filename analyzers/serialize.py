@@ -1,0 +1,60 @@
+"""Rebuild the boundary dataclasses from the plain data `to_jsonable` gives.
+
+The scan pipeline stores each file's result as JSON and rebuilds it for the
+tree pass, so the round trip must be exact (tests/test_serialize.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import functools
+import types
+import typing
+from typing import Any, TypeVar
+
+from analyzers import types as boundary
+
+T = TypeVar("T")
+
+
+def from_jsonable(cls: type[T], data: Any) -> T:
+    return _convert(cls, data)
+
+
+def file_result_from_json(data: dict) -> boundary.FileResult:
+    return from_jsonable(boundary.FileResult, data)
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls, vars(boundary))
+
+
+def _convert(hint: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _convert(options[0], value)
+    if origin is tuple:
+        args = typing.get_args(hint)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_convert(args[0], v) for v in value)
+        return tuple(_convert(a, v) for a, v in zip(args, value, strict=True))
+    if origin is dict:
+        key, item = typing.get_args(hint)
+        return {_convert(key, k): _convert(item, v) for k, v in value.items()}
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return hint(value)
+    if dataclasses.is_dataclass(hint):
+        hints = _hints(hint)
+        return hint(
+            **{
+                f.name: _convert(hints[f.name], value[f.name])
+                for f in dataclasses.fields(hint)
+                if f.name in value
+            }
+        )
+    return value

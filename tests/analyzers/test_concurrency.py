@@ -1,0 +1,162 @@
+"""Which defs run awaitables concurrently, directly or through a local helper."""
+
+import textwrap
+
+import pytest
+
+from analyzers.file_pass import analyze_file
+from analyzers.types import FunctionRecord
+
+
+def analyze(code: str, *, module: str = "pkg.mod", path: str = "pkg/mod.py"):
+    result = analyze_file(textwrap.dedent(code).encode(), module=module, path=path)
+    assert result.parse_error is None, result.parse_error
+    return result
+
+
+def function(code: str, qualname: str) -> FunctionRecord:
+    (record,) = [f for f in analyze(code).functions if f.qualname == qualname]
+    return record
+
+
+CONCURRENCY = [
+    pytest.param(
+        """
+        import asyncio
+
+        async def both(a, b):
+            return await asyncio.gather(a, b)
+        """,
+        "both",
+        (True, 1),
+        id="asyncio.gather",
+    ),
+    pytest.param(
+        """
+        import asyncio
+
+        async def both(a, b):
+            async with asyncio.TaskGroup() as tg:
+                tg.create_task(a)
+                tg.create_task(b)
+        """,
+        "both",
+        (True, 3),
+        id="TaskGroup-create_task",
+    ),
+    pytest.param(
+        """
+        import asyncio
+
+        async def first(tasks):
+            done, pending = await asyncio.wait(tasks)
+            return done
+        """,
+        "first",
+        (True, 1),
+        id="asyncio.wait",
+    ),
+    pytest.param(
+        """
+        import asyncio
+
+        async def spawn(coro):
+            return asyncio.ensure_future(coro)
+        """,
+        "spawn",
+        (True, 1),
+        id="asyncio.ensure_future",
+    ),
+    pytest.param(
+        """
+        import anyio
+
+        async def both(a, b):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(a)
+                tg.start_soon(b)
+        """,
+        "both",
+        (True, 3),
+        id="anyio-task-group",
+    ),
+    pytest.param(
+        """
+        from asyncio import gather as g
+
+        async def both(a, b):
+            return await g(a, b)
+        """,
+        "both",
+        (True, 1),
+        id="aliased-gather",
+    ),
+    pytest.param(
+        """
+        import asyncio
+
+        async def _run_parallel(*coros):
+            return await asyncio.gather(*coros)
+
+        async def asend(receivers):
+            return await _run_parallel(*(r() for r in receivers))
+        """,
+        "asend",
+        (True, 0),
+        id="through-module-helper",
+    ),
+    pytest.param(
+        """
+        import asyncio
+
+        async def _run_parallel(*coros):
+            return await asyncio.gather(*coros)
+
+        def outer():
+            async def asend(receivers):
+                return await _run_parallel(*(r() for r in receivers))
+
+            return asend
+        """,
+        "outer.<locals>.asend",
+        (True, 0),
+        id="nested-def-through-module-helper",
+    ),
+    pytest.param(
+        """
+        import asyncio
+
+        async def _run_parallel(*coros):
+            return await asyncio.gather(*coros)
+
+        async def asend(receivers):
+            async def _run_parallel(coro):
+                return await coro
+
+            return await _run_parallel(receivers)
+        """,
+        "asend",
+        (False, 0),
+        id="local-helper-shadows-module-helper",
+    ),
+    pytest.param(
+        """
+        import asyncio
+
+        async def one_by_one(coros):
+            for coro in coros:
+                await coro
+            await asyncio.sleep(0)
+        """,
+        "one_by_one",
+        (False, 0),
+        id="sequential-awaits",
+    ),
+]
+
+
+@pytest.mark.parametrize(("code", "qualname", "expected"), CONCURRENCY)
+def test_concurrency(code, qualname, expected):
+    """(concurrent, concurrency_sites): direct sites, or a concurrent local helper."""
+    record = function(code, qualname)
+    assert (record.concurrent, record.concurrency_sites) == expected

@@ -1,0 +1,245 @@
+"""How twins relate: delegating, derivable, near-copy or divergent, line by line."""
+
+import textwrap
+
+import pytest
+
+from analyzers.file_pass import analyze_file
+from analyzers.types import Relation, TwinPair
+
+
+def pair(code: str) -> TwinPair:
+    result = analyze_file(
+        textwrap.dedent(code).encode(), module="pkg.mod", path="pkg/mod.py"
+    )
+    assert result.parse_error is None, result.parse_error
+    (only,) = result.pairs
+    return only
+
+
+def fields(record, expected: dict) -> dict:
+    return {name: getattr(record, name) for name in expected}
+
+
+GET_MANY = """
+    def get_many(self, keys):
+        \"\"\"Fetch many keys.\"\"\"
+        found = {}
+        for key in keys:
+            value = self.get(key)  # one at a time
+            if value is not None:
+                found[key] = value
+        return found
+
+    async def aget_many(self, keys):
+        \"\"\"Fetch many keys, asynchronously.\"\"\"
+        found = {}
+        for key in keys:
+            # the async flavour
+            value = await self.aget(key)
+            if value is not None:
+                found[key] = value
+        return found
+"""
+
+SEND = """
+    def send(self, sender, **named):
+        responses = []
+        for receiver in self.receivers:
+            response = receiver(sender, **named)
+            responses.append((receiver, response))
+        if not responses:
+            return []
+        self.log(responses)
+        self.count += 1
+        self.flush(responses)
+        return responses
+
+    async def asend(self, sender, **named):
+        responses = []
+        for receiver in self.receivers:
+            response = await receiver(sender, **named)
+            responses.append((receiver, response))
+        if not responses:
+            return []
+        self.log(responses)
+        self.count += 1
+        await self.aflush(responses)
+        self.audit(responses)
+        return responses
+"""
+
+RELATION = [
+    pytest.param(
+        """
+        from asgiref.sync import sync_to_async
+
+        class Cache:
+            def get(self, key):
+                return self._cache.get(key)
+
+            async def aget(self, key):
+                return await sync_to_async(self.get)(key)
+        """,
+        {
+            "relation": Relation.DELEGATING,
+            "duplicated_lines": 0,
+            "sync_only_lines": ("return self._cache.get(key)",),
+            "async_only_lines": ("return sync_to_async(self.get)(key)",),
+        },
+        id="async-delegates-to-sync",
+    ),
+    pytest.param(
+        """
+        from asgiref.sync import async_to_sync
+
+        class Cache:
+            async def aget(self, key):
+                return await self._client.get(key)
+
+            def get(self, key):
+                return async_to_sync(self.aget)(key)
+        """,
+        {"relation": Relation.DELEGATING},
+        id="sync-delegates-to-async",
+    ),
+    pytest.param(
+        "class Cache:" + GET_MANY,
+        {
+            "relation": Relation.DERIVABLE,
+            "similarity": 1.0,
+            "duplicated_lines": 6,
+            "sync_only_lines": (),
+            "async_only_lines": (),
+            "renames": ("aget->get",),
+        },
+        id="derivable-despite-docstring-and-comments",
+    ),
+    pytest.param(
+        """
+        class Stream:
+            def iterate(self):
+                with self.lock():
+                    for item in self.items():
+                        yield item
+                raise StopIteration
+
+            async def aiterate(self):
+                async with self.lock():
+                    async for item in self.items():
+                        yield item
+                raise StopAsyncIteration
+        """,
+        {
+            "relation": Relation.DERIVABLE,
+            "duplicated_lines": 4,
+            "renames": ("StopAsyncIteration->StopIteration",),
+        },
+        id="async-for-with-and-catalogue-rename",
+    ),
+    pytest.param(
+        "class Signal:" + SEND,
+        {
+            "relation": Relation.NEAR_COPY,
+            "duplicated_lines": 10,
+            "sync_only_lines": (),
+            "async_only_lines": ("self.audit(responses)",),
+            "renames": ("aflush->flush",),
+        },
+        id="near-copy-with-one-extra-line",
+    ),
+    pytest.param(
+        """
+        class Signal:
+            def send_all(self, sender):
+                for signal in self.signals:
+                    signal.send(sender)
+
+            async def asend_all(self, sender):
+                for signal in self.signals:
+                    await signal.asend(sender)
+        """,
+        {"relation": Relation.DERIVABLE, "renames": ("asend->send",)},
+        id="a-prefixed-name-used-by-sync-twin",
+    ),
+    pytest.param(
+        """
+        import json
+
+        class Template:
+            def render(self, context):
+                return self.template.render(context)
+
+            async def arender(self, context):
+                loop = get_loop()
+                data = await loop.run_in_executor(None, compute)
+                return json.dumps(data)
+        """,
+        {
+            "relation": Relation.DIVERGENT,
+            "similarity": 0.0,
+            "duplicated_lines": 0,
+            "sync_only_lines": ("return self.template.render(context)",),
+            "async_only_lines": (
+                "loop = get_loop()",
+                "data = loop.run_in_executor(None, compute)",
+                "return json.dumps(data)",
+            ),
+            "renames": (),
+        },
+        id="divergent",
+    ),
+]
+
+
+@pytest.mark.parametrize(("code", "expected"), RELATION)
+def test_relation(code, expected):
+    """Twins are compared after dropping docstrings, comments, await and async."""
+    assert fields(pair(code), expected) == expected
+
+
+SIMILARITY = [
+    pytest.param("class Cache:" + GET_MANY, 1.0, 1.0, id="derivable"),
+    pytest.param("class Signal:" + SEND, 0.8, 0.99, id="near-copy"),
+]
+
+
+@pytest.mark.parametrize(("code", "low", "high"), SIMILARITY)
+def test_similarity(code, low, high):
+    """A near copy scores at least 0.8 but below 1; a derivable pair scores 1."""
+    assert low <= pair(code).similarity <= high
+
+
+HASHES = [
+    pytest.param("class Cache:" + GET_MANY, True, id="derivable"),
+    pytest.param("class Signal:" + SEND, False, id="near-copy"),
+    pytest.param(
+        """
+        from asgiref.sync import sync_to_async
+
+        class Cache:
+            def get(self, key):
+                return self._cache.get(key)
+
+            async def aget(self, key):
+                return await sync_to_async(self.get)(key)
+        """,
+        False,
+        id="delegating",
+    ),
+]
+
+
+@pytest.mark.parametrize(("code", "equal"), HASHES)
+def test_body_hashes(code, equal):
+    """The normalised bodies hash alike exactly when the pair is derivable."""
+    result = analyze_file(
+        textwrap.dedent(code).encode(), module="pkg.mod", path="pkg/mod.py"
+    )
+    (only,) = result.pairs
+    assert (only.sync_hash == only.async_hash) is equal
+    hashes = {f.qualname: f.body_hash for f in result.functions if f.body_hash}
+    assert hashes == {
+        only.sync_qualname: only.sync_hash,
+        only.async_qualname: only.async_hash,
+    }

@@ -1,0 +1,431 @@
+"""What each def is: its kind, its hops and bridges, and whether it is an async
+generator. Each rule is a table of inline snippets and the fields they must give.
+"""
+
+import textwrap
+
+import pytest
+
+from analyzers.file_pass import analyze_file
+from analyzers.types import FileResult, FunctionRecord, Kind
+
+
+def analyze(code: str, *, module: str = "pkg.mod", path: str = "pkg/mod.py"):
+    result = analyze_file(textwrap.dedent(code).encode(), module=module, path=path)
+    assert result.parse_error is None, result.parse_error
+    return result
+
+
+def function(
+    result: FileResult, qualname: str, *, is_async: bool | None = None
+) -> FunctionRecord:
+    matches = [
+        f
+        for f in result.functions
+        if f.qualname == qualname and is_async in (None, f.is_async)
+    ]
+    assert len(matches) == 1, [f.qualname for f in result.functions]
+    return matches[0]
+
+
+def fields(record, expected: dict) -> dict:
+    return {name: getattr(record, name) for name in expected}
+
+
+# Kind -------------------------------------------------------------------
+KIND = [
+    pytest.param(
+        """
+        from asgiref.sync import sync_to_async
+
+        def load(key):
+            return key
+
+        async def aload(key):
+            return await sync_to_async(load)(key)
+        """,
+        "aload",
+        {
+            "kind": Kind.ASYNC_WRAPPER,
+            "thread_hops": 1,
+            "hop_labels": ("sync_to_async(load)",),
+        },
+        id="awaits-sync_to_async",
+    ),
+    pytest.param(
+        """
+        from asgiref.sync import sync_to_async
+
+        class Cache:
+            def get(self, key):
+                return key
+
+            async def aget(self, key):
+                return await sync_to_async(self.get, thread_sensitive=True)(key)
+        """,
+        "Cache.aget",
+        {
+            "kind": Kind.ASYNC_WRAPPER,
+            "thread_hops": 1,
+            "hop_labels": ("sync_to_async(get)",),
+        },
+        id="method-hop-with-keyword",
+    ),
+    pytest.param(
+        """
+        from asgiref.sync import sync_to_async as s2a
+
+        def load():
+            pass
+
+        async def aload():
+            return await s2a(load)()
+        """,
+        "aload",
+        {"kind": Kind.ASYNC_WRAPPER, "thread_hops": 1},
+        id="aliased-import",
+    ),
+    pytest.param(
+        """
+        import asgiref.sync
+
+        def load():
+            pass
+
+        async def aload():
+            return await asgiref.sync.sync_to_async(load)()
+        """,
+        "aload",
+        {"kind": Kind.ASYNC_WRAPPER, "thread_hops": 1},
+        id="dotted-module-import",
+    ),
+    pytest.param(
+        """
+        from asgiref.sync import SyncToAsync
+
+        def load():
+            pass
+
+        async def aload():
+            return await SyncToAsync(load)()
+        """,
+        "aload",
+        {"kind": Kind.ASYNC_WRAPPER, "thread_hops": 1},
+        id="SyncToAsync-class",
+    ),
+    pytest.param(
+        """
+        from channels.db import database_sync_to_async
+
+        def load():
+            pass
+
+        async def aload():
+            return await database_sync_to_async(load)()
+        """,
+        "aload",
+        {"kind": Kind.ASYNC_WRAPPER, "thread_hops": 1},
+        id="channels-database_sync_to_async",
+    ),
+    pytest.param(
+        """
+        from asgiref.sync import sync_to_async
+
+        async def aload():
+            @sync_to_async
+            def inner():
+                return 1
+
+            return await inner()
+        """,
+        "aload",
+        {
+            "kind": Kind.ASYNC_WRAPPER,
+            "thread_hops": 1,
+            "hop_labels": ("sync_to_async(inner)",),
+        },
+        id="nested-decorated-def",
+    ),
+    pytest.param(
+        """
+        from asgiref.sync import sync_to_async
+
+        async def aload():
+            @sync_to_async(thread_sensitive=True)
+            def inner():
+                return 1
+
+            return await inner()
+        """,
+        "aload",
+        {"kind": Kind.ASYNC_WRAPPER, "thread_hops": 1},
+        id="nested-def-decorated-with-arguments",
+    ),
+    pytest.param(
+        """
+        from asgiref.sync import sync_to_async
+
+        async def aload():
+            @sync_to_async
+            def inner():
+                return 1
+
+            return await inner()
+        """,
+        "aload.<locals>.inner",
+        {"kind": Kind.SYNC, "is_async": False, "runs_in_thread": True},
+        id="decorated-def-runs-in-thread",
+    ),
+    pytest.param(
+        """
+        from asgiref.sync import sync_to_async
+
+        def load():
+            pass
+
+        async def aload():
+            f = sync_to_async(load)
+            return await f()
+        """,
+        "aload",
+        {"kind": Kind.ASYNC_WRAPPER, "thread_hops": 1},
+        id="local-product",
+    ),
+    pytest.param(
+        """
+        from asgiref.sync import sync_to_async as s2a
+
+        def load():
+            pass
+
+        async def aload():
+            f = s2a(load)
+            return await f()
+        """,
+        "aload",
+        {"kind": Kind.ASYNC_WRAPPER, "thread_hops": 1},
+        id="local-product-of-aliased-import",
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="BUG: products are spotted by the raw callee name, so "
+            "`f = s2a(load)` is not a hop and `await f()` is opaque",
+        ),
+    ),
+    pytest.param(
+        """
+        from asgiref.sync import sync_to_async
+
+        def load():
+            pass
+
+        aload = sync_to_async(load)
+
+        async def use():
+            return await aload()
+        """,
+        "use",
+        {"kind": Kind.ASYNC_WRAPPER},
+        id="module-level-product",
+    ),
+    pytest.param(
+        """
+        from typing import Callable
+
+        from asgiref.sync import sync_to_async
+
+        def load():
+            pass
+
+        aload: Callable = sync_to_async(load)
+
+        async def use():
+            return await aload()
+        """,
+        "use",
+        {"kind": Kind.ASYNC_WRAPPER},
+        id="annotated-module-level-product",
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="BUG: only plain `x = sync_to_async(f)` assignments are "
+            "products; an annotated assignment is not seen",
+        ),
+    ),
+    pytest.param(
+        """
+        async def fetch():
+            pass
+
+        async def afetch_all():
+            return await fetch()
+        """,
+        "afetch_all",
+        {"kind": Kind.ASYNC_NATIVE},
+        id="awaits-coroutine",
+    ),
+    pytest.param(
+        """
+        async def consume(stream):
+            async for chunk in stream:
+                pass
+        """,
+        "consume",
+        {"kind": Kind.ASYNC_NATIVE},
+        id="async-for",
+    ),
+    pytest.param(
+        """
+        async def locked(lock):
+            async with lock:
+                pass
+        """,
+        "locked",
+        {"kind": Kind.ASYNC_NATIVE},
+        id="async-with",
+    ),
+    pytest.param(
+        """
+        from asgiref.sync import sync_to_async
+
+        def load():
+            pass
+
+        async def fetch():
+            pass
+
+        async def both():
+            await sync_to_async(load)()
+            await fetch()
+        """,
+        "both",
+        {"kind": Kind.ASYNC_NATIVE, "thread_hops": 1},
+        id="hop-and-native-await",
+    ),
+    pytest.param(
+        """
+        async def answer():
+            return 42
+        """,
+        "answer",
+        {"kind": Kind.ASYNC_NATIVE, "thread_hops": 0},
+        id="async-without-await",
+    ),
+    pytest.param(
+        """
+        from asgiref.sync import async_to_sync
+
+        class Cache:
+            async def aget(self, key):
+                pass
+
+            def get(self, key):
+                return async_to_sync(self.aget)(key)
+        """,
+        "Cache.get",
+        {"kind": Kind.SYNC_WRAPPER, "bridges": 1},
+        id="returns-async_to_sync",
+    ),
+    pytest.param(
+        """
+        from asgiref.sync import async_to_sync
+
+        class Cache:
+            async def aget(self, key):
+                pass
+
+            def get(self, key):
+                \"\"\"Fetch a key.\"\"\"
+                return async_to_sync(self.aget)(key)
+        """,
+        "Cache.get",
+        {"kind": Kind.SYNC_WRAPPER, "bridges": 1},
+        id="returns-async_to_sync-after-docstring",
+    ),
+    pytest.param(
+        """
+        from asgiref.sync import async_to_sync
+
+        class Cache:
+            async def aget(self, key):
+                pass
+
+            def get(self, key):
+                value = async_to_sync(self.aget)(key)
+                return value
+        """,
+        "Cache.get",
+        {"kind": Kind.SYNC_WRAPPER, "bridges": 1},
+        id="returns-the-bridged-value",
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="BUG: only a bridge in the last statement makes a "
+            "sync-wrapper; `value = async_to_sync(...)(); return value` is sync",
+        ),
+    ),
+    pytest.param(
+        """
+        from asgiref.sync import async_to_sync
+
+        class Signal:
+            def send(self, sender, **named):
+                responses = []
+                sync_receivers, async_receivers = self._live_receivers(sender)
+                for receiver in sync_receivers:
+                    responses.append((receiver, receiver(sender, **named)))
+
+                async def asend():
+                    return [(r, await r(sender, **named)) for r in async_receivers]
+
+                responses.extend(async_to_sync(asend)())
+                return responses
+        """,
+        "Signal.send",
+        {"kind": Kind.SYNC, "bridges": 1},
+        id="bridges-part-of-its-work",
+    ),
+    pytest.param(
+        """
+        def add(a, b):
+            return a + b
+        """,
+        "add",
+        {"kind": Kind.SYNC, "bridges": 0, "thread_hops": 0},
+        id="plain-def",
+    ),
+]
+
+
+@pytest.mark.parametrize(("code", "qualname", "expected"), KIND)
+def test_kind(code, qualname, expected):
+    """A def's kind and hop counts follow from what its own body does."""
+    assert fields(function(analyze(code), qualname), expected) == expected
+
+
+# Async generators -------------------------------------------------------
+ASYNC_GENERATOR = [
+    pytest.param("async def g():\n    yield 1\n", "g", True, id="async-yield"),
+    pytest.param(
+        "async def g(src):\n    async for x in src:\n        yield x\n",
+        "g",
+        True,
+        id="async-for-yield",
+    ),
+    pytest.param("async def f():\n    return 1\n", "f", False, id="coroutine"),
+    pytest.param(
+        "def g():\n    yield 1\nasync def f():\n    return 1\n",
+        "g",
+        False,
+        id="sync-generator",
+    ),
+    pytest.param(
+        "async def f():\n    def g():\n        yield 1\n    return list(g())\n",
+        "f",
+        False,
+        id="yield-in-nested-def",
+    ),
+]
+
+
+@pytest.mark.parametrize(("code", "qualname", "expected"), ASYNC_GENERATOR)
+def test_async_generator(code, qualname, expected):
+    """Only an async def that yields itself is an async generator."""
+    assert function(analyze(code), qualname).is_async_generator is expected

@@ -1,0 +1,221 @@
+"""How defs and classes are named and described: qualnames of nested defs,
+publicness, and class records. One table of inline snippets per rule.
+"""
+
+import textwrap
+
+import pytest
+
+from analyzers.file_pass import analyze_file
+from analyzers.types import FileResult, FunctionRecord
+
+
+def analyze(code: str, *, module: str = "pkg.mod", path: str = "pkg/mod.py"):
+    result = analyze_file(textwrap.dedent(code).encode(), module=module, path=path)
+    assert result.parse_error is None, result.parse_error
+    return result
+
+
+def function(
+    result: FileResult, qualname: str, *, is_async: bool | None = None
+) -> FunctionRecord:
+    matches = [
+        f
+        for f in result.functions
+        if f.qualname == qualname and is_async in (None, f.is_async)
+    ]
+    assert len(matches) == 1, [f.qualname for f in result.functions]
+    return matches[0]
+
+
+def fields(record, expected: dict) -> dict:
+    return {name: getattr(record, name) for name in expected}
+
+
+# Names of nested defs -----------------------------------------------------
+NESTED = [
+    pytest.param(
+        """
+        def outer():
+            def inner():
+                pass
+
+            async def ainner():
+                pass
+
+            return inner, ainner
+        """,
+        (
+            ("outer", False, True, ""),
+            ("outer.<locals>.inner", False, True, "outer.<locals>.ainner"),
+            ("outer.<locals>.ainner", True, True, "outer.<locals>.inner"),
+        ),
+        id="closures",
+    ),
+    pytest.param(
+        """
+        from asgiref.sync import iscoroutinefunction
+
+        def deco(view):
+            if iscoroutinefunction(view):
+                async def _view_wrapper(request, *args, **kwargs):
+                    return await view(request, *args, **kwargs)
+            else:
+                def _view_wrapper(request, *args, **kwargs):
+                    return view(request, *args, **kwargs)
+            return _view_wrapper
+        """,
+        (
+            ("deco", False, True, ""),
+            (
+                "deco.<locals>._view_wrapper",
+                True,
+                True,
+                "deco.<locals>._view_wrapper",
+            ),
+            (
+                "deco.<locals>._view_wrapper",
+                False,
+                True,
+                "deco.<locals>._view_wrapper",
+            ),
+        ),
+        id="view-decorator",
+    ),
+    pytest.param(
+        """
+        class Handler:
+            async def handle(self):
+                async def step():
+                    pass
+
+                return await step()
+        """,
+        (
+            ("Handler.handle", True, True, ""),
+            ("Handler.handle.<locals>.step", True, True, ""),
+        ),
+        id="def-in-method",
+    ),
+]
+
+
+@pytest.mark.parametrize(("code", "expected"), NESTED)
+def test_nested_defs(code, expected):
+    """Nested defs are named like __qualname__ and share their outer's publicness."""
+    result = analyze(code)
+    assert (
+        tuple((f.qualname, f.is_async, f.public, f.twin) for f in result.functions)
+        == expected
+    )
+
+
+# Publicness ---------------------------------------------------------------
+PUBLIC_CODE = """
+def _private():
+    pass
+
+def public():
+    pass
+
+class Class:
+    def _m(self):
+        pass
+
+    async def __acall__(self):
+        pass
+
+    def __mangled(self):
+        pass
+
+class _Private:
+    async def m(self):
+        pass
+
+def _outer():
+    async def inner():
+        pass
+"""
+PUBLIC = [
+    pytest.param("_private", False, id="underscore-function"),
+    pytest.param("public", True, id="public-function"),
+    pytest.param("Class._m", False, id="underscore-method"),
+    pytest.param("Class.__acall__", True, id="dunder-method"),
+    pytest.param("Class.__mangled", False, id="name-mangled-method"),
+    pytest.param("_Private.m", False, id="method-of-private-class"),
+    pytest.param("_outer.<locals>.inner", False, id="nested-in-private-function"),
+]
+
+
+@pytest.mark.parametrize(("qualname", "expected"), PUBLIC)
+def test_public(qualname, expected):
+    """No part of the qualname is private; dunders are public, `__x` is not."""
+    assert function(analyze(PUBLIC_CODE), qualname).public is expected
+
+
+# Classes ------------------------------------------------------------------
+CLASS = [
+    pytest.param(
+        """
+        class Middleware:
+            async_capable = True
+            sync_capable = False
+
+            async def __call__(self, request):
+                pass
+        """,
+        "Middleware",
+        {"async_capable": True, "sync_capable": False, "marks_coroutine": False},
+        id="capability-flags",
+    ),
+    pytest.param(
+        """
+        from asgiref.sync import markcoroutinefunction
+
+        class Middleware:
+            def __init__(self, get_response):
+                self.get_response = get_response
+                markcoroutinefunction(self)
+        """,
+        "Middleware",
+        {"marks_coroutine": True},
+        id="markcoroutinefunction-in-init",
+    ),
+    pytest.param(
+        """
+        from asgiref import sync
+
+        class Middleware:
+            def __init__(self, get_response):
+                if sync.iscoroutinefunction(get_response):
+                    sync.markcoroutinefunction(self)
+        """,
+        "Middleware",
+        {"marks_coroutine": True},
+        id="dotted-markcoroutinefunction",
+    ),
+    pytest.param(
+        """
+        from django.db import models
+
+        class Entry(models.Model):
+            async def asave(self):
+                pass
+        """,
+        "Entry",
+        {
+            "bases": ("django.db.models.Model",),
+            "async_capable": False,
+            "sync_capable": False,
+            "marks_coroutine": False,
+        },
+        id="plain-class-bases-resolved",
+    ),
+]
+
+
+@pytest.mark.parametrize(("code", "qualname", "expected"), CLASS)
+def test_class(code, qualname, expected):
+    """Classes record resolved bases, capability flags and coroutine marking."""
+    (record,) = [c for c in analyze(code).classes if c.qualname == qualname]
+    assert fields(record, expected) == expected
