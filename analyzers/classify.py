@@ -41,6 +41,13 @@ class DefClassifier:
     def is_async_to_sync(self, dotted: str | None) -> bool:
         return bool(dotted) and self.conventions.is_async_to_sync(self.resolved(dotted))
 
+    def is_product(self, assigned: dict[str, str], name: str) -> bool:
+        """Is `name` bound to `sync_to_async(...)` in this scope's assignments?"""
+        return name in assigned and self.is_sync_to_async(assigned[name])
+
+    def products(self, assigned: dict[str, str]) -> list[str]:
+        return [name for name in assigned if self.is_product(assigned, name)]
+
     def facts(self, info: DefInfo) -> DefFacts:
         runs_in_thread = any(self.is_sync_to_async(dec) for dec in info.decorators)
         hop_labels, bridges, concurrency, local_calls = [], 0, 0, set()
@@ -88,25 +95,37 @@ class DefClassifier:
         return Kind.SYNC
 
     def _result_is_bridged(self, node: cst.FunctionDef) -> bool:
-        """Its work goes through async_to_sync: the last statement bridges.
+        """Its work goes through async_to_sync: what it ends with is bridged.
 
-        `return async_to_sync(self.aget)(key)` or a lone bridged call is a
-        wrapper; Signal.send, which bridges only its async receivers and
-        returns what its own loop built, is not.
+        `return async_to_sync(self.aget)(key)`, a lone bridged call, or a
+        name assigned a bridged value and returned is a wrapper; Signal.send,
+        which bridges only its async receivers and returns what its own loop
+        built, is not.
         """
-        body = node.body
-        if isinstance(body, cst.SimpleStatementSuite):
-            last = body.body[-1:]
-        elif isinstance(body.body[-1], cst.SimpleStatementLine):
-            last = body.body[-1].body[-1:]
-        else:
-            last = ()
-        return any(
-            isinstance(part, (cst.Return, cst.Expr))
-            and part.value is not None
-            and self._contains_bridge(part.value)
-            for part in last
-        )
+        statements = _statements(node)
+        if not isinstance(statements[-1], cst.SimpleStatementLine):
+            return False
+        small = [
+            part
+            for statement in statements
+            if isinstance(statement, cst.SimpleStatementLine)
+            for part in statement.body
+        ]
+        if not small or not isinstance(small[-1], (cst.Return, cst.Expr)):
+            return False
+        value = small[-1].value
+        if isinstance(value, cst.Name):
+            assigned = [
+                part.value
+                for part in small[:-1]
+                if isinstance(part, cst.Assign)
+                and any(
+                    isinstance(t.target, cst.Name) and t.target.value == value.value
+                    for t in part.targets
+                )
+            ]
+            value = assigned[-1] if assigned else value
+        return value is not None and self._contains_bridge(value)
 
     def _contains_bridge(self, node: cst.CSTNode) -> bool:
         finder = _CallFinder()
@@ -128,7 +147,7 @@ class DefClassifier:
             value = func.value
             owner = info.owner
             if isinstance(value, cst.Name) and value.value in ("self", "cls") and owner:
-                if attr in owner.products:
+                if self.is_product(owner.assigned, attr):
                     return AwaitSite(SiteKind.HOP, f"sync_to_async({attr})")
                 return AwaitSite(SiteKind.SELF, attr, (f"{module}.{owner.qualname}",))
             if _is_super_call(value) and owner:
@@ -142,12 +161,12 @@ class DefClassifier:
     def _name_site(self, name: str, info: DefInfo) -> AwaitSite:
         scope: DefInfo | None = info
         while scope is not None:
-            if name in scope.products:
+            if self.is_product(scope.assigned, name):
                 return AwaitSite(SiteKind.HOP, f"sync_to_async({name})")
             if name in scope.nested:
                 return self._defs_site(name, scope.nested[name])
             scope = scope.parent
-        if name in self.collector.module_products:
+        if self.is_product(self.collector.module_assigned, name):
             return AwaitSite(SiteKind.HOP, f"sync_to_async({name})")
         if name in self.collector.module_defs:
             return self._defs_site(name, self.collector.module_defs[name])
@@ -162,6 +181,13 @@ class DefClassifier:
             dict.fromkeys(f"{self.names.module}.{d.qualname}" for d in defs)
         )
         return AwaitSite(SiteKind.NAME, name, targets)
+
+
+def _statements(node: cst.FunctionDef) -> list[cst.BaseStatement]:
+    body = node.body
+    if isinstance(body, cst.SimpleStatementSuite):
+        return [cst.SimpleStatementLine(body=body.body)]
+    return list(body.body)
 
 
 def hop_label(call: cst.Call) -> str:

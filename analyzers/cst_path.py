@@ -28,7 +28,9 @@ class ClassInfo:
     qualname: str
     bases: list[str]
     capability: dict[str, bool] = field(default_factory=dict)
-    products: set[str] = field(default_factory=set)  # attr = sync_to_async(...)
+    # name -> callee of `name = callee(...)` in the class body; classify.py
+    # decides which callees are sync_to_async (then the name is a thread hop).
+    assigned: dict[str, str] = field(default_factory=dict)
     marks_coroutine: bool = False
 
 
@@ -52,7 +54,7 @@ class DefInfo:
     decorators: tuple[str, ...]
     awaited: list[cst.BaseExpression] = field(default_factory=list)
     calls: list[CallSite] = field(default_factory=list)
-    products: set[str] = field(default_factory=set)  # local x = sync_to_async(f)
+    assigned: dict[str, str] = field(default_factory=dict)  # x = callee(...)
     nested: dict[str, list[DefInfo]] = field(default_factory=dict)
     has_yield: bool = False
 
@@ -73,7 +75,7 @@ class Collector(cst.CSTVisitor):
         self.stack: list[ClassInfo | DefInfo] = []
         self.defs: list[DefInfo] = []
         self.classes: list[ClassInfo] = []
-        self.module_products: set[str] = set()
+        self.module_assigned: dict[str, str] = {}
         self.module_defs: dict[str, list[DefInfo]] = {}
         self._awaited_calls: set[int] = set()
         self._in_decorator = 0
@@ -97,7 +99,13 @@ class Collector(cst.CSTVisitor):
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         if not self.stack:
             self.names.top_level.add(node.name.value)
-        bases = [name for arg in node.bases for name in _base_names(arg.value)]
+        # Starred bases (`class C(*mixins)`) cannot be followed; ast agrees.
+        bases = [
+            name
+            for arg in node.bases
+            if not arg.star
+            for name in _base_names(arg.value)
+        ]
         info = ClassInfo(node, qualname_of(self._parents(), node.name.value), bases)
         self.classes.append(info)
         self.stack.append(info)
@@ -167,17 +175,23 @@ class Collector(cst.CSTVisitor):
         )
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        targets = [
-            t.target.value for t in node.targets if isinstance(t.target, cst.Name)
-        ]
+        targets = [t.target for t in node.targets]
+        self._assigned(targets, node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._assigned([node.target], node.value)
+
+    def _assigned(self, targets: list, value: cst.BaseExpression) -> None:
+        names = [t.value for t in targets if isinstance(t, cst.Name)]
         top = self.stack[-1] if self.stack else None
-        if isinstance(node.value, cst.Call) and _is_bridge_call(node.value, "sta"):
-            products = self.module_products if top is None else top.products
-            products.update(targets)
-        elif isinstance(top, ClassInfo) and isinstance(node.value, cst.Name):
-            for target in targets:
-                if target in CAPABILITY_FLAGS:
-                    top.capability[target] = node.value.value == "True"
+        if isinstance(value, cst.Call) and (callee := cst_dotted(value.func)):
+            table = self.module_assigned if top is None else top.assigned
+            table.update(dict.fromkeys(names, callee))
+        elif isinstance(top, ClassInfo) and isinstance(value, cst.Name):
+            for name in names:
+                if name in CAPABILITY_FLAGS:
+                    top.capability[name] = value.value == "True"
 
     # What a def does ---------------------------------------------------
     def visit_Await(self, node: cst.Await) -> None:
@@ -243,25 +257,16 @@ def _alias(alias: cst.ImportAlias) -> str | None:
 def _base_names(node: cst.BaseExpression) -> list[str]:
     """As fast_path.base_names: a class factory call names receiver and args."""
     if isinstance(node, cst.Call):
-        names = [cst_dotted(arg.value) for arg in node.args if not arg.keyword]
+        names = [
+            cst_dotted(arg.value)
+            for arg in node.args
+            if not arg.keyword and not arg.star
+        ]
         if isinstance(node.func, cst.Attribute):
             names.insert(0, cst_dotted(node.func.value))
         return [name for name in names if name]
     name = cst_dotted(node)
     return [name] if name else []
-
-
-# The bridge family is matched by name here; classify.py checks it through
-# the imports with the conventions. This raw check only spots assignments.
-_RAW_BRIDGES = {
-    "sta": {"sync_to_async", "SyncToAsync", "database_sync_to_async"},
-    "ats": {"async_to_sync", "AsyncToSync"},
-}
-
-
-def _is_bridge_call(node: cst.Call, family: str) -> bool:
-    name = cst_dotted(node.func)
-    return bool(name) and name.rsplit(".", 1)[-1] in _RAW_BRIDGES[family]
 
 
 @dataclass(frozen=True)

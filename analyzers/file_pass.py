@@ -43,7 +43,14 @@ PARSE_ERRORS = (
 )
 # CPython refuses nesting past 200 levels; libcst's native parser can overflow
 # its stack on such input and take the process down, so it never sees it.
-TOO_DEEP = ("too many nested", "too many levels", "too complex", "recursion")
+# CPython also refuses NUL bytes anywhere, where libcst accepts them in strings.
+REFUSED = (
+    "too many nested",
+    "too many levels",
+    "too complex",
+    "recursion",
+    "null bytes",
+)
 
 
 def analyze_file(
@@ -58,7 +65,7 @@ def analyze_file(
         tree: ast.Module | None = ast.parse(source, filename=path)
     except PARSE_ERRORS as exc:
         if isinstance(exc, (RecursionError, MemoryError)) or any(
-            marker in str(exc) for marker in TOO_DEEP
+            marker in str(exc) for marker in REFUSED
         ):
             return failed(path=path, module=module, error=exc)
         tree = None  # newer syntax than this Python's ast: libcst may parse it
@@ -94,6 +101,9 @@ def _assemble(collector: Collector, spans, *, text: str, path: str) -> FileResul
     classifier = DefClassifier(collector, conventions)
     facts = [classifier.facts(info) for info in defs]
     concurrent = _concurrent(collector, facts)
+    class_products = {
+        info.qualname: classifier.products(info.assigned) for info in collector.classes
+    }
     pairing = pair_twins(
         [
             Def(
@@ -107,6 +117,7 @@ def _assemble(collector: Collector, spans, *, text: str, path: str) -> FileResul
             for d in defs
         ],
         conventions,
+        aliases=class_products,
     )
     twin_of: dict[int, int] = {}
     for sync, async_, _ in pairing.pairs:
@@ -137,8 +148,9 @@ def _assemble(collector: Collector, spans, *, text: str, path: str) -> FileResul
                 thread_hops=fact.thread_hops,
                 hop_labels=fact.hop_labels,
                 bridges=fact.bridges,
-                concurrent=concurrent[index],
-                concurrency_sites=fact.concurrency_sites,
+                # Only async defs run awaitables; sync helpers only pass it on.
+                concurrent=concurrent[index] and info.is_async,
+                concurrency_sites=fact.concurrency_sites if info.is_async else 0,
                 await_sites=fact.sites,
                 blocking=_blocking(info, classifier, sync_twins)
                 if info.is_async
@@ -169,6 +181,14 @@ def _assemble(collector: Collector, spans, *, text: str, path: str) -> FileResul
         classes=classes,
         pairs=tuple(pairs),
         imports=names.import_pairs(),
+        thread_products=tuple(
+            [f"{module}.{n}" for n in classifier.products(collector.module_assigned)]
+            + [
+                f"{module}.{cls}.{n}"
+                for cls, products in class_products.items()
+                for n in products
+            ]
+        ),
     )
 
 
@@ -208,7 +228,11 @@ def _blocking(info, classifier: DefClassifier, sync_twins: set) -> tuple:
             continue
         resolved = classifier.resolved(call.dotted)
         head, _, method = call.dotted.rpartition(".")
-        if classifier.conventions.is_blocking(resolved):
+        root = call.dotted.split(".", 1)[0]
+        # A dotted name counts only through an import: a local list named
+        # `requests` or a parameter named `socket` is not the module.
+        imported = "." not in call.dotted or classifier.names.is_imported(root)
+        if imported and classifier.conventions.is_blocking(resolved):
             found.append(BlockingCall(resolved, "catalogue"))
         elif head in ("self", "cls") and info.owner is not None:
             if (info.owner.qualname, method) in sync_twins:

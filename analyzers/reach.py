@@ -36,10 +36,11 @@ MAX_ALIAS_DEPTH = 10
 class Site:
     candidates: tuple[int, ...]  # indices into the awaitable functions
     by_name: bool  # resolved by name only: all candidates must agree
+    product: str = ""  # resolved to a name bound to sync_to_async(...): a hop
 
     @property
     def opaque(self) -> bool:
-        return not self.candidates
+        return not self.candidates and not self.product
 
 
 class SymbolIndex:
@@ -60,6 +61,7 @@ class SymbolIndex:
                 self.functions.setdefault(record.full_name, []).append(record)
                 owner, _, name = record.full_name.rpartition(".")
                 self.methods.setdefault((owner, name), []).append(record)
+        self.products = {name for result in files for name in result.thread_products}
         self.subclasses: dict[str, list[str]] = {}
         for cls in self.classes.values():
             for base in self.base_classes(cls):
@@ -173,6 +175,8 @@ class ReachSolver:
             return self._by_name(name)
         found = []
         for cls in mro if include_self else mro[1:]:
+            if f"{cls}.{name}" in self.index.products:
+                return Site((), by_name=False, product=name)
             if (cls, name) in self.index.methods:
                 found = self.index.methods[(cls, name)]
                 break
@@ -187,6 +191,8 @@ class ReachSolver:
 
     def _name(self, target: str, name: str) -> Site:
         dotted = self.index.canonical(target)
+        if dotted in self.index.products:
+            return Site((), by_name=False, product=name)
         if dotted in self.index.functions:
             return Site(self._ids(self.index.functions[dotted]), by_name=False)
         owner, _, method = dotted.rpartition(".")
@@ -211,13 +217,15 @@ class ReachSolver:
                     self._method(site.targets[0], site.name, include_self=False)
                 )
             elif site.kind is SiteKind.NAME:
-                candidates: list[int] = []
-                by_name = False
-                for target in site.targets:
-                    resolved = self._name(target, site.name)
-                    candidates.extend(resolved.candidates)
-                    by_name = by_name or resolved.by_name
-                sites.append(Site(tuple(dict.fromkeys(candidates)), by_name))
+                resolved = [self._name(target, site.name) for target in site.targets]
+                candidates = (c for r in resolved for c in r.candidates)
+                sites.append(
+                    Site(
+                        tuple(dict.fromkeys(candidates)),
+                        by_name=any(r.by_name for r in resolved),
+                        product=next((r.product for r in resolved if r.product), ""),
+                    )
+                )
             elif site.kind is SiteKind.ATTR:
                 sites.append(self._other_objects(record, site.name))
             else:
@@ -226,10 +234,20 @@ class ReachSolver:
 
     # Solving ------------------------------------------------------------
     def own_hop(self, i: int) -> bool:
+        return bool(self._hop_label(i))
+
+    def _hop_label(self, i: int) -> str:
+        """How the function itself hops, as the last link of a chain."""
         record = self.nodes[i]
-        return record.runs_in_thread or any(
-            s.kind is SiteKind.HOP for s in record.await_sites
-        )
+        for site in record.await_sites:
+            if site.kind is SiteKind.HOP:
+                return site.name
+        for site in self.sites[i]:
+            if site.product:
+                return f"sync_to_async({site.product})"
+        if record.runs_in_thread:
+            return f"sync_to_async({record.qualname.rsplit('.', 1)[-1]})"
+        return ""
 
     def solve(self) -> list[FunctionRecord]:
         n = len(self.nodes)
@@ -349,15 +367,7 @@ class ReachSolver:
             chain.append(self.nodes[i].qualname)
             i = parent[i]
         chain.reverse()
-        label = self._hop_label(self.nodes[nearest])
-        return tuple(sorted(hops)), (*chain, label)
-
-    @staticmethod
-    def _hop_label(record: FunctionRecord) -> str:
-        if record.hop_labels:
-            return record.hop_labels[0]
-        name = record.qualname.rsplit(".", 1)[-1]
-        return f"sync_to_async({name})"
+        return tuple(sorted(hops)), (*chain, self._hop_label(nearest))
 
 
 def solve_reach(files: list[FileResult], functions: list[FunctionRecord]):

@@ -65,6 +65,9 @@ class ModuleNames:
             return raw
         return f"{base}.{rest}" if rest else base
 
+    def is_imported(self, head: str) -> bool:
+        return head in self.imports or head in self.local_imports
+
     def is_bound(self, head: str) -> bool:
         """Is this bare name an import or a module-level definition?"""
         return (

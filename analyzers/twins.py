@@ -27,7 +27,13 @@ class Pairing:
     missing_twins: frozenset[int]  # indices of public sync methods with no twin
 
 
-def pair_twins(defs: list[Def], conventions: Conventions) -> Pairing:
+def pair_twins(
+    defs: list[Def],
+    conventions: Conventions,
+    aliases: dict[str, list[str]] | None = None,
+) -> Pairing:
+    """Pair the defs; `aliases` are async names a class binds without a def
+    (`atouch = sync_to_async(touch)`): they give their sync twin a twin too."""
     by_scope: dict[str, dict[str, list[int]]] = {}
     for index, item in enumerate(defs):
         by_scope.setdefault(item.scope, {}).setdefault(item.name, []).append(index)
@@ -48,7 +54,15 @@ def pair_twins(defs: list[Def], conventions: Conventions) -> Pairing:
                 twinned.update((sync, index))
                 break
 
+    aliases = aliases or {}
+    aliased = {
+        (scope, sync_name)
+        for scope, names in aliases.items()
+        for name in names
+        for sync_name, _ in conventions.sync_twin_names(name)
+    }
     async_scopes = {d.scope for d in defs if d.is_async and d.scope_is_class}
+    async_scopes |= {scope for scope, names in aliases.items() if names}
     sync_dunders = set(conventions.dunder_twins.values())
     missing = frozenset(
         index
@@ -58,6 +72,7 @@ def pair_twins(defs: list[Def], conventions: Conventions) -> Pairing:
         and not item.is_async
         and item.public
         and index not in twinned
+        and (item.scope, item.name) not in aliased
         and (not _is_dunder(item.name) or item.name in sync_dunders)
         and not _is_attribute_like(item.decorators, conventions)
     )

@@ -161,6 +161,9 @@ class FileResult:
     pairs: tuple[TwinPair, ...] = ()
     # Module-level imports as (local name, dotted target): follows re-exports.
     imports: tuple[tuple[str, str], ...] = ()
+    # Full names bound to sync_to_async products at module or class level
+    # (`aload = sync_to_async(load)`): awaiting one is a thread hop.
+    thread_products: tuple[str, ...] = ()
     parse_error: ParseError | None = None
 
 

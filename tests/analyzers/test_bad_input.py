@@ -26,23 +26,13 @@ def nested_parens(depth: int, *, in_async_def: bool) -> bytes:
     return b"x = " + expression + b"\n"
 
 
-NUL_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: ast's null-byte error is taken for newer syntax and libcst "
-    "accepts a NUL inside a string or comment, so the file is analysed",
-)
-
 BAD = [
     pytest.param(b"def f(:\n    pass\n", "", id="syntax-error"),
     pytest.param(b"async def f(:\n    pass\n", "", id="syntax-error-async"),
     pytest.param(b"print 'x'\n", "", id="python-2-print"),
     pytest.param(b"x = 1\x00\n", "", id="nul-byte"),
-    pytest.param(
-        b"async def f():\n    return '\x00'\n", "", id="nul-in-string", marks=NUL_BUG
-    ),
-    pytest.param(
-        b"# \x00\ndef f():\n    pass\n", "", id="nul-in-comment", marks=NUL_BUG
-    ),
+    pytest.param(b"async def f():\n    return '\x00'\n", "", id="nul-in-string"),
+    pytest.param(b"# \x00\ndef f():\n    pass\n", "", id="nul-in-comment"),
     pytest.param(b"x = '\xff'\n", "encoding", id="undecodable-bytes"),
     pytest.param(
         b"# -*- coding: klingon -*-\nx = 1\n", "klingon", id="unknown-encoding"

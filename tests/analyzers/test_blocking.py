@@ -177,11 +177,6 @@ BLOCKING = [
         "collect",
         (),
         id="local-named-like-catalogue-module",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="BUG: an unresolved head is matched against the catalogue, "
-            "so a local list `requests` gives ('requests.append', 'catalogue')",
-        ),
     ),
     pytest.param(
         """
@@ -191,10 +186,6 @@ BLOCKING = [
         "hang_up",
         (),
         id="parameter-named-like-catalogue-module",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="BUG: a parameter `socket` gives ('socket.close', 'catalogue')",
-        ),
     ),
 ]
 

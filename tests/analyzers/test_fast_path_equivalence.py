@@ -12,17 +12,6 @@ def source(code: str) -> bytes:
     return textwrap.dedent(code).encode()
 
 
-CONCURRENCY_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: concurrency APIs whose names hold no 'async' keep a file on the "
-    "fast path, which never counts concurrency sites; the full path does",
-)
-BASES_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the fast path drops starred class-base arguments (ast.Starred), "
-    "the libcst path keeps their name",
-)
-
 SYNC_ONLY = [
     pytest.param(
         source(
@@ -188,7 +177,6 @@ SYNC_ONLY = [
             """
         ),
         id="loop-create_task",
-        marks=CONCURRENCY_BUG,
     ),
     pytest.param(
         source(
@@ -200,7 +188,6 @@ SYNC_ONLY = [
             """
         ),
         id="trio-open_nursery",
-        marks=CONCURRENCY_BUG,
     ),
     pytest.param(
         source(
@@ -213,7 +200,6 @@ SYNC_ONLY = [
             """
         ),
         id="starred-base",
-        marks=BASES_BUG,
     ),
 ]
 

@@ -205,11 +205,6 @@ KIND = [
         "aload",
         {"kind": Kind.ASYNC_WRAPPER, "thread_hops": 1},
         id="local-product-of-aliased-import",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="BUG: products are spotted by the raw callee name, so "
-            "`f = s2a(load)` is not a hop and `await f()` is opaque",
-        ),
     ),
     pytest.param(
         """
@@ -244,11 +239,6 @@ KIND = [
         "use",
         {"kind": Kind.ASYNC_WRAPPER},
         id="annotated-module-level-product",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="BUG: only plain `x = sync_to_async(f)` assignments are "
-            "products; an annotated assignment is not seen",
-        ),
     ),
     pytest.param(
         """
@@ -355,11 +345,6 @@ KIND = [
         "Cache.get",
         {"kind": Kind.SYNC_WRAPPER, "bridges": 1},
         id="returns-the-bridged-value",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="BUG: only a bridge in the last statement makes a "
-            "sync-wrapper; `value = async_to_sync(...)(); return value` is sync",
-        ),
     ),
     pytest.param(
         """

@@ -218,11 +218,6 @@ REACH = [
         "pkg.auth.alogin",
         {"reaches": Reach.THREAD},
         id="imported-module-level-product",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="BUG: a module-level `aload = sync_to_async(f)` imported from "
-            "another module is not a hop there; the await is unseen (async)",
-        ),
     ),
     pytest.param(
         {
@@ -243,11 +238,6 @@ REACH = [
         "pkg.cache.Cache.aget_twice",
         {"reaches": Reach.THREAD},
         id="inherited-class-level-product",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="BUG: a class-level `aget = sync_to_async(get)` is a hop only "
-            "in its own class body; from a subclass the await is unseen (async)",
-        ),
     ),
     pytest.param(
         {
@@ -441,11 +431,6 @@ CHAIN_LABEL = [
         "pkg.mod.use",
         ("use", "sync_to_async(aload)"),
         id="module-level-product",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="BUG: the chain ends in 'sync_to_async(use)', naming the "
-            "awaiting function instead of the product it awaits",
-        ),
     ),
     pytest.param(
         """
@@ -463,11 +448,6 @@ CHAIN_LABEL = [
         "pkg.mod.Cache.use",
         ("Cache.use", "sync_to_async(aget)"),
         id="class-level-product",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="BUG: the chain ends in 'sync_to_async(use)', naming the "
-            "awaiting function instead of the product it awaits",
-        ),
     ),
     pytest.param(
         """
@@ -483,11 +463,6 @@ CHAIN_LABEL = [
         "pkg.mod.save",
         ("save", "sync_to_async(store)"),
         id="module-level-decorated-def",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="BUG: the chain ends in 'sync_to_async(save)', naming the "
-            "awaiting function instead of the @sync_to_async def it awaits",
-        ),
     ),
 ]
 

@@ -295,11 +295,6 @@ MISSING = [
         "Cache.touch",
         False,
         id="twin-is-a-class-level-product",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="BUG: `atouch = sync_to_async(touch)` in the class body is an "
-            "async twin, yet `touch` is reported as missing one",
-        ),
     ),
     pytest.param("SyncOnly.get", False, id="class-without-async-methods"),
     pytest.param("SyncOnly.delete", False, id="class-without-async-methods-2"),
