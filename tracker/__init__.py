@@ -1,1 +1,4 @@
-"""asyncdash: measures Django's progress along its async road (DEP 0009)."""
+# Load the Celery app with Django, so that shared tasks bind to it.
+from tracker.celery import app as celery_app
+
+__all__ = ["celery_app"]

@@ -110,8 +110,60 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Not used yet: the Celery broker and cache arrive in a later issue.
+# Redis is the broker, result backend and cache. Unset (the embedded mode),
+# tasks run in-process and the cache is local memory.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+
+def _env_int(name: str, *, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    try:
+        return int(raw) if raw else default
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number.") from exc
+
+
+# A task's hard time limit stays below the broker's visibility timeout, or a
+# slow task would be handed to a second worker while the first still runs.
+CELERY_BROKER_VISIBILITY_TIMEOUT = _env_int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+CELERY_TASK_TIME_LIMIT = _env_int("CELERY_TASK_TIME_LIMIT", default=1800)
+if CELERY_TASK_TIME_LIMIT >= CELERY_BROKER_VISIBILITY_TIMEOUT:
+    raise ImproperlyConfigured(
+        "CELERY_TASK_TIME_LIMIT must be below CELERY_VISIBILITY_TIMEOUT."
+    )
+CELERY_TASK_SOFT_TIME_LIMIT = max(CELERY_TASK_TIME_LIMIT - 30, 1)
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
+CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT
+}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = CELERY_BROKER_TRANSPORT_OPTIONS
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True  # a killed worker's task is redelivered
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+# The weekly scan, as crontab fields "minute hour day-of-month month weekday"
+# (default Monday 04:00 UTC); tracker/celery.py turns it into the beat schedule.
+ASYNCDASH_WEEKLY_SCAN = os.environ.get("ASYNCDASH_WEEKLY_SCAN", "0 4 * * 1")
+GIT_TIMEOUT = _env_int("ASYNCDASH_GIT_TIMEOUT", default=600)
+# Downloaded sdists, shared with `make run` and the tests.
+SDIST_CACHE_DIR = Path(
+    os.environ.get("ASYNCDASH_SDIST_CACHE") or BASE_DIR / ".cache" / "sdists"
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -1,0 +1,138 @@
+"""Build small real git repositories with tagged releases for pipeline tests."""
+
+import subprocess
+import textwrap
+from pathlib import Path
+
+COMPONENTS = """
+[project]
+package = "pkg"
+tests = "tests"
+
+[modules]
+"pkg.cache" = "cache"
+"pkg.auth" = "auth"
+"pkg.db" = "orm"
+
+[tests]
+"cache_tests" = "cache"
+"""
+
+CACHE = """
+    from asgiref.sync import sync_to_async
+
+
+    class BaseCache:
+        def get(self, key):
+            return key
+
+        async def aget(self, key):
+            return await sync_to_async(self.get)(key)
+
+        def get_many(self, keys):
+            return [self.get(k) for k in keys]
+
+        async def aget_many(self, keys):
+            return [await self.aget(k) for k in keys]
+"""
+
+DB = """
+    from asgiref.sync import sync_to_async
+
+
+    class QuerySet:
+        def get(self, **kw):
+            return kw
+
+        async def aget(self, **kw):
+            return await sync_to_async(self.get)(**kw)
+"""
+
+AUTH = """
+    from pkg.db import QuerySet
+
+
+    def authenticate(username):
+        user = QuerySet().get(name=username)
+        if user is None:
+            return None
+        user["backend"] = "default"
+        return user
+
+
+    async def aauthenticate(username):
+        user = await QuerySet().aget(name=username)
+        if user is None:
+            return None
+        user["backend"] = "default"
+        return user
+"""
+
+# 1.1 fixes a bug in the sync path only: a one-sided change.
+AUTH_FIXED_SYNC_ONLY = AUTH.replace(
+    "user = QuerySet().get(name=username)\n",
+    "user = QuerySet().get(name=username.strip())\n",
+    1,
+)
+
+TESTS = """
+    class CacheTests:
+        def test_get(self):
+            pass
+
+        async def test_aget(self):
+            pass
+"""
+
+RELEASES = {
+    "1.0": {
+        "pkg/__init__.py": "",
+        "pkg/cache.py": CACHE,
+        "pkg/db.py": DB,
+        "pkg/auth.py": AUTH,
+        "tests/cache_tests/test_cache.py": TESTS,
+        "docs/readme.txt": "not python",
+    },
+    "1.1": {"pkg/auth.py": AUTH_FIXED_SYNC_ONLY},
+    "1.2": {"pkg/extra.py": "def helper():\n    return 1\n"},
+}
+
+
+def git(cwd: Path, *args: str) -> str:
+    env = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+        "HOME": str(cwd),
+        "PATH": "/usr/bin:/bin:/usr/local/bin",
+    }
+    done = subprocess.run(
+        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+def make_repo(path: Path, releases: dict[str, dict[str, str]] = RELEASES) -> Path:
+    """A repository whose main branch gets one commit and one tag per release."""
+    path.mkdir(parents=True, exist_ok=True)
+    git(path, "init", "-q", "-b", "main")
+    for tag, files in releases.items():
+        for rel, code in files.items():
+            target = path / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(textwrap.dedent(code))
+        git(path, "add", "-A")
+        git(path, "commit", "-q", "-m", f"release {tag}")
+        git(path, "tag", tag)
+    return path
+
+
+def add_commit(path: Path, files: dict[str, str], message: str = "work") -> str:
+    for rel, code in files.items():
+        target = path / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(textwrap.dedent(code))
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "-m", message)
+    return git(path, "rev-parse", "HEAD")

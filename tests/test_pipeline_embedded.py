@@ -1,0 +1,140 @@
+"""The scan pipeline on the embedded default: SQLite, tasks run in-process."""
+
+from datetime import date
+
+import pytest
+from django.core.management import call_command
+from repo_builder import COMPONENTS, add_commit, make_repo
+
+from tracker import services
+from tracker.drift import previous_release
+from tracker.models import (
+    FileAnalysis,
+    FunctionStat,
+    PairDrift,
+    Project,
+    Release,
+    Scan,
+    TwinPairStat,
+)
+
+# Scans are queued on commit, as in production, so the tests commit too.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def project(tmp_path, settings):
+    settings.DATA_DIR = tmp_path / "data"
+    repo = make_repo(tmp_path / "upstream")
+    return Project.objects.create(
+        slug="demo",
+        name="Demo",
+        git_url=str(repo),
+        package_dir="pkg",
+        tests_dir="tests",
+        component_map=COMPONENTS,
+        min_version="1.0",
+    )
+
+
+def scan(project, version, **kwargs):
+    return services.scan_request(
+        project=project, version=version, ref=version, **kwargs
+    )
+
+
+def test_a_scan_stores_the_release_and_its_functions(project):
+    scan_ = scan(project, "1.0")
+    scan_.refresh_from_db()
+    assert scan_.status == Scan.Status.DONE, scan_.error
+    release = Release.objects.get(project=project, version="1.0")
+    assert scan_.release == release and len(release.commit) == 40
+    assert release.files == 5  # pkg/*.py and tests/**.py, not docs/readme.txt
+    aget_many = FunctionStat.objects.get(
+        release=release, module="pkg.cache", qualname="BaseCache.aget_many"
+    )
+    assert (aget_many.kind, aget_many.reaches) == ("async-native", "thread")
+    assert aget_many.chain == [
+        "BaseCache.aget_many",
+        "BaseCache.aget",
+        "sync_to_async(get)",
+    ]
+    stages = dict(release.componentstat_set.values_list("name", "stage"))
+    assert stages["cache"] == "async-wrapper"
+    assert stages["auth"] == "async-native"
+    assert release.suitestat_set.get(component="cache").async_tests_with_sync_twin == 1
+
+
+def test_the_cache_is_reused_and_a_one_sided_change_is_found(project):
+    first = scan(project, "1.0")
+    second = scan(project, "1.1")
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.blobs_total, first.blobs_analysed, first.blobs_cached) == (5, 5, 0)
+    assert (second.blobs_total, second.blobs_analysed, second.blobs_cached) == (5, 1, 4)
+    assert FileAnalysis.objects.count() == 6
+    drift = PairDrift.objects.get(
+        release__version="1.1", async_qualname="aauthenticate"
+    )
+    assert drift.previous.version == "1.0"
+    assert (drift.sync_changed, drift.async_changed, drift.one_sided) == (
+        True,
+        False,
+        True,
+    )
+    assert (
+        not PairDrift.objects.filter(release__version="1.1", one_sided=False)
+        .filter(async_qualname="aauthenticate")
+        .exists()
+    )
+    unchanged = PairDrift.objects.get(
+        release__version="1.1", async_qualname="BaseCache.aget"
+    )
+    assert not (
+        unchanged.sync_changed or unchanged.async_changed or unchanged.one_sided
+    )
+
+
+def test_a_finished_scan_is_a_no_op_unless_forced(project):
+    first = scan(project, "1.0")
+    again = scan(project, "1.0")
+    assert again.pk == first.pk
+    forced = scan(project, "1.0", force=True)
+    forced.refresh_from_db()
+    assert forced.pk != first.pk and forced.status == Scan.Status.DONE
+    assert Release.objects.filter(project=project, version="1.0").count() == 1
+    assert forced.blobs_analysed == 0  # everything came from the cache
+
+
+def test_scan_command_scans_every_release_in_version_order(project, capsys):
+    call_command("scan", "--all", project="demo")
+    out = capsys.readouterr().out
+    assert "3/3 releases done" in out
+    versions = list(
+        Release.objects.filter(project=project).values_list("version", flat=True)
+    )
+    assert versions == ["1.0", "1.1", "1.2"]
+    r12 = Release.objects.get(version="1.2")
+    assert previous_release(r12).version == "1.1"
+    assert r12.previous.version == "1.1"
+
+
+def test_weekly_scan_twice_in_a_week_scans_nothing_twice(project, tmp_path):
+    add_commit(tmp_path / "upstream", {"pkg/new.py": "async def anew():\n    pass\n"})
+    first = services.weekly_scan_request(project=project, today=date(2026, 11, 26))
+    assert sorted(s.version for s in first) == ["1.0", "1.1", "1.2", "main-2026-11-23"]
+    scans_before = Scan.objects.count()
+    second = services.weekly_scan_request(project=project, today=date(2026, 11, 27))
+    assert Scan.objects.count() == scans_before
+    assert {s.pk for s in second} == {s.pk for s in first}
+    snapshot = Release.objects.get(version="main-2026-11-23")
+    assert snapshot.is_snapshot and snapshot.previous.version == "1.2"
+    assert FunctionStat.objects.filter(release=snapshot, qualname="anew").exists()
+
+
+def test_twin_pairs_are_stored_with_their_hashes(project):
+    scan(project, "1.0")
+    pair = TwinPairStat.objects.get(
+        release__version="1.0", async_qualname="aauthenticate"
+    )
+    assert pair.relation == "derivable" and pair.sync_hash == pair.async_hash

@@ -1,0 +1,138 @@
+"""Build a local mirror from a package's PyPI sdists, one tagged commit each.
+
+For users who cannot reach the project's git host, for tests and for the
+quick start. Shell code: pip and git through `tracker.sdist` and
+`tracker.git`, no Django.
+"""
+
+import logging
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from packaging.version import InvalidVersion, Version
+
+from tracker.git import Mirror
+from tracker.sdist import SdistDownloadError, fetch_tree
+
+logger = logging.getLogger(__name__)
+
+# PEP 508 project names; anything else could reach pip as an option.
+_PACKAGE_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
+_AVAILABLE_LINE = re.compile(r"^Available versions:\s*(.*)$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class ImportedRelease:
+    version: str
+    tag: str
+    commit: str
+    created: bool
+
+
+def _check_package(package: str) -> str:
+    if not _PACKAGE_NAME.fullmatch(package):
+        raise ValueError(f"{package!r} is not a valid package name")
+    return package
+
+
+def _sorted_versions(versions: list[str]) -> list[tuple[Version, str]]:
+    parsed = []
+    for text in versions:
+        try:
+            parsed.append((Version(text), text))
+        except InvalidVersion:
+            logger.debug("skipping invalid version %r", text)
+    return sorted(parsed)
+
+
+def pypi_versions(package: str, *, timeout: float = 120) -> list[str]:
+    """Every final release of `package` on the index, oldest first.
+
+    Raises SdistDownloadError when pip cannot list them (offline, unknown
+    package). Releases needing a newer Python than ours are listed too.
+    """
+    command = [
+        sys.executable, "-m", "pip", "index", "versions",
+        "--ignore-requires-python", "--disable-pip-version-check",
+        _check_package(package),
+    ]  # fmt: skip
+    try:
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise SdistDownloadError(f"pip index timed out after {timeout}s") from exc
+    match = _AVAILABLE_LINE.search(result.stdout)
+    if result.returncode != 0 or not match:
+        output = "\n".join(text.strip() for text in (result.stdout, result.stderr))
+        raise SdistDownloadError(f"pip index versions {package} failed:\n{output}")
+    listed = [text.strip() for text in match.group(1).split(",") if text.strip()]
+    return [
+        text for version, text in _sorted_versions(listed) if not version.is_prerelease
+    ]
+
+
+def feature_releases_since(versions: list[str], since: str) -> list[str]:
+    """The X.Y feature releases ("3.0", not "3.0.1") in `versions`, >= `since`."""
+    floor = Version(since)
+    picked: dict[Version, str] = {}
+    for version, text in _sorted_versions(versions):
+        if version.is_prerelease or version.is_postrelease or version.local:
+            continue
+        if any(version.release[2:]) or version < floor:
+            continue
+        picked.setdefault(version, text)  # "3.0" and "3.0.0" are one release
+    return list(picked.values())
+
+
+def _release_date(tree: Path) -> datetime:
+    # sdist tools write PKG-INFO when they build the archive and extraction
+    # keeps member times, so it dates the release without asking PyPI.
+    for candidate in (tree / "PKG-INFO", tree):
+        if candidate.exists():
+            return datetime.fromtimestamp(candidate.stat().st_mtime, UTC)
+    return datetime.now(UTC)
+
+
+def import_releases(
+    *,
+    mirror: Mirror,
+    package: str,
+    versions: list[str],
+    cache_dir: Path,
+    folders: tuple[str, ...],
+    progress: Callable[[str], object] | None = None,
+) -> list[ImportedRelease]:
+    """Commit and tag each version's sdist `folders`; skip tags already there.
+
+    `progress` is called with each version once it is done (or skipped).
+    """
+    _check_package(package)
+    imported = []
+    for version in versions:
+        commit = mirror.tag_commit(version)
+        created = commit is None
+        if commit is None:
+            # "==3.0" is exactly 3.0 (or 3.0.0), never 3.0.x.
+            tree = fetch_tree(package=package, spec=f"=={version}", cache_dir=cache_dir)
+            commit = mirror.commit_tree(
+                source_dir=tree,
+                folders=folders,
+                tag=version,
+                message=f"{package} {version}, imported from its PyPI sdist\n",
+                date=_release_date(tree),
+            )
+            logger.info("imported %s %s as %s", package, version, commit)
+        imported.append(
+            ImportedRelease(
+                version=version, tag=version, commit=commit, created=created
+            )
+        )
+        if progress is not None:
+            progress(version)
+    return imported

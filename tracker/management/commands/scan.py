@@ -1,0 +1,122 @@
+"""Scan releases of a project into the database, with a progress bar."""
+
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Sum
+from django.utils import timezone
+from tqdm import tqdm
+
+from tracker import services
+from tracker.models import Project, Scan, version_key
+
+POLL_SECONDS = 0.5
+
+
+class Command(BaseCommand):
+    help = "Scan releases (and main) of a project: analyse, store, compare."
+
+    def add_arguments(self, parser):
+        which = parser.add_mutually_exclusive_group(required=True)
+        which.add_argument("--release", action="append", metavar="VERSION")
+        which.add_argument("--all", action="store_true", help="every release tag")
+        which.add_argument("--since", metavar="VERSION")
+        which.add_argument("--main", action="store_true", help="a snapshot of main")
+        parser.add_argument("--force", action="store_true", help="scan again")
+        parser.add_argument("--project", default="django")
+
+    def handle(self, *args, **options):
+        project = Project.objects.filter(slug=options["project"]).first()
+        if project is None:
+            raise CommandError(f"no project {options['project']!r}")
+        services.scan_abandon_stale(
+            project=project, older_than=2 * settings.CELERY_TASK_TIME_LIMIT
+        )
+        started = time.perf_counter()
+        if options["main"]:
+            snapshot = services.main_snapshot_request(
+                project=project, trigger=Scan.Trigger.COMMAND
+            )
+            if snapshot is None:
+                raise CommandError(f"no branch {project.main_branch!r} in the mirror")
+            scans = [snapshot]
+        else:
+            scans = self._request(project, options)
+        finished = self._wait(scans)
+        self._summary(finished, time.perf_counter() - started)
+        if any(scan.status != Scan.Status.DONE for scan in finished):
+            raise CommandError("some scans failed; see above")
+
+    def _request(self, project, options) -> list[Scan]:
+        requested_at = timezone.now()
+        tags = services.release_tags(project=project)
+        by_name = {tag.name: tag for tag in tags}
+        if options["release"]:
+            unknown = [v for v in options["release"] if v not in by_name]
+            if unknown:
+                raise CommandError(
+                    f"not in the mirror: {', '.join(unknown)} "
+                    "(import_releases adds releases from PyPI)"
+                )
+            chosen = [by_name[v] for v in options["release"]]
+        else:
+            since = version_key(options["since"] or project.min_version)
+            chosen = [t for t in tags if version_key(t.name) >= since]
+        scans = []
+        for tag in chosen:
+            try:
+                scans.append(
+                    services.scan_request(
+                        project=project,
+                        version=tag.name,
+                        ref=tag.name,
+                        commit=tag.commit,
+                        trigger=Scan.Trigger.COMMAND,
+                        force=options["force"],
+                    )
+                )
+            except Exception as exc:  # in-process tasks raise here
+                self.stderr.write(f"{tag.name}: {exc!r}")
+                scans.append(Scan.objects.filter(version=tag.name).latest("pk"))
+                continue
+            scan = scans[-1]
+            if scan.status in Scan.ACTIVE and scan.created_at < requested_at:
+                # Requested before this run: its worker may have died. Running
+                # it again analyses only what is missing; it cannot write twice.
+                services.scan_resume(scan=scan)
+        return scans
+
+    def _wait(self, scans: list[Scan]) -> list[Scan]:
+        """Poll until every scan is done or failed (at once in embedded mode)."""
+        ids = [scan.pk for scan in scans]
+        with tqdm(total=len(ids), desc="scan", unit="release", disable=None) as bar:
+            while True:
+                rows = list(Scan.objects.filter(pk__in=ids))
+                finished = [s for s in rows if s.status not in Scan.ACTIVE]
+                bar.update(len(finished) - bar.n)
+                analysed = sum(s.blobs_analysed for s in finished)
+                bar.set_postfix_str(f"{analysed} blobs analysed")
+                if len(finished) == len(ids):
+                    return sorted(rows, key=lambda s: version_key(s.version))
+                time.sleep(POLL_SECONDS)
+
+    def _summary(self, scans: list[Scan], seconds: float) -> None:
+        totals = Scan.objects.filter(pk__in=[s.pk for s in scans]).aggregate(
+            total=Sum("blobs_total"),
+            cached=Sum("blobs_cached"),
+            analysed=Sum("blobs_analysed"),
+            failures=Sum("parse_failures"),
+        )
+        for scan in scans:
+            line = f"  {scan.version:>16}  {scan.status:7} {scan.blobs_total:6} blobs,"
+            line += f" {scan.blobs_analysed} analysed, {scan.blobs_cached} from cache"
+            if scan.error:
+                line += f"  error: {scan.error.splitlines()[0]}"
+            self.stdout.write(line)
+        done = sum(1 for s in scans if s.status == Scan.Status.DONE)
+        self.stdout.write(
+            f"{done}/{len(scans)} releases done; blobs: {totals['total'] or 0} listed,"
+            f" {totals['analysed'] or 0} analysed, {totals['cached'] or 0} from cache;"
+            f" {totals['failures'] or 0} parse failures; {seconds:.1f} s"
+        )

@@ -1,0 +1,290 @@
+"""What the scan pipeline stores: projects, releases, the per-blob cache, scans.
+
+A release and everything under it (files, components, functions, twin pairs,
+drift, test counts) is written in one transaction when its scan finalises, so
+nobody ever sees a half-written release.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.db import models
+from django.db.models import Q
+
+RELEASE_PATTERN = r"[0-9]+\.[0-9]+(\.[0-9]+)?"
+SNAPSHOT_PREFIX = "main-"
+
+
+def version_key(version: str) -> str:
+    """A key that sorts versions numerically: "6.1.3" < "6.10"; snapshots last."""
+    if version.startswith(SNAPSHOT_PREFIX):
+        return "~" + version  # after every digit
+    numbers = [int(part) for part in re.findall(r"\d+", version)[:4]]
+    return ".".join(f"{n:06d}" for n in numbers + [0] * (4 - len(numbers)))
+
+
+class Project(models.Model):
+    """A tracked repository. Nothing in the pipeline assumes Django beyond this."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=100)
+    git_url = models.CharField(
+        max_length=500, blank=True, help_text="https:// URL or local path of the repo"
+    )
+    pypi_package = models.CharField(
+        max_length=100, blank=True, help_text="builds the mirror from sdists instead"
+    )
+    package_dir = models.CharField(max_length=100)
+    tests_dir = models.CharField(max_length=100, blank=True)
+    component_map = models.TextField(help_text="TOML: module prefixes -> components")
+    release_tag_pattern = models.CharField(max_length=200, default=RELEASE_PATTERN)
+    min_version = models.CharField(max_length=20, default="3.0")
+    main_branch = models.CharField(max_length=100, blank=True, default="main")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def folders(self) -> tuple[str, ...]:
+        return tuple(f for f in (self.package_dir, self.tests_dir) if f)
+
+
+class Release(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE)
+    version = models.CharField(max_length=40)
+    version_key = models.CharField(max_length=60, editable=False)
+    tag = models.CharField(max_length=100)
+    commit = models.CharField(max_length=40)
+    date = models.DateTimeField(null=True)
+    is_feature = models.BooleanField(help_text="X.Y, not a point release X.Y.Z")
+    is_snapshot = models.BooleanField(default=False, help_text="a weekly main")
+    analyzer_version = models.CharField(max_length=20)
+    previous = models.ForeignKey(
+        "self", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    files = models.PositiveIntegerField(default=0)
+    parse_errors = models.PositiveIntegerField(default=0)
+    scanned_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "version_key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "version"], name="one_release_per_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project.slug} {self.version}"
+
+    def save(self, *args, **kwargs):
+        self.version_key = version_key(self.version)
+        super().save(*args, **kwargs)
+
+
+class FileAnalysis(models.Model):
+    """The per-file result, cached by content: analysed once across releases.
+
+    The key holds the path too: a result names its module (qualified names,
+    relative imports), so a moved file is analysed again.
+    """
+
+    blob_sha = models.CharField(max_length=40)
+    path = models.TextField()
+    analyzer_version = models.CharField(max_length=20)
+    result = models.JSONField()
+    parse_error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["blob_sha", "path", "analyzer_version"],
+                name="one_result_per_blob",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.path}@{self.blob_sha[:10]} (analyzer {self.analyzer_version})"
+
+
+class ReleaseFile(models.Model):
+    release = models.ForeignKey(Release, on_delete=models.CASCADE)
+    path = models.TextField()
+    blob_sha = models.CharField(max_length=40)
+    parse_error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.release} {self.path}"
+
+
+class ComponentStat(models.Model):
+    release = models.ForeignKey(Release, on_delete=models.CASCADE)
+    name = models.CharField(max_length=60)
+    stage = models.CharField(max_length=20)
+    public_async = models.PositiveIntegerField()
+    async_twins = models.PositiveIntegerField()
+    duplicated_lines = models.PositiveIntegerField()
+    summary = models.JSONField(help_text="the analyzer's whole ComponentSummary")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["release", "name"], name="one_component_per_release"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.release} {self.name}: {self.stage}"
+
+
+class FunctionStat(models.Model):
+    """One function of a release: "what is X in release Y" is one indexed row."""
+
+    release = models.ForeignKey(Release, on_delete=models.CASCADE)
+    module = models.TextField()
+    qualname = models.TextField()
+    component = models.CharField(max_length=60)
+    kind = models.CharField(max_length=20)
+    is_async = models.BooleanField()
+    public = models.BooleanField()
+    reaches = models.CharField(max_length=10, blank=True)
+    twin = models.TextField(blank=True)
+    first_line = models.PositiveIntegerField()
+    last_line = models.PositiveIntegerField()
+    loc = models.PositiveIntegerField()
+    thread_hops = models.PositiveIntegerField(default=0)
+    concurrent = models.BooleanField(default=False)
+    missing_twin = models.BooleanField(default=False)
+    blocking = models.JSONField(default=list)
+    hops = models.JSONField(default=list)
+    chain = models.JSONField(default=list)
+
+    class Meta:
+        indexes = [models.Index(fields=["release", "module", "qualname"])]
+
+    def __str__(self) -> str:
+        return f"{self.release} {self.module}.{self.qualname}"
+
+
+class TwinPairStat(models.Model):
+    release = models.ForeignKey(Release, on_delete=models.CASCADE)
+    module = models.TextField()
+    sync_qualname = models.TextField()
+    async_qualname = models.TextField()
+    component = models.CharField(max_length=60)
+    convention = models.CharField(max_length=20)
+    relation = models.CharField(max_length=20)
+    similarity = models.FloatField()
+    duplicated_lines = models.PositiveIntegerField()
+    sync_hash = models.CharField(max_length=40)
+    async_hash = models.CharField(max_length=40)
+
+    class Meta:
+        indexes = [models.Index(fields=["release", "module", "async_qualname"])]
+
+    def __str__(self) -> str:
+        return f"{self.release} {self.module}.{self.async_qualname}"
+
+
+class PairDrift(models.Model):
+    """How a twin pair changed since the previous release."""
+
+    release = models.ForeignKey(Release, on_delete=models.CASCADE)
+    previous = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="+")
+    module = models.TextField()
+    sync_qualname = models.TextField()
+    async_qualname = models.TextField()
+    component = models.CharField(max_length=60)
+    sync_changed = models.BooleanField()
+    async_changed = models.BooleanField()
+    previous_relation = models.CharField(max_length=20)
+    relation = models.CharField(max_length=20)
+    one_sided = models.BooleanField(
+        help_text="one side changed while the pair was derivable or a near-copy"
+    )
+
+    def __str__(self) -> str:
+        return (
+            f"{self.release} {self.module}.{self.async_qualname} since {self.previous}"
+        )
+
+
+class SuiteStat(models.Model):
+    """Test counts of one component in the tests folder of a release."""
+
+    release = models.ForeignKey(Release, on_delete=models.CASCADE)
+    component = models.CharField(max_length=60)
+    tests = models.PositiveIntegerField()
+    async_tests = models.PositiveIntegerField()
+    async_tests_with_sync_twin = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.release} tests of {self.component}"
+
+
+class Scan(models.Model):
+    class Trigger(models.TextChoices):
+        WEEKLY = "weekly"
+        MANUAL = "manual"
+        COMMAND = "command"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE)
+    version = models.CharField(max_length=40)
+    ref = models.CharField(max_length=100, help_text="the tag, or the branch")
+    commit = models.CharField(max_length=40, blank=True)
+    commit_date = models.DateTimeField(null=True)
+    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    force = models.BooleanField(default=False)
+    release = models.ForeignKey(Release, null=True, on_delete=models.SET_NULL)
+    blobs_total = models.PositiveIntegerField(default=0)
+    blobs_cached = models.PositiveIntegerField(default=0)
+    blobs_analysed = models.PositiveIntegerField(default=0)
+    parse_failures = models.PositiveIntegerField(default=0)
+    list_seconds = models.FloatField(default=0)
+    finalise_seconds = models.FloatField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True)
+    finished_at = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [
+            # A second request for a release being scanned joins the first.
+            models.UniqueConstraint(
+                fields=["project", "version"],
+                condition=Q(status__in=["queued", "running"]),
+                name="one_active_scan_per_version",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"scan {self.pk} of {self.project.slug} {self.version} ({self.status})"
+
+
+class BatchAttempt(models.Model):
+    """How often a batch of blobs was started: a batch that killed its worker is
+    analysed file by file in child processes next time, so it cannot loop."""
+
+    scan = models.ForeignKey(Scan, on_delete=models.CASCADE)
+    batch = models.PositiveIntegerField()
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scan", "batch"], name="one_attempt_row")
+        ]
+
+    def __str__(self) -> str:
+        return f"scan {self.scan_id} batch {self.batch}: {self.attempts} attempts"

@@ -1,0 +1,466 @@
+"""Writes: request a scan, analyse blobs into the cache, finalise a release.
+
+A scan runs in three steps, each a Celery task calling one function here:
+`scan_prepare` lists the release's blobs and returns the batches that miss
+the cache; `blobs_analyse` fills the cache for one batch; `scan_finalise`
+runs the tree pass over the cached results and writes the release, all of
+it in one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from analyzers import ANALYZER_VERSION, analyze_file, tree_pass
+from analyzers.components import ComponentMap
+from analyzers.names import module_name
+from analyzers.serialize import file_result_from_json
+from analyzers.types import FileResult, TreeResult, to_jsonable
+from tracker import drift, importer
+from tracker.git import Mirror, Tag
+from tracker.isolation import analyze_isolated
+from tracker.models import (
+    SNAPSHOT_PREFIX,
+    BatchAttempt,
+    ComponentStat,
+    FileAnalysis,
+    FunctionStat,
+    Project,
+    Release,
+    ReleaseFile,
+    Scan,
+    SuiteStat,
+    TwinPairStat,
+    version_key,
+)
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 200  # blobs per task: SHAs travel, contents are read by the worker
+MAX_BATCH_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Batch:
+    index: int
+    entries: list[tuple[str, str]]  # (path, blob sha)
+
+
+def mirror_open(project: Project) -> Mirror:
+    """The project's bare mirror under the data folder."""
+    path = settings.DATA_DIR / "mirrors" / f"{project.slug}.git"
+    if project.git_url:
+        return Mirror.clone_or_open(
+            url=project.git_url, path=path, timeout=settings.GIT_TIMEOUT
+        )
+    return Mirror.init_local(path=path)
+
+
+def is_feature_version(version: str) -> bool:
+    return version.count(".") == 1
+
+
+# Requesting ----------------------------------------------------------------
+def scan_request(
+    *,
+    project: Project,
+    version: str,
+    ref: str,
+    commit: str = "",
+    commit_date: datetime | None = None,
+    trigger: str = Scan.Trigger.MANUAL,
+    force: bool = False,
+) -> Scan:
+    """The scan of this release: a done or active one if any, else a new one.
+
+    A finished release (same analyzer version) is not scanned again unless
+    forced; a second request while one is queued or running joins it.
+    """
+    if not force:
+        done = (
+            Scan.objects.filter(
+                project=project,
+                version=version,
+                status=Scan.Status.DONE,
+                release__analyzer_version=ANALYZER_VERSION,
+            )
+            .order_by("-finished_at")
+            .first()
+        )
+        if done is not None:
+            return done
+    try:
+        with transaction.atomic():
+            scan = Scan.objects.create(
+                project=project,
+                version=version,
+                ref=ref,
+                commit=commit,
+                commit_date=commit_date,
+                trigger=trigger,
+                force=force,
+            )
+    except IntegrityError:
+        return Scan.objects.get(
+            project=project, version=version, status__in=Scan.ACTIVE
+        )
+    from tracker.tasks import scan_release  # tasks import this module
+
+    scan_release.delay_on_commit(scan.pk)
+    return scan
+
+
+def scan_abandon_stale(*, project: Project, older_than: float) -> int:
+    """Mark active scans untouched for `older_than` seconds as failed."""
+    cutoff = timezone.now() - timezone.timedelta(seconds=older_than)
+    return Scan.objects.filter(
+        project=project, status__in=Scan.ACTIVE, created_at__lt=cutoff
+    ).update(
+        status=Scan.Status.FAILED,
+        error="abandoned: no progress within the time limit",
+        finished_at=timezone.now(),
+    )
+
+
+# Preparing -------------------------------------------------------------------
+def scan_prepare(*, scan: Scan) -> list[Batch]:
+    """Start the scan: list its blobs and return the batches to analyse."""
+    started = time.perf_counter()
+    Scan.objects.filter(pk=scan.pk).update(
+        status=Scan.Status.RUNNING, started_at=timezone.now(), error=""
+    )
+    project = scan.project
+    with mirror_open(project) as mirror:
+        if not scan.commit:
+            tags = {t.name: t for t in mirror.tags(project.release_tag_pattern)}
+            if scan.ref not in tags:
+                raise LookupError(f"no release tag {scan.ref!r} in the mirror")
+            scan.commit, scan.commit_date = tags[scan.ref].commit, tags[scan.ref].date
+        entries = release_entries(mirror, scan)
+    cached = set(
+        FileAnalysis.objects.filter(
+            analyzer_version=ANALYZER_VERSION,
+            blob_sha__in={sha for _, sha in entries},
+        ).values_list("path", "blob_sha")
+    )
+    missing = sorted(set(entries) - cached)
+    Scan.objects.filter(pk=scan.pk).update(
+        commit=scan.commit,
+        commit_date=scan.commit_date,
+        blobs_total=len(entries),
+        blobs_cached=len(entries) - len(missing),
+        list_seconds=time.perf_counter() - started,
+    )
+    return [
+        Batch(index=i // BATCH_SIZE, entries=missing[i : i + BATCH_SIZE])
+        for i in range(0, len(missing), BATCH_SIZE)
+    ]
+
+
+# Analysing -------------------------------------------------------------------
+def blobs_analyse(*, scan: Scan, batch: int, entries: list[tuple[str, str]]) -> int:
+    """Analyse one batch into the cache; returns how many results were new.
+
+    A batch whose earlier attempt died with its worker (a parser crash, an
+    OOM kill) is analysed file by file in child processes, so one bad file
+    fails alone and the batch cannot loop.
+    """
+    attempt = _batch_attempt(scan=scan, batch=batch)
+    if attempt > MAX_BATCH_ATTEMPTS:
+        logger.warning("batch %s of scan %s gave up", batch, scan.pk)
+    isolate = attempt > 1
+    todo = dict(entries)  # path -> sha
+    known = set(
+        FileAnalysis.objects.filter(
+            analyzer_version=ANALYZER_VERSION, blob_sha__in=set(todo.values())
+        ).values_list("path", "blob_sha")
+    )
+    wanted = {(path, sha) for path, sha in todo.items()} - known
+    rows = []
+    with mirror_open(scan.project) as mirror:
+        contents = dict(mirror.read_blobs(sorted({sha for _, sha in wanted})))
+    for path, sha in sorted(wanted):
+        result = _analyse(contents[sha], path=path, isolate=isolate)
+        rows.append(
+            FileAnalysis(
+                blob_sha=sha,
+                path=path,
+                analyzer_version=ANALYZER_VERSION,
+                result=to_jsonable(result),
+                parse_error=result.parse_error.message if result.parse_error else "",
+            )
+        )
+    FileAnalysis.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    return len(rows)
+
+
+def _analyse(data: bytes, *, path: str, isolate: bool) -> FileResult:
+    module = module_name(path)
+    if isolate:
+        return analyze_isolated(data, module=module, path=path)
+    return analyze_file(data, module=module, path=path)
+
+
+def _batch_attempt(*, scan: Scan, batch: int) -> int:
+    with transaction.atomic():
+        row, _ = BatchAttempt.objects.select_for_update().get_or_create(
+            scan=scan, batch=batch
+        )
+        row.attempts += 1
+        row.save(update_fields=["attempts"])
+    return row.attempts
+
+
+# Finalising ------------------------------------------------------------------
+def scan_finalise(*, scan: Scan) -> Release | None:
+    """Run the tree pass over the cached results and write the release.
+
+    Returns None, writing nothing, while some result is missing: a batch was
+    redelivered after its worker died and is still running, or a resumed scan
+    re-dispatched it; the last batch's finalise writes the release.
+    """
+    started = time.perf_counter()
+    project = scan.project
+    with mirror_open(project) as mirror:
+        entries = release_entries(mirror, scan)
+    files = _cached_results(entries)
+    if files is None:
+        logger.info("scan %s: waiting for batches", scan.pk)
+        return None
+    result = tree_pass(files, ComponentMap.from_toml(project.component_map))
+    with transaction.atomic():
+        Release.objects.filter(project=project, version=scan.version).delete()
+        release = Release.objects.create(
+            project=project,
+            version=scan.version,
+            tag=scan.ref,
+            commit=scan.commit,
+            date=scan.commit_date,
+            is_feature=is_feature_version(scan.version),
+            is_snapshot=scan.version.startswith("main-"),
+            analyzer_version=ANALYZER_VERSION,
+            files=len(files),
+            parse_errors=len(result.parse_errors),
+        )
+        _write_release_rows(release, files, entries, result)
+        drift.release_drift_update(release=release)
+        Scan.objects.filter(pk=scan.pk).update(
+            status=Scan.Status.DONE,
+            release=release,
+            blobs_analysed=scan.blobs_total - scan.blobs_cached,
+            parse_failures=len(result.parse_errors),
+            finalise_seconds=time.perf_counter() - started,
+            finished_at=timezone.now(),
+        )
+    return release
+
+
+def scan_resume(*, scan: Scan) -> None:
+    """Dispatch an active scan again: it analyses only what is not cached yet.
+
+    For a scan whose worker died; running it twice is harmless.
+    """
+    from tracker.tasks import scan_release
+
+    scan_release.delay_on_commit(scan.pk)
+
+
+def scan_fail(*, scan_id: int, error: str) -> None:
+    Scan.objects.filter(pk=scan_id, status__in=Scan.ACTIVE).update(
+        status=Scan.Status.FAILED, error=error[:5000], finished_at=timezone.now()
+    )
+
+
+def release_entries(mirror: Mirror, scan: Scan) -> list[tuple[str, str]]:
+    """(path, blob sha) of the release's Python files."""
+    return [
+        (entry.path, entry.sha)
+        for entry in mirror.python_blobs(scan.commit, scan.project.folders)
+    ]
+
+
+def _cached_results(entries: list[tuple[str, str]]) -> list[FileResult] | None:
+    shas = {sha for _, sha in entries}
+    stored = {
+        (row.path, row.blob_sha): row.result
+        for row in FileAnalysis.objects.filter(
+            analyzer_version=ANALYZER_VERSION, blob_sha__in=shas
+        ).only("path", "blob_sha", "result")
+    }
+    missing = [entry for entry in entries if entry not in stored]
+    if missing:
+        raise RuntimeError(
+            f"{len(missing)} files have no cached result, e.g. {missing[0]}"
+        )
+    return [file_result_from_json(stored[entry]) for entry in entries]
+
+
+def _write_release_rows(release, files, entries, result: TreeResult) -> None:
+    errors = {f.path: f.parse_error.message for f in files if f.parse_error}
+    ReleaseFile.objects.bulk_create(
+        [
+            ReleaseFile(
+                release=release,
+                path=path,
+                blob_sha=sha,
+                parse_error=errors.get(path, ""),
+            )
+            for path, sha in entries
+        ],
+        batch_size=1000,
+    )
+    ComponentStat.objects.bulk_create(
+        ComponentStat(
+            release=release,
+            name=c.name,
+            stage=c.stage,
+            public_async=c.public_async,
+            async_twins=c.async_twins,
+            duplicated_lines=c.duplicated_lines,
+            summary=to_jsonable(c),
+        )
+        for c in result.components
+    )
+    FunctionStat.objects.bulk_create(
+        (
+            FunctionStat(
+                release=release,
+                module=f.module,
+                qualname=f.qualname,
+                component=f.component,
+                kind=f.kind,
+                is_async=f.is_async,
+                public=f.public,
+                reaches=f.reaches or "",
+                twin=f.twin,
+                first_line=f.first_line,
+                last_line=f.last_line,
+                loc=f.loc,
+                thread_hops=f.thread_hops,
+                concurrent=f.concurrent,
+                missing_twin=f.missing_twin,
+                blocking=[b.name for b in f.blocking],
+                hops=list(f.hops),
+                chain=list(f.chain),
+            )
+            for f in result.functions
+        ),
+        batch_size=1000,
+    )
+    TwinPairStat.objects.bulk_create(
+        TwinPairStat(
+            release=release,
+            module=p.module,
+            sync_qualname=p.sync_qualname,
+            async_qualname=p.async_qualname,
+            component=p.component,
+            convention=p.convention,
+            relation=p.relation,
+            similarity=p.similarity,
+            duplicated_lines=p.duplicated_lines,
+            sync_hash=p.sync_hash,
+            async_hash=p.async_hash,
+        )
+        for p in result.pairs
+    )
+    SuiteStat.objects.bulk_create(
+        SuiteStat(
+            release=release,
+            component=t.component,
+            tests=t.tests,
+            async_tests=t.async_tests,
+            async_tests_with_sync_twin=t.async_tests_with_sync_twin,
+        )
+        for t in result.tests
+    )
+
+
+# Weekly ----------------------------------------------------------------------
+def release_tags(*, project: Project) -> list[Tag]:
+    """The mirror's release tags from the project's minimum version on."""
+    with mirror_open(project) as mirror:
+        tags = mirror.tags(project.release_tag_pattern)
+    floor = version_key(project.min_version)
+    return sorted(
+        (tag for tag in tags if version_key(tag.name) >= floor),
+        key=lambda tag: version_key(tag.name),
+    )
+
+
+def releases_refresh(*, project: Project) -> list[Tag]:
+    """Fetch new tags, or import newer releases from PyPI; return release tags.
+
+    A mirror with an upstream remote is fetched; one built from PyPI sdists
+    (no remote) gets the releases newer than its newest tag.
+    """
+    with mirror_open(project) as mirror:
+        if mirror.has_origin():
+            mirror.fetch()
+        elif project.pypi_package:
+            known = [tag.name for tag in mirror.tags(project.release_tag_pattern)]
+            newest = max(
+                map(version_key, known), default=version_key(project.min_version)
+            )
+            importer.import_releases(
+                mirror=mirror,
+                package=project.pypi_package,
+                versions=[
+                    v
+                    for v in importer.pypi_versions(project.pypi_package)
+                    if version_key(v) > newest
+                ],
+                cache_dir=settings.SDIST_CACHE_DIR,
+                folders=project.folders,
+            )
+    return release_tags(project=project)
+
+
+def main_snapshot_request(
+    *, project: Project, today: date | None = None, trigger: str = Scan.Trigger.WEEKLY
+) -> Scan | None:
+    """This week's snapshot of main, named after the week's Monday, or None.
+
+    A second request in the same week finds the same name done or running
+    and starts nothing.
+    """
+    if not project.main_branch:
+        return None
+    with mirror_open(project) as mirror:
+        head = mirror.branch_commit(project.main_branch)
+    if head is None:
+        return None
+    today = today or timezone.now().date()
+    monday = today - timedelta(days=today.weekday())
+    commit, commit_date = head
+    return scan_request(
+        project=project,
+        version=f"{SNAPSHOT_PREFIX}{monday.isoformat()}",
+        ref=project.main_branch,
+        commit=commit,
+        commit_date=commit_date,
+        trigger=trigger,
+    )
+
+
+def weekly_scan_request(*, project: Project, today: date | None = None) -> list[Scan]:
+    """Scan what is new this week: releases not scanned yet, and main."""
+    scans = [
+        scan_request(
+            project=project,
+            version=tag.name,
+            ref=tag.name,
+            commit=tag.commit,
+            commit_date=tag.date,
+            trigger=Scan.Trigger.WEEKLY,
+        )
+        for tag in releases_refresh(project=project)
+    ]
+    scans.append(main_snapshot_request(project=project, today=today))
+    return [scan for scan in scans if scan is not None]
