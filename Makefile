@@ -1,10 +1,13 @@
-# `make run` shows the newest Django release's components; `make test` lints and
-# runs the whole suite. Both install what they need into .venv first.
+# `make run` imports Django's feature releases since 3.0 from PyPI and scans
+# them on the embedded default; `make test` lints and runs the whole suite.
+# Both install what they need into .venv first.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-SDIST_CACHE := .cache/sdists
+# The pipeline tests on real services (PostgreSQL, Redis, Celery workers).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/asyncdash
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
 .PHONY: venv run test lint
 
@@ -15,14 +18,17 @@ $(VENV)/.installed: requirements.txt
 	$(BIN)/python -m pip install --disable-pip-version-check -r requirements.txt
 	touch $@
 
-# One recipe line, so a failed download stops before the analyzer runs.
 run: venv
-	tree="$$($(BIN)/python -m tracker.sdist django --cache $(SDIST_CACHE))" && \
-		$(BIN)/python -m analyzers "$$tree"
+	$(BIN)/python manage.py migrate --verbosity 0
+	$(BIN)/python manage.py import_releases --feature-releases-since 3.0
+	$(BIN)/python manage.py scan --since 3.0
+	$(BIN)/python manage.py components
 
 lint: venv
 	$(BIN)/ruff check .
 
 test: venv
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not services"
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+		$(BIN)/python -m pytest -m services

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 from analyzers.components import ComponentMap
@@ -61,15 +62,22 @@ def component_row(c: ComponentSummary) -> list[str]:
     ]
 
 
-def format_table(result: TreeResult) -> str:
+def format_components(components: Iterable[ComponentSummary]) -> list[str]:
+    """The component table: a header, then a line per component."""
+
     def line(cells: list[str]) -> str:
         return " ".join(
             cell.ljust(width) if width else cell
             for cell, (_, width) in zip(cells, COLUMNS, strict=True)
         ).rstrip()
 
-    rows = [line([name for name, _ in COLUMNS])]
-    rows += [line(component_row(c)) for c in result.components]
+    return [line([name for name, _ in COLUMNS])] + [
+        line(component_row(c)) for c in components
+    ]
+
+
+def format_table(result: TreeResult) -> str:
+    rows = format_components(result.components)
     rows.append(
         f"\n{result.files} files, {len(result.functions)} functions, "
         f"{len(result.pairs)} twin pairs, {len(result.parse_errors)} parse errors"

@@ -7,6 +7,7 @@ blob. A file that does not parse becomes a parse-error record.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 
 import libcst as cst
 
@@ -54,9 +55,20 @@ REFUSED = (
 
 
 def analyze_file(
-    source: bytes, *, module: str, path: str, force_full: bool = False
+    source: bytes,
+    *,
+    module: str,
+    path: str,
+    force_full: bool = False,
+    libcst_only: Callable[..., FileResult] | None = None,
 ) -> FileResult:
-    """Analyse one file. `force_full` skips the fast path (for tests)."""
+    """Analyse one file. `force_full` skips the fast path (for tests).
+
+    A file that Python's `ast` cannot parse (newer syntax) has only libcst's
+    native parser left, which pathological input can crash (`type X = ` and
+    50,000 `not`s overflows its stack); `libcst_only(source, module=, path=)`
+    lets a caller run such files somewhere a crash costs only the file.
+    """
     try:
         text = decode_source(source)
     except PARSE_ERRORS as exc:
@@ -68,6 +80,8 @@ def analyze_file(
             marker in str(exc) for marker in REFUSED
         ):
             return failed(path=path, module=module, error=exc)
+        if libcst_only is not None:
+            return libcst_only(source, module=module, path=path)
         tree = None  # newer syntax than this Python's ast: libcst may parse it
     package = is_package(path)
     if tree is not None and not force_full and holds_no_async(source):

@@ -138,3 +138,48 @@ def test_twin_pairs_are_stored_with_their_hashes(project):
         release__version="1.0", async_qualname="aauthenticate"
     )
     assert pair.relation == "derivable" and pair.sync_hash == pair.async_hash
+
+
+def test_a_file_that_crashes_the_parser_is_a_parse_failure(tmp_path, settings):
+    """libcst's native parser overflows its stack on this file (newer syntax,
+    so `ast` cannot vet it): the scan records it, completes, and survives."""
+    settings.DATA_DIR = tmp_path / "data"
+    poison = "type X = " + "not " * 50_000 + "y\n"
+    repo = make_repo(
+        tmp_path / "poisoned",
+        {
+            "1.0": {
+                "pkg/__init__.py": "",
+                "pkg/poison.py": poison,
+                "pkg/ok.py": "x = 1\n",
+            }
+        },
+    )
+    project = Project.objects.create(
+        slug="poisoned",
+        name="Poisoned",
+        git_url=str(repo),
+        package_dir="pkg",
+        tests_dir="tests",
+        component_map=COMPONENTS,
+        min_version="1.0",
+    )
+    done = scan(project, "1.0")
+    done.refresh_from_db()
+    assert done.status == Scan.Status.DONE, done.error
+    assert done.parse_failures == 1
+    failed = done.release.releasefile_set.get(path="pkg/poison.py")
+    assert "crashed (signal 11)" in failed.parse_error
+    assert not done.release.releasefile_set.get(path="pkg/ok.py").parse_error
+
+
+def test_components_command_prints_the_stored_table(project, capsys):
+    scan(project, "1.0")
+    scan(project, "1.1")
+    call_command("components", project="demo")
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("Demo 1.1 (")
+    assert out[1].split()[:2] == ["component", "stage"]
+    assert any(line.split()[:2] == ["cache", "async-wrapper"] for line in out)
+    assert "since 1.0: 1 one-sided changes" in out
+    assert "  pkg.auth.aauthenticate: only the sync twin changed" in out

@@ -1,56 +1,86 @@
-"""Analyse one file in a child process, so a parser crash costs only that file.
+"""Analyse files in a child process, so a parser crash costs only that file.
 
 libcst's native parser can overflow its stack on pathological input and take
-its process down. The pipeline analyses in-process first; a batch whose
-worker died is retried file by file through here, and a file that kills its
-child is recorded as a parse failure.
+its process down. The pipeline sends files only libcst can parse here, and
+a whole batch whose worker died before. The child analyses the files in
+order and prints one JSON line per file; if it dies, the file it was on is
+recorded as a parse failure and a new child carries on after it.
 
-`python -m tracker.isolation MODULE PATH` reads the file's bytes on stdin and
-writes the FileResult as JSON on stdout. It imports the analyzer only.
+`python -m tracker.isolation INPUT` reads a pickled list of (bytes, module,
+path) written by this module. It imports the analyzer only.
 """
 
 from __future__ import annotations
 
 import json
+import pickle
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 from analyzers.file_pass import analyze_file
 from analyzers.serialize import file_result_from_json
 from analyzers.types import FileResult, ParseError, to_jsonable
 
-TIMEOUT = 120
+SECONDS_PER_FILE = 60
+
+Item = tuple[bytes, str, str]  # (source, module, path)
 
 
 def analyze_isolated(data: bytes, *, module: str, path: str) -> FileResult:
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "tracker.isolation", module, path],
-            input=data,
-            capture_output=True,
-            timeout=TIMEOUT,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return _crashed(module, path, f"analyzer timed out after {TIMEOUT} s")
-    if done.returncode != 0:
-        reason = (
-            f"signal {-done.returncode}" if done.returncode < 0 else done.returncode
-        )
-        return _crashed(module, path, f"analyzer process crashed ({reason})")
-    return file_result_from_json(json.loads(done.stdout))
+    return analyze_many_isolated([(data, module, path)])[0]
 
 
-def _crashed(module: str, path: str, message: str) -> FileResult:
-    return FileResult(
-        path=path, module=module, parse_error=ParseError(path=path, message=message)
-    )
+def analyze_many_isolated(items: list[Item]) -> list[FileResult]:
+    results: list[FileResult] = []
+    while len(results) < len(items):
+        todo = items[len(results) :]
+        done, failure = _run_child(todo)
+        results += done
+        if failure:
+            _, module, path = todo[len(done)]
+            results.append(
+                FileResult(
+                    path=path,
+                    module=module,
+                    parse_error=ParseError(path=path, message=failure),
+                )
+            )
+    return results
+
+
+def _run_child(items: list[Item]) -> tuple[list[FileResult], str]:
+    """Results until the child stopped, and why it stopped early (or "")."""
+    with tempfile.TemporaryDirectory(prefix="asyncdash-isolation-") as folder:
+        batch = Path(folder) / "batch.pickle"
+        batch.write_bytes(pickle.dumps(items))
+        try:
+            done = subprocess.run(
+                [sys.executable, "-m", "tracker.isolation", str(batch)],
+                capture_output=True,
+                timeout=SECONDS_PER_FILE * len(items),
+                check=False,
+            )
+            stdout, code = done.stdout, done.returncode
+        except subprocess.TimeoutExpired as exc:
+            stdout, code = exc.stdout or b"", None
+    lines = [line for line in stdout.splitlines() if line.strip()]
+    results = [file_result_from_json(json.loads(line)) for line in lines]
+    if len(results) == len(items):
+        return results, ""
+    if code is None:
+        return results, "analyzer timed out"
+    reason = f"signal {-code}" if code < 0 else f"exit status {code}"
+    return results, f"analyzer process crashed ({reason})"
 
 
 def main() -> None:
-    module, path = sys.argv[1], sys.argv[2]
-    result = analyze_file(sys.stdin.buffer.read(), module=module, path=path)
-    json.dump(to_jsonable(result), sys.stdout)
+    items: list[Item] = pickle.loads(Path(sys.argv[1]).read_bytes())
+    for data, module, path in items:
+        result = analyze_file(data, module=module, path=path)
+        sys.stdout.write(json.dumps(to_jsonable(result)) + "\n")
+        sys.stdout.flush()  # what is printed survives a crash on the next file
 
 
 if __name__ == "__main__":

@@ -274,17 +274,14 @@ class Scan(models.Model):
 
 
 class BatchAttempt(models.Model):
-    """How often a batch of blobs was started: a batch that killed its worker is
-    analysed file by file in child processes next time, so it cannot loop."""
+    """How often a batch of blobs was started, by its content.
 
-    scan = models.ForeignKey(Scan, on_delete=models.CASCADE)
-    batch = models.PositiveIntegerField()
+    A batch whose worker died (a parser crash, an OOM kill) is analysed in a
+    child process the next time it comes round, so it cannot loop.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
     attempts = models.PositiveIntegerField(default=0)
 
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["scan", "batch"], name="one_attempt_row")
-        ]
-
     def __str__(self) -> str:
-        return f"scan {self.scan_id} batch {self.batch}: {self.attempts} attempts"
+        return f"batch {self.key[:12]}: {self.attempts} attempts"

@@ -9,6 +9,7 @@ it in one transaction.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from analyzers.serialize import file_result_from_json
 from analyzers.types import FileResult, TreeResult, to_jsonable
 from tracker import drift, importer
 from tracker.git import Mirror, Tag
-from tracker.isolation import analyze_isolated
+from tracker.isolation import analyze_isolated, analyze_many_isolated
 from tracker.models import (
     SNAPSHOT_PREFIX,
     BatchAttempt,
@@ -44,7 +45,6 @@ from tracker.models import (
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 200  # blobs per task: SHAs travel, contents are read by the worker
-MAX_BATCH_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -168,27 +168,31 @@ def scan_prepare(*, scan: Scan) -> list[Batch]:
 def blobs_analyse(*, scan: Scan, batch: int, entries: list[tuple[str, str]]) -> int:
     """Analyse one batch into the cache; returns how many results were new.
 
-    A batch whose earlier attempt died with its worker (a parser crash, an
-    OOM kill) is analysed file by file in child processes, so one bad file
-    fails alone and the batch cannot loop.
+    A batch that was started before and is back (its worker died: a parser
+    crash, an OOM kill) is analysed in a child process, where a crash costs
+    only the file it happened on, so the batch cannot loop.
     """
-    attempt = _batch_attempt(scan=scan, batch=batch)
-    if attempt > MAX_BATCH_ATTEMPTS:
-        logger.warning("batch %s of scan %s gave up", batch, scan.pk)
-    isolate = attempt > 1
-    todo = dict(entries)  # path -> sha
+    isolate = _batch_attempt(entries) > 1
     known = set(
         FileAnalysis.objects.filter(
-            analyzer_version=ANALYZER_VERSION, blob_sha__in=set(todo.values())
+            analyzer_version=ANALYZER_VERSION,
+            blob_sha__in={sha for _, sha in entries},
         ).values_list("path", "blob_sha")
     )
-    wanted = {(path, sha) for path, sha in todo.items()} - known
-    rows = []
+    wanted = sorted(set(map(tuple, entries)) - known)
     with mirror_open(scan.project) as mirror:
         contents = dict(mirror.read_blobs(sorted({sha for _, sha in wanted})))
-    for path, sha in sorted(wanted):
-        result = _analyse(contents[sha], path=path, isolate=isolate)
-        rows.append(
+    items = [(contents[sha], module_name(path), path) for path, sha in wanted]
+    if isolate:
+        logger.warning("scan %s batch %s: retrying in a child process", scan.pk, batch)
+        results = analyze_many_isolated(items)
+    else:
+        results = [
+            analyze_file(data, module=module, path=path, libcst_only=analyze_isolated)
+            for data, module, path in items
+        ]
+    FileAnalysis.objects.bulk_create(
+        [
             FileAnalysis(
                 blob_sha=sha,
                 path=path,
@@ -196,23 +200,23 @@ def blobs_analyse(*, scan: Scan, batch: int, entries: list[tuple[str, str]]) -> 
                 result=to_jsonable(result),
                 parse_error=result.parse_error.message if result.parse_error else "",
             )
-        )
-    FileAnalysis.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
-    return len(rows)
+            for (path, sha), result in zip(wanted, results, strict=True)
+        ],
+        ignore_conflicts=True,
+        batch_size=500,
+    )
+    return len(results)
 
 
-def _analyse(data: bytes, *, path: str, isolate: bool) -> FileResult:
-    module = module_name(path)
-    if isolate:
-        return analyze_isolated(data, module=module, path=path)
-    return analyze_file(data, module=module, path=path)
-
-
-def _batch_attempt(*, scan: Scan, batch: int) -> int:
+def _batch_attempt(entries: list[tuple[str, str]]) -> int:
+    """Count one more start of this batch (by content) and return the count."""
+    digest = hashlib.sha256(
+        "\n".join(
+            [ANALYZER_VERSION, *(f"{p} {s}" for p, s in sorted(entries))]
+        ).encode()
+    ).hexdigest()
     with transaction.atomic():
-        row, _ = BatchAttempt.objects.select_for_update().get_or_create(
-            scan=scan, batch=batch
-        )
+        row, _ = BatchAttempt.objects.select_for_update().get_or_create(key=digest)
         row.attempts += 1
         row.save(update_fields=["attempts"])
     return row.attempts

@@ -1,0 +1,316 @@
+"""The scan pipeline on real services: PostgreSQL, Redis and Celery workers
+started as separate processes. `make test` runs this module with
+DATABASE_URL and REDIS_URL set; elsewhere it skips, saying what it needs."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings as django_settings
+from django.core.management import call_command
+from django.db import connection, connections
+from repo_builder import COMPONENTS, make_repo
+
+from tracker import drift, services, tasks
+from tracker.celery import app as celery_app
+from tracker.models import (
+    ComponentStat,
+    FileAnalysis,
+    FunctionStat,
+    PairDrift,
+    Project,
+    Release,
+    ReleaseFile,
+    Scan,
+    TwinPairStat,
+)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true"}
+VISIBILITY_TIMEOUT = 30  # seconds: a killed worker's tasks come back soon
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def real_services():
+    """PostgreSQL and Redis, or a skip (a failure under CI) saying so."""
+    missing = []
+    if connection.vendor != "postgresql":
+        missing.append("DATABASE_URL=postgres://... (PostgreSQL)")
+    if not django_settings.REDIS_URL:
+        missing.append("REDIS_URL=redis://...")
+    if missing:
+        message = f"needs real services: set {' and '.join(missing)}; make test does"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    redis.Redis.from_url(django_settings.REDIS_URL).flushdb()
+    yield
+    redis.Redis.from_url(django_settings.REDIS_URL).flushdb()
+
+
+class Worker:
+    """A `celery worker` process with two prefork children."""
+
+    def __init__(self, *, data_dir: Path, log: Path) -> None:
+        db = connection.settings_dict
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}"
+            f"/{db['NAME']}",
+            "REDIS_URL": django_settings.REDIS_URL,
+            "ASYNCDASH_DATA_DIR": str(data_dir),
+            "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+            "CELERY_TASK_TIME_LIMIT": str(VISIBILITY_TIMEOUT - 5),
+            "CELERY_UNACKED_RESTORE_INTERVAL": "1",
+        }
+        env.pop("DJANGO_SETTINGS_MODULE", None)
+        self.name = f"test-{uuid.uuid4().hex[:8]}@localhost"
+        self.log = log
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "tracker",
+                "worker",
+                "-c",
+                "2",
+                "-P",
+                "prefork",
+                "-n",
+                self.name,
+                "--without-mingle",
+                "--without-gossip",
+                "--without-heartbeat",
+                "--loglevel",
+                "INFO",
+            ],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, children included
+        )
+        deadline = time.monotonic() + 60
+        while not celery_app.control.ping(destination=[self.name], timeout=0.5):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"worker did not start:\n{log.read_text()[-3000:]}")
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+            self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def data_dir(tmp_path, settings):
+    settings.DATA_DIR = tmp_path / "data"
+    return settings.DATA_DIR
+
+
+@pytest.fixture
+def start_worker(tmp_path, data_dir):
+    workers = []
+
+    def start() -> Worker:
+        workers.append(Worker(data_dir=data_dir, log=tmp_path / "worker.log"))
+        return workers[-1]
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+def demo_project(repo: Path, slug: str = "demo") -> Project:
+    return Project.objects.create(
+        slug=slug,
+        name=slug,
+        git_url=str(repo),
+        package_dir="pkg",
+        tests_dir="tests",
+        component_map=COMPONENTS,
+        min_version="1.0",
+    )
+
+
+def wait_done(scan: Scan, timeout: float = 90) -> Scan:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        scan.refresh_from_db()
+        if scan.status not in Scan.ACTIVE:
+            return scan
+        time.sleep(0.2)
+    raise AssertionError(f"scan {scan.pk} still {scan.status} after {timeout} s")
+
+
+def request(project: Project, version: str) -> Scan:
+    return services.scan_request(project=project, version=version, ref=version)
+
+
+def test_scans_on_a_worker_reuse_the_cache_and_find_a_one_sided_change(
+    tmp_path, start_worker
+):
+    start_worker()
+    project = demo_project(make_repo(tmp_path / "upstream"))
+    first = wait_done(request(project, "1.0"))
+    second = wait_done(request(project, "1.1"))
+    third = wait_done(request(project, "1.2"))
+    assert [s.status for s in (first, second, third)] == ["done"] * 3, second.error
+
+    assert (first.blobs_total, first.blobs_analysed, first.blobs_cached) == (5, 5, 0)
+    assert (second.blobs_total, second.blobs_analysed, second.blobs_cached) == (5, 1, 4)
+    assert (third.blobs_total, third.blobs_analysed, third.blobs_cached) == (6, 1, 5)
+    assert FileAnalysis.objects.count() == 7
+
+    release = Release.objects.get(project=project, version="1.0")
+    aget_many = FunctionStat.objects.get(
+        release=release, qualname="BaseCache.aget_many"
+    )
+    assert (aget_many.kind, aget_many.reaches) == ("async-native", "thread")
+    stages = dict(release.componentstat_set.values_list("name", "stage"))
+    assert (stages["cache"], stages["auth"]) == ("async-wrapper", "async-native")
+
+    one_sided = PairDrift.objects.get(release__version="1.1", one_sided=True)
+    assert (one_sided.async_qualname, one_sided.previous.version) == (
+        "aauthenticate",
+        "1.0",
+    )
+    assert (one_sided.sync_changed, one_sided.async_changed) == (True, False)
+    assert not PairDrift.objects.filter(release__version="1.2", one_sided=True).exists()
+
+
+def many_files(count: int) -> dict[str, str]:
+    body = textwrap.dedent(
+        """
+        from asgiref.sync import sync_to_async
+
+
+        class Store{n}:
+            def load(self, key):
+                return {{"key": key, "n": {n}}}
+
+            async def aload(self, key):
+                return await sync_to_async(self.load)(key)
+
+            def save(self, key, value):
+                data = self.load(key)
+                data["value"] = value
+                return data
+
+            async def asave(self, key, value):
+                data = await self.aload(key)
+                data["value"] = value
+                return data
+        """
+    )
+    return {f"pkg/store{n}.py": body.format(n=n) for n in range(count)}
+
+
+def test_a_worker_killed_mid_scan_leaves_no_partial_release(tmp_path, start_worker):
+    """SIGKILL the worker while it analyses; the re-run writes one release."""
+    files = {"pkg/__init__.py": "", **many_files(1500)}
+    project = demo_project(make_repo(tmp_path / "big", {"1.0": files}))
+    worker = start_worker()
+    scan = request(project, "1.0")
+    deadline = time.monotonic() + 60
+    while not FileAnalysis.objects.exists():
+        assert time.monotonic() < deadline, "the worker never started analysing"
+        time.sleep(0.02)
+    worker.kill(signal.SIGKILL)
+    scan.refresh_from_db()
+    assert scan.status in Scan.ACTIVE, "the scan finished before the kill"
+    assert 0 < FileAnalysis.objects.count() < len(files)
+    assert not Release.objects.filter(project=project).exists()
+    assert not FunctionStat.objects.exists() and not ReleaseFile.objects.exists()
+
+    start_worker()
+    call_command("scan", "--release", "1.0", project=project.slug)  # the re-run
+    scan = wait_done(scan)
+    assert scan.status == Scan.Status.DONE, scan.error
+    release = Release.objects.get(project=project, version="1.0")
+    assert Release.objects.filter(project=project).count() == 1
+    assert release.releasefile_set.count() == len(files)
+    assert FunctionStat.objects.filter(release=release).count() == 4 * 1500
+    assert TwinPairStat.objects.filter(release=release).count() == 2 * 1500
+    assert Scan.objects.filter(project=project, status=Scan.Status.DONE).count() == 1
+
+
+def test_two_simultaneous_requests_make_one_scan(tmp_path, data_dir):
+    project = demo_project(make_repo(tmp_path / "upstream"))
+    barrier = threading.Barrier(2)
+    found: list[int] = []
+
+    def ask() -> None:
+        try:
+            barrier.wait()
+            found.append(request(project, "1.0").pk)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=ask) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(found) == 2 and found[0] == found[1]
+    assert Scan.objects.filter(project=project, version="1.0").count() == 1
+
+
+def test_an_exception_in_finalise_leaves_nothing_of_the_release(
+    tmp_path, data_dir, monkeypatch
+):
+    project = demo_project(make_repo(tmp_path / "upstream"))
+    scan = Scan.objects.create(project=project, version="1.0", ref="1.0")
+    for batch in services.scan_prepare(scan=scan):
+        services.blobs_analyse(scan=scan, batch=batch.index, entries=batch.entries)
+
+    def explode(*, release):
+        assert FunctionStat.objects.filter(release=release).exists()  # half-written
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(drift, "release_drift_update", explode)
+    with pytest.raises(RuntimeError, match="disk full"):
+        tasks.finalise_scan.apply(args=[scan.pk])
+    scan.refresh_from_db()
+    assert scan.status == Scan.Status.FAILED and "disk full" in scan.error
+    assert not Release.objects.filter(project=project).exists()
+    assert not FunctionStat.objects.exists()
+    assert not ComponentStat.objects.exists()
+    assert not TwinPairStat.objects.exists()
+
+
+def test_a_poison_file_fails_alone_and_the_worker_survives(tmp_path, start_worker):
+    poison = "type X = " + "not " * 50_000 + "y\n"
+    repo = make_repo(
+        tmp_path / "poisoned",
+        {"1.0": {"pkg/__init__.py": "", "pkg/poison.py": poison, "pkg/ok.py": "x=1\n"}},
+    )
+    project = demo_project(repo)
+    worker = start_worker()
+    scan = wait_done(request(project, "1.0"))
+    assert scan.status == Scan.Status.DONE, scan.error
+    assert scan.parse_failures == 1
+    assert (
+        "crashed" in scan.release.releasefile_set.get(path="pkg/poison.py").parse_error
+    )
+    assert worker.process.poll() is None
+    assert celery_app.control.ping(destination=[worker.name], timeout=2)
