@@ -1,0 +1,39 @@
+"""Celery is configured as the settings say (a misspelt setting is silent)."""
+
+from celery.schedules import crontab
+from django.conf import settings
+
+from tracker.celery import app, weekly_schedule
+
+
+def test_time_limits_reach_celery_and_stay_below_the_visibility_timeout():
+    conf = app.conf
+    assert conf.task_time_limit == settings.CELERY_TASK_TIME_LIMIT
+    assert conf.task_soft_time_limit < conf.task_time_limit
+    visibility = conf.broker_transport_options["visibility_timeout"]
+    assert conf.task_time_limit < visibility
+
+
+def test_tasks_ack_late_and_come_back_when_their_worker_dies():
+    assert app.conf.task_acks_late is True
+    assert app.conf.task_reject_on_worker_lost is True
+    assert app.conf.worker_prefetch_multiplier == 1
+
+
+def test_embedded_default_runs_tasks_in_process():
+    assert not settings.REDIS_URL
+    assert app.conf.task_always_eager is True
+
+
+def test_weekly_scan_defaults_to_monday_four_utc():
+    app.loader.import_default_modules()
+    entry = app.conf.beat_schedule["weekly-scan"]
+    assert entry["task"] == "tracker.tasks.weekly_scan"
+    assert entry["schedule"] == crontab(minute="0", hour="4", day_of_week="1")
+    assert "tracker.tasks.weekly_scan" in app.tasks
+    assert app.conf.timezone == "UTC"
+
+
+def test_weekly_schedule_is_set_by_crontab_fields():
+    schedule = weekly_schedule("30 2 * * 0")["weekly-scan"]["schedule"]
+    assert schedule == crontab(minute="30", hour="2", day_of_week="0")
