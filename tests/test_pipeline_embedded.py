@@ -183,3 +183,16 @@ def test_components_command_prints_the_stored_table(project, capsys):
     assert any(line.split()[:2] == ["cache", "async-wrapper"] for line in out)
     assert "since 1.0: 1 one-sided changes" in out
     assert "  pkg.auth.aauthenticate: only the sync twin changed" in out
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_import_releases_builds_a_local_mirror_without_the_upstream(
+    tmp_path, settings, django52_tree, capsys
+):
+    """The seeded Django row points at GitHub; importing from PyPI never asks it."""
+    settings.DATA_DIR = tmp_path / "data"
+    version = django52_tree.name.split("-", 1)[1]
+    call_command("import_releases", version)
+    assert f"1 releases: 1 imported ({version})" in capsys.readouterr().out
+    tags = services.release_tags(project=Project.objects.get(slug="django"))
+    assert [t.name for t in tags] == [version]

@@ -41,7 +41,7 @@ class Command(BaseCommand):
             raise CommandError("name versions or --feature-releases-since")
         started = time.perf_counter()
         with (
-            services.mirror_open(project) as mirror,
+            services.mirror_open(project, from_pypi=True) as mirror,
             tqdm(
                 total=len(versions), desc="import", unit="release", disable=None
             ) as bar,
