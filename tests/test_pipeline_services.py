@@ -4,12 +4,9 @@ DATABASE_URL and REDIS_URL set; elsewhere it skips, saying what it needs."""
 
 import os
 import signal
-import subprocess
-import sys
 import textwrap
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -32,6 +29,7 @@ from tracker.models import (
     Scan,
     TwinPairStat,
 )
+from tracker.workers import WorkerProcess, worker_env
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true"}
@@ -58,67 +56,9 @@ def real_services():
     redis.Redis.from_url(django_settings.REDIS_URL).flushdb()
 
 
-class Worker:
-    """A `celery worker` process with two prefork children."""
-
-    def __init__(self, *, data_dir: Path, log: Path) -> None:
-        db = connection.settings_dict
-        env = {
-            **os.environ,
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}"
-            f"/{db['NAME']}",
-            "REDIS_URL": django_settings.REDIS_URL,
-            "ASYNCDASH_DATA_DIR": str(data_dir),
-            "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
-            "CELERY_TASK_TIME_LIMIT": str(VISIBILITY_TIMEOUT - 5),
-            "CELERY_UNACKED_RESTORE_INTERVAL": "1",
-        }
-        env.pop("DJANGO_SETTINGS_MODULE", None)
-        self.name = f"test-{uuid.uuid4().hex[:8]}@localhost"
-        self.log = log
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "tracker",
-                "worker",
-                "-c",
-                "2",
-                "-P",
-                "prefork",
-                "-n",
-                self.name,
-                "--without-mingle",
-                "--without-gossip",
-                "--without-heartbeat",
-                "--loglevel",
-                "INFO",
-            ],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log.open("ab"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, children included
-        )
-        deadline = time.monotonic() + 60
-        while not celery_app.control.ping(destination=[self.name], timeout=0.5):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"worker did not start:\n{log.read_text()[-3000:]}")
-
-    def kill(self, sig: int = signal.SIGKILL) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, sig)
-            self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
+def database_url() -> str:
+    db = connection.settings_dict  # the test database the suite runs in
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture
@@ -131,9 +71,17 @@ def data_dir(tmp_path, settings):
 def start_worker(tmp_path, data_dir):
     workers = []
 
-    def start() -> Worker:
-        workers.append(Worker(data_dir=data_dir, log=tmp_path / "worker.log"))
-        return workers[-1]
+    def start() -> WorkerProcess:
+        env = worker_env(
+            database_url=database_url(),
+            redis_url=django_settings.REDIS_URL,
+            data_dir=data_dir,
+            CELERY_VISIBILITY_TIMEOUT=VISIBILITY_TIMEOUT,
+            CELERY_TASK_TIME_LIMIT=VISIBILITY_TIMEOUT - 5,
+            CELERY_UNACKED_RESTORE_INTERVAL=1,
+        )
+        workers.append(WorkerProcess(env=env, log=tmp_path / "worker.log"))
+        return workers[-1].wait_ready()
 
     yield start
     for worker in workers:
@@ -312,5 +260,5 @@ def test_a_poison_file_fails_alone_and_the_worker_survives(tmp_path, start_worke
     assert (
         "crashed" in scan.release.releasefile_set.get(path="pkg/poison.py").parse_error
     )
-    assert worker.process.poll() is None
+    assert worker.alive()
     assert celery_app.control.ping(destination=[worker.name], timeout=2)

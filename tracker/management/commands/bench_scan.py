@@ -1,0 +1,150 @@
+"""Benchmark the scan pipeline against libcst's parse alone, in one run.
+
+Needs real services and a database of its own, which it wipes:
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/asyncdash_bench \\
+    REDIS_URL=redis://127.0.0.1:6379/14 \\
+    .venv/bin/python manage.py bench_scan
+
+It imports the releases from PyPI into a local mirror (not timed), starts
+one worker with two prefork processes, and prints: the cold scan of all but
+the last release; `libcst.parse_module` over the same distinct blobs in this
+single process; their ratio; the scan of the last release on top; and a
+re-scan of a finished release (a no-op) and a forced one (all from cache).
+"""
+
+import contextlib
+import time
+
+import libcst
+import redis
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+
+from analyzers.fast_path import holds_no_async
+from tracker import services
+from tracker.models import FileAnalysis, Project, Release, Scan
+from tracker.workers import WorkerProcess, worker_env
+
+VERSIONS = [
+    "3.0",
+    "3.1",
+    "3.2",
+    "4.0",
+    "4.1",
+    "4.2",
+    "5.0",
+    "5.1",
+    "5.2",
+    "5.2.18",
+    "5.2.19",
+    "6.0",
+    "6.1",
+    "6.1.1",
+    "6.1.2",
+    "6.1.3",
+]
+
+
+class Command(BaseCommand):
+    help = "Time a cold scan of Django releases on two worker processes."
+
+    def add_arguments(self, parser):
+        parser.add_argument("versions", nargs="*", default=VERSIONS)
+        parser.add_argument("--concurrency", type=int, default=2)
+
+    def handle(self, *args, **options):
+        if connection.vendor != "postgresql" or not settings.REDIS_URL:
+            raise CommandError("needs DATABASE_URL (PostgreSQL) and REDIS_URL")
+        if not connection.settings_dict["NAME"].endswith("_bench"):
+            raise CommandError("wipes its database: use one whose name ends in _bench")
+        call_command("migrate", verbosity=0)
+        versions = options["versions"]
+        project = Project.objects.get(slug="django")
+        call_command("import_releases", *versions, project="django")
+        self._wipe(project)
+        worker = self._start_worker(options["concurrency"])
+        try:
+            self._run(project, versions[:-1], versions[-1])
+        finally:
+            worker.stop()
+
+    def _wipe(self, project):
+        Scan.objects.all().delete()
+        Release.objects.all().delete()
+        FileAnalysis.objects.all().delete()
+        redis.Redis.from_url(settings.REDIS_URL).flushdb()
+
+    def _start_worker(self, concurrency: int) -> WorkerProcess:
+        db = connection.settings_dict
+        env = worker_env(
+            database_url=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}"
+            f"/{db['NAME']}",
+            redis_url=settings.REDIS_URL,
+            data_dir=settings.DATA_DIR,
+        )
+        log = settings.DATA_DIR / "bench-worker.log"
+        return WorkerProcess(env=env, log=log, concurrency=concurrency).wait_ready()
+
+    def _scan(self, project, versions, *, force=False) -> float:
+        started = time.perf_counter()
+        tags = {t.name: t for t in services.release_tags(project=project)}
+        scans = [
+            services.scan_request(
+                project=project,
+                version=v,
+                ref=v,
+                commit=tags[v].commit,
+                commit_date=tags[v].date,
+                force=force,
+            )
+            for v in versions
+        ]
+        while Scan.objects.filter(
+            pk__in=[s.pk for s in scans], status__in=Scan.ACTIVE
+        ).exists():
+            time.sleep(0.05)
+        failed = Scan.objects.filter(pk__in=[s.pk for s in scans]).exclude(
+            status=Scan.Status.DONE
+        )
+        if failed.exists():
+            raise CommandError(
+                f"scans failed: {list(failed.values('version', 'error'))}"
+            )
+        return time.perf_counter() - started
+
+    def _run(self, project, cold_versions, extra):
+        cold = self._scan(project, cold_versions)
+        blobs, versions_count = {}, 0
+        with services.mirror_open(project) as mirror:
+            tags = {t.name: t for t in mirror.tags(project.release_tag_pattern)}
+            for version in cold_versions:
+                entries = mirror.python_blobs(tags[version].commit, project.folders)
+                versions_count += len(entries)
+                blobs.update((e.sha, None) for e in entries)
+            contents = dict(mirror.read_blobs(sorted(blobs)))
+        started = time.perf_counter()
+        for data in contents.values():
+            with contextlib.suppress(Exception):
+                libcst.parse_module(data)
+        parse = time.perf_counter() - started
+        one_more = self._scan(project, [extra])
+        noop = self._scan(project, [extra])
+        forced = self._scan(project, [extra], force=True)
+
+        size = sum(map(len, contents.values()))
+        no_async = [d for d in contents.values() if holds_no_async(d)]
+        self.stdout.write(
+            f"{len(cold_versions)} releases: {versions_count} Python file versions,"
+            f" {len(contents)} distinct blobs ({size / 2**20:.1f} MiB);"
+            f" {len(no_async) / len(contents):.0%} of blobs,"
+            f" {sum(map(len, no_async)) / size:.0%} of bytes hold no async code"
+        )
+        self.stdout.write(f"cold scan, {len(cold_versions)} releases: {cold:.1f} s")
+        self.stdout.write(f"libcst.parse_module, one process:   {parse:.1f} s")
+        self.stdout.write(f"ratio cold scan / parse:            {cold / parse:.2f}")
+        self.stdout.write(f"one more release ({extra}):         {one_more:.2f} s")
+        self.stdout.write(f"re-scan of a finished release:      {noop:.3f} s")
+        self.stdout.write(f"forced re-scan, all from cache:     {forced:.2f} s")

@@ -1,0 +1,75 @@
+"""Start and stop `celery worker` processes, for the benchmark and the tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from tracker.celery import app as celery_app
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class WorkerProcess:
+    """A worker with `concurrency` prefork children, in its own process group."""
+
+    def __init__(self, *, env: dict[str, str], log: Path, concurrency: int = 2):
+        self.name = f"asyncdash-{uuid.uuid4().hex[:8]}@localhost"
+        self.log = log
+        command = [
+            sys.executable, "-m", "celery", "-A", "tracker", "worker",
+            "-c", str(concurrency), "-P", "prefork", "-n", self.name,
+            "--without-mingle", "--without-gossip", "--without-heartbeat",
+            "--loglevel", "INFO",
+        ]  # fmt: skip
+        with log.open("ab") as out:
+            self.process = subprocess.Popen(
+                command,
+                cwd=REPO_ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def wait_ready(self, timeout: float = 60) -> WorkerProcess:
+        deadline = time.monotonic() + timeout
+        while not celery_app.control.ping(destination=[self.name], timeout=0.5):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                tail = self.log.read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"worker {self.name} did not start:\n{tail}")
+        return self
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.alive():
+            os.killpg(self.process.pid, sig)
+            self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        """Warm shutdown, then SIGKILL if it takes too long."""
+        if self.alive():
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def worker_env(*, database_url: str, redis_url: str, data_dir: Path, **extra) -> dict:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "ASYNCDASH_DATA_DIR": str(data_dir),
+        **{key: str(value) for key, value in extra.items()},
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    return env
