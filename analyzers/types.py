@@ -226,20 +226,34 @@ class TreeResult:
         raise KeyError(name)
 
 
-def to_jsonable(value: Any) -> Any:
-    """Plain data for json.dumps: dataclasses to dicts, enums to strings."""
+def to_jsonable(value: Any, *, compact: bool = False) -> Any:
+    """Plain data for json.dumps: dataclasses to dicts, enums to strings.
+
+    `compact` leaves out fields that hold their default (most fields of most
+    functions), which the dataclasses fill in again when rebuilt.
+    """
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: to_jsonable(getattr(value, f.name))
-            for f in dataclasses.fields(value)
-        }
+        data = {}
+        for field_ in dataclasses.fields(value):
+            item = getattr(value, field_.name)
+            if not (compact and _is_default(field_, item)):
+                data[field_.name] = to_jsonable(item, compact=compact)
+        return data
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, (tuple, list)):
-        return [to_jsonable(v) for v in value]
+        return [to_jsonable(v, compact=compact) for v in value]
     if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
+        return {str(k): to_jsonable(v, compact=compact) for k, v in value.items()}
     return value
+
+
+def _is_default(field_: dataclasses.Field, value: Any) -> bool:
+    if field_.default is not dataclasses.MISSING:
+        return value == field_.default
+    if field_.default_factory is not dataclasses.MISSING:
+        return value == field_.default_factory()
+    return False
 
 
 def to_json(value: Any, **kwargs: Any) -> str:

@@ -40,9 +40,8 @@ def project(tmp_path, settings):
 
 
 def scan(project, version, **kwargs):
-    return services.scan_request(
-        project=project, version=version, ref=version, **kwargs
-    )
+    target = services.Target(version=version, ref=version)
+    return services.scan_request(project=project, target=target, **kwargs)
 
 
 def test_a_scan_stores_the_release_and_its_functions(project):
@@ -199,3 +198,15 @@ def test_import_releases_builds_a_local_mirror_without_the_upstream(
     assert f"1 releases: 1 imported ({version})" in capsys.readouterr().out
     tags = services.release_tags(project=Project.objects.get(slug="django"))
     assert [t.name for t in tags] == [version]
+
+
+def test_releases_requested_together_share_their_analysis(project):
+    """Each blob is analysed once, by the earliest release that holds it."""
+    targets = [services.Target(version=v, ref=v) for v in ("1.2", "1.0", "1.1")]
+    scans = services.scans_request(project=project, targets=targets)
+    for scan_ in scans:
+        scan_.refresh_from_db()
+    by_version = {s.version: s for s in scans}
+    assert all(s.status == Scan.Status.DONE for s in scans)
+    assert [by_version[v].blobs_analysed for v in ("1.0", "1.1", "1.2")] == [5, 1, 1]
+    assert FileAnalysis.objects.count() == 7

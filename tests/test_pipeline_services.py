@@ -111,7 +111,8 @@ def wait_done(scan: Scan, timeout: float = 90) -> Scan:
 
 
 def request(project: Project, version: str) -> Scan:
-    return services.scan_request(project=project, version=version, ref=version)
+    target = services.Target(version=version, ref=version)
+    return services.scan_request(project=project, target=target)
 
 
 def test_scans_on_a_worker_reuse_the_cache_and_find_a_one_sided_change(
@@ -228,8 +229,8 @@ def test_an_exception_in_finalise_leaves_nothing_of_the_release(
 ):
     project = demo_project(make_repo(tmp_path / "upstream"))
     scan = Scan.objects.create(project=project, version="1.0", ref="1.0")
-    for batch in services.scan_prepare(scan=scan):
-        services.blobs_analyse(scan=scan, batch=batch.index, entries=batch.entries)
+    for batch in services.scans_prepare(scans=[scan]):
+        services.blobs_analyse(project=project, entries=batch)
 
     def explode(*, release):
         assert FunctionStat.objects.filter(release=release).exists()  # half-written

@@ -3,9 +3,13 @@
 import json
 import textwrap
 
+import pytest
+
+from analyzers.components import ComponentMap
 from analyzers.file_pass import analyze_file
-from analyzers.serialize import file_result_from_json
-from analyzers.types import to_jsonable
+from analyzers.serialize import file_result_from_json, from_jsonable
+from analyzers.tree import analyze_sources, tree_pass
+from analyzers.types import FunctionRecord, to_jsonable
 
 SOURCE = textwrap.dedent(
     """
@@ -28,16 +32,45 @@ SOURCE = textwrap.dedent(
     """
 ).encode()
 
+MAP = """
+[project]
+package = "pkg"
+tests = "tests"
+[modules]
+"pkg" = "cache"
+"""
 
-def test_file_result_round_trips_through_json():
+
+def round_trip(value, *, compact: bool):
+    return json.loads(json.dumps(to_jsonable(value, compact=compact)))
+
+
+@pytest.mark.parametrize("compact", [False, True])
+def test_file_result_round_trips_through_json(compact):
     result = analyze_file(SOURCE, module="pkg.cache", path="pkg/cache.py")
     assert result.pairs and result.functions[2].blocking  # the data is not trivial
-    data = json.loads(json.dumps(to_jsonable(result)))
-    assert file_result_from_json(data) == result
+    assert file_result_from_json(round_trip(result, compact=compact)) == result
 
 
 def test_parse_error_round_trips_through_json():
     result = analyze_file(b"def (:\n", module="pkg.bad", path="pkg/bad.py")
-    data = json.loads(json.dumps(to_jsonable(result)))
-    assert file_result_from_json(data) == result
     assert result.parse_error is not None
+    assert file_result_from_json(round_trip(result, compact=True)) == result
+
+
+def test_compact_json_leaves_out_defaults():
+    result = analyze_file(b"def f():\n    pass\n", module="m", path="m.py")
+    (function,) = to_jsonable(result, compact=True)["functions"]
+    assert "await_sites" not in function and "reaches" not in function
+    assert function["qualname"] == "f" and function["kind"] == "sync"
+
+
+def test_a_solved_function_round_trips():
+    """Records the tree pass filled in (reaches, hops, chain) come back too."""
+    files = analyze_sources([("pkg/cache.py", SOURCE)])
+    record = tree_pass(files, ComponentMap.from_toml(MAP)).function(
+        "pkg.cache.Cache.aget_many"
+    )
+    assert record.reaches is not None and record.chain
+    data = round_trip(record, compact=True)
+    assert from_jsonable(FunctionRecord, data) == record

@@ -1,9 +1,9 @@
 """Writes: request a scan, analyse blobs into the cache, finalise a release.
 
-A scan runs in three steps, each a Celery task calling one function here:
-`scan_prepare` lists the release's blobs and returns the batches that miss
+Scans run in three steps, each a Celery task calling one function here:
+`scans_prepare` lists the releases' blobs and returns the batches that miss
 the cache; `blobs_analyse` fills the cache for one batch; `scan_finalise`
-runs the tree pass over the cached results and writes the release, all of
+runs the tree pass over the cached results and writes one release, all of
 it in one transaction.
 """
 
@@ -47,12 +47,6 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 200  # blobs per task: SHAs travel, contents are read by the worker
 
 
-@dataclass(frozen=True)
-class Batch:
-    index: int
-    entries: list[tuple[str, str]]  # (path, blob sha)
-
-
 def mirror_open(project: Project, *, from_pypi: bool = False) -> Mirror:
     """The project's bare mirror under the data folder.
 
@@ -74,53 +68,82 @@ def is_feature_version(version: str) -> bool:
 
 
 # Requesting ----------------------------------------------------------------
-def scan_request(
+@dataclass(frozen=True)
+class Target:
+    """A release (or snapshot) to scan."""
+
+    version: str
+    ref: str  # the tag, or the branch of a snapshot
+    commit: str = ""
+    commit_date: datetime | None = None
+
+
+def target_of(tag: Tag) -> Target:
+    return Target(
+        version=tag.name, ref=tag.name, commit=tag.commit, commit_date=tag.date
+    )
+
+
+def scan_request(*, project: Project, target: Target, **options) -> Scan:
+    return scans_request(project=project, targets=[target], **options)[0]
+
+
+def scans_request(
     *,
     project: Project,
-    version: str,
-    ref: str,
-    commit: str = "",
-    commit_date: datetime | None = None,
+    targets: list[Target],
     trigger: str = Scan.Trigger.MANUAL,
     force: bool = False,
-) -> Scan:
-    """The scan of this release: a done or active one if any, else a new one.
+) -> list[Scan]:
+    """The scan of each release: a done or active one if any, else a new one.
 
     A finished release (same analyzer version) is not scanned again unless
-    forced; a second request while one is queued or running joins it.
+    forced; a request while one is queued or running joins it. The new scans
+    go out as one task, so releases requested together share their analysis
+    (a blob is analysed once even when ten releases hold it).
     """
-    if not force:
-        done = (
-            Scan.objects.filter(
-                project=project,
-                version=version,
-                status=Scan.Status.DONE,
-                release__analyzer_version=ANALYZER_VERSION,
+    scans, created = [], []
+    for target in targets:
+        existing = None if force else _done_scan(project, target.version)
+        if existing is not None:
+            scans.append(existing)
+            continue
+        try:
+            with transaction.atomic():
+                scan = Scan.objects.create(
+                    project=project,
+                    version=target.version,
+                    ref=target.ref,
+                    commit=target.commit,
+                    commit_date=target.commit_date,
+                    trigger=trigger,
+                    force=force,
+                )
+        except IntegrityError:
+            scan = Scan.objects.get(
+                project=project, version=target.version, status__in=Scan.ACTIVE
             )
-            .order_by("-finished_at")
-            .first()
-        )
-        if done is not None:
-            return done
-    try:
-        with transaction.atomic():
-            scan = Scan.objects.create(
-                project=project,
-                version=version,
-                ref=ref,
-                commit=commit,
-                commit_date=commit_date,
-                trigger=trigger,
-                force=force,
-            )
-    except IntegrityError:
-        return Scan.objects.get(
-            project=project, version=version, status__in=Scan.ACTIVE
-        )
-    from tracker.tasks import scan_release  # tasks import this module
+        else:
+            created.append(scan.pk)
+        scans.append(scan)
+    if created:
+        from tracker.tasks import scan_releases  # tasks import this module
 
-    scan_release.delay_on_commit(scan.pk)
-    return scan
+        scan_releases.delay_on_commit(created)
+    return scans
+
+
+def _done_scan(project: Project, version: str) -> Scan | None:
+    return (
+        Scan.objects.filter(
+            project=project,
+            version=version,
+            status=Scan.Status.DONE,
+            release__analyzer_version=ANALYZER_VERSION,
+        )
+        .order_by("-finished_at")
+        .first()
+    )
 
 
 def scan_abandon_stale(*, project: Project, older_than: float) -> int:
@@ -136,8 +159,20 @@ def scan_abandon_stale(*, project: Project, older_than: float) -> int:
 
 
 # Preparing -------------------------------------------------------------------
-def scan_prepare(*, scan: Scan) -> list[Batch]:
-    """Start the scan: list its blobs and return the batches to analyse."""
+def scans_prepare(*, scans: list[Scan]) -> list[list[tuple[str, str]]]:
+    """Start the scans: list their blobs, return the batches still to analyse.
+
+    In version order, a blob that an earlier scan of the same call will
+    analyse counts as from the cache for the later ones.
+    """
+    claimed: set[tuple[str, str]] = set()
+    for scan in sorted(scans, key=lambda s: version_key(s.version)):
+        claimed |= _scan_prepare(scan, already=claimed)
+    missing = sorted(claimed)
+    return [missing[i : i + BATCH_SIZE] for i in range(0, len(missing), BATCH_SIZE)]
+
+
+def _scan_prepare(scan: Scan, *, already: set) -> set[tuple[str, str]]:
     started = time.perf_counter()
     Scan.objects.filter(pk=scan.pk).update(
         status=Scan.Status.RUNNING, started_at=timezone.now(), error=""
@@ -156,7 +191,7 @@ def scan_prepare(*, scan: Scan) -> list[Batch]:
             blob_sha__in={sha for _, sha in entries},
         ).values_list("path", "blob_sha")
     )
-    missing = sorted(set(entries) - cached)
+    missing = set(entries) - cached - already
     Scan.objects.filter(pk=scan.pk).update(
         commit=scan.commit,
         commit_date=scan.commit_date,
@@ -164,14 +199,11 @@ def scan_prepare(*, scan: Scan) -> list[Batch]:
         blobs_cached=len(entries) - len(missing),
         list_seconds=time.perf_counter() - started,
     )
-    return [
-        Batch(index=i // BATCH_SIZE, entries=missing[i : i + BATCH_SIZE])
-        for i in range(0, len(missing), BATCH_SIZE)
-    ]
+    return missing
 
 
 # Analysing -------------------------------------------------------------------
-def blobs_analyse(*, scan: Scan, batch: int, entries: list[tuple[str, str]]) -> int:
+def blobs_analyse(*, project: Project, entries: list[tuple[str, str]]) -> int:
     """Analyse one batch into the cache; returns how many results were new.
 
     A batch that was started before and is back (its worker died: a parser
@@ -186,11 +218,11 @@ def blobs_analyse(*, scan: Scan, batch: int, entries: list[tuple[str, str]]) -> 
         ).values_list("path", "blob_sha")
     )
     wanted = sorted(set(map(tuple, entries)) - known)
-    with mirror_open(scan.project) as mirror:
+    with mirror_open(project) as mirror:
         contents = dict(mirror.read_blobs(sorted({sha for _, sha in wanted})))
     items = [(contents[sha], module_name(path), path) for path, sha in wanted]
     if isolate:
-        logger.warning("scan %s batch %s: retrying in a child process", scan.pk, batch)
+        logger.warning("batch of %s blobs again: analysing in a child", len(items))
         results = analyze_many_isolated(items)
     else:
         results = [
@@ -203,7 +235,7 @@ def blobs_analyse(*, scan: Scan, batch: int, entries: list[tuple[str, str]]) -> 
                 blob_sha=sha,
                 path=path,
                 analyzer_version=ANALYZER_VERSION,
-                result=to_jsonable(result),
+                result=to_jsonable(result, compact=True),
                 parse_error=result.parse_error.message if result.parse_error else "",
             )
             for (path, sha), result in zip(wanted, results, strict=True)
@@ -277,9 +309,9 @@ def scan_resume(*, scan: Scan) -> None:
 
     For a scan whose worker died; running it twice is harmless.
     """
-    from tracker.tasks import scan_release
+    from tracker.tasks import scan_releases
 
-    scan_release.delay_on_commit(scan.pk)
+    scan_releases.delay_on_commit([scan.pk])
 
 
 def scan_fail(*, scan_id: int, error: str) -> None:
@@ -449,28 +481,21 @@ def main_snapshot_request(
     today = today or timezone.now().date()
     monday = today - timedelta(days=today.weekday())
     commit, commit_date = head
-    return scan_request(
-        project=project,
+    target = Target(
         version=f"{SNAPSHOT_PREFIX}{monday.isoformat()}",
         ref=project.main_branch,
         commit=commit,
         commit_date=commit_date,
-        trigger=trigger,
     )
+    return scan_request(project=project, target=target, trigger=trigger)
 
 
 def weekly_scan_request(*, project: Project, today: date | None = None) -> list[Scan]:
     """Scan what is new this week: releases not scanned yet, and main."""
-    scans = [
-        scan_request(
-            project=project,
-            version=tag.name,
-            ref=tag.name,
-            commit=tag.commit,
-            commit_date=tag.date,
-            trigger=Scan.Trigger.WEEKLY,
-        )
-        for tag in releases_refresh(project=project)
-    ]
+    scans = scans_request(
+        project=project,
+        targets=[target_of(tag) for tag in releases_refresh(project=project)],
+        trigger=Scan.Trigger.WEEKLY,
+    )
     scans.append(main_snapshot_request(project=project, today=today))
     return [scan for scan in scans if scan is not None]

@@ -1,16 +1,17 @@
 """Celery tasks: thin, take ids, re-read their rows, call one service each.
 
-A release scan is `scan_release` (list blobs, fan out) -> a chord of
-`analyze_batch` (fill the cache) -> `finalise_scan` (write the release).
-No task waits on another. All are idempotent and `acks_late`, so a task
-whose worker died is redelivered and simply runs again.
+Scans requested together are one `scan_releases` (list blobs, fan out) -> a
+chord of `analyze_batch` (fill the cache) -> `finalise_scans`, which sends
+one `finalise_scan` (write a release) per scan. No task waits on another.
+All are idempotent and `acks_late`: a task whose worker died is redelivered
+and simply runs again.
 """
 
 from __future__ import annotations
 
 import logging
 
-from celery import chord, shared_task
+from celery import chord, group, shared_task
 from django.db import InterfaceError, OperationalError
 from git.exc import GitCommandError
 
@@ -30,48 +31,60 @@ RETRY = dict(
 )
 
 
-def _active_scan(scan_id: int) -> Scan | None:
-    scan = Scan.objects.select_related("project").filter(pk=scan_id).first()
-    if scan is None or scan.status not in Scan.ACTIVE:
-        return None  # gone, finished or failed: re-running is a no-op
-    return scan
+def _active_scans(scan_ids: list[int]) -> list[Scan]:
+    """The scans still to do: gone, finished or failed ones are a no-op."""
+    return list(
+        Scan.objects.select_related("project").filter(
+            pk__in=scan_ids, status__in=Scan.ACTIVE
+        )
+    )
 
 
 @shared_task(**RETRY)
-def scan_release(scan_id: int) -> None:
-    scan = _active_scan(scan_id)
-    if scan is None:
+def scan_releases(scan_ids: list[int]) -> None:
+    scans = _active_scans(scan_ids)
+    if not scans:
         return
+    ids = [scan.pk for scan in scans]
     try:
-        batches = services.scan_prepare(scan=scan)
+        batches = services.scans_prepare(scans=scans)
     except TRANSIENT:
         raise
     except Exception as exc:
-        services.scan_fail(scan_id=scan_id, error=f"prepare: {exc!r}")
+        for scan_id in ids:
+            services.scan_fail(scan_id=scan_id, error=f"prepare: {exc!r}")
         raise
-    finalise = finalise_scan.si(scan_id).on_error(scan_errback.s(scan_id=scan_id))
+    finalise = finalise_scans.si(ids).on_error(scans_errback.s(scan_ids=ids))
     if not batches:
         finalise.delay()
         return
-    chord(analyze_batch.si(scan_id, b.index, b.entries) for b in batches)(finalise)
+    project_id = scans[0].project_id
+    chord(analyze_batch.si(project_id, batch) for batch in batches)(finalise)
 
 
 @shared_task(**RETRY)
-def analyze_batch(scan_id: int, batch: int, entries: list[list[str]]) -> int:
-    scan = _active_scan(scan_id)
-    if scan is None:
+def analyze_batch(project_id: int, entries: list[list[str]]) -> int:
+    project = Project.objects.filter(pk=project_id).first()
+    if project is None:
         return 0
-    pairs = [(path, sha) for path, sha in entries]
-    return services.blobs_analyse(scan=scan, batch=batch, entries=pairs)
+    return services.blobs_analyse(
+        project=project, entries=[(path, sha) for path, sha in entries]
+    )
+
+
+@shared_task(acks_late=True)
+def finalise_scans(scan_ids: list[int]) -> None:
+    """Write the releases side by side, one task each."""
+    group(finalise_scan.si(scan_id) for scan_id in scan_ids).delay()
 
 
 @shared_task(**RETRY)
 def finalise_scan(scan_id: int) -> None:
-    scan = _active_scan(scan_id)
-    if scan is None:
+    scans = _active_scans([scan_id])
+    if not scans:
         return
     try:
-        services.scan_finalise(scan=scan)
+        services.scan_finalise(scan=scans[0])
     except TRANSIENT:
         raise
     except Exception as exc:
@@ -80,9 +93,10 @@ def finalise_scan(scan_id: int) -> None:
 
 
 @shared_task
-def scan_errback(request, exc, traceback, *, scan_id: int) -> None:
-    """A batch or the finalise step failed for good: the scan failed."""
-    services.scan_fail(scan_id=scan_id, error=f"{type(exc).__name__}: {exc}")
+def scans_errback(request, exc, traceback, *, scan_ids: list[int]) -> None:
+    """A batch failed for good: its scans failed."""
+    for scan_id in scan_ids:
+        services.scan_fail(scan_id=scan_id, error=f"{type(exc).__name__}: {exc}")
 
 
 @shared_task(acks_late=True)

@@ -91,17 +91,11 @@ class Command(BaseCommand):
     def _scan(self, project, versions, *, force=False) -> float:
         started = time.perf_counter()
         tags = {t.name: t for t in services.release_tags(project=project)}
-        scans = [
-            services.scan_request(
-                project=project,
-                version=v,
-                ref=v,
-                commit=tags[v].commit,
-                commit_date=tags[v].date,
-                force=force,
-            )
-            for v in versions
-        ]
+        scans = services.scans_request(
+            project=project,
+            targets=[services.target_of(tags[v]) for v in versions],
+            force=force,
+        )
         while Scan.objects.filter(
             pk__in=[s.pk for s in scans], status__in=Scan.ACTIVE
         ).exists():

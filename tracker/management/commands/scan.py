@@ -63,24 +63,22 @@ class Command(BaseCommand):
         else:
             since = version_key(options["since"] or project.min_version)
             chosen = [t for t in tags if version_key(t.name) >= since]
-        scans = []
-        for tag in chosen:
-            try:
-                scans.append(
-                    services.scan_request(
-                        project=project,
-                        version=tag.name,
-                        ref=tag.name,
-                        commit=tag.commit,
-                        trigger=Scan.Trigger.COMMAND,
-                        force=options["force"],
-                    )
-                )
-            except Exception as exc:  # in-process tasks raise here
-                self.stderr.write(f"{tag.name}: {exc!r}")
-                scans.append(Scan.objects.filter(version=tag.name).latest("pk"))
-                continue
-            scan = scans[-1]
+        try:
+            scans = services.scans_request(
+                project=project,
+                targets=[services.target_of(tag) for tag in chosen],
+                trigger=Scan.Trigger.COMMAND,
+                force=options["force"],
+            )
+        except Exception as exc:  # in-process tasks raise here; rows say which
+            self.stderr.write(f"scan failed: {exc!r}")
+            latest: dict[str, Scan] = {}
+            versions = [tag.name for tag in chosen]
+            for scan in Scan.objects.filter(project=project, version__in=versions):
+                if scan.version not in latest or scan.pk > latest[scan.version].pk:
+                    latest[scan.version] = scan
+            scans = list(latest.values())
+        for scan in scans:
             if scan.status in Scan.ACTIVE and scan.created_at < requested_at:
                 # Requested before this run: its worker may have died. Running
                 # it again analyses only what is missing; it cannot write twice.
