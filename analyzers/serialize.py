@@ -14,6 +14,7 @@ import typing
 from typing import Any, TypeVar
 
 from analyzers import types as boundary
+from analyzers.types import to_jsonable
 
 T = TypeVar("T")
 
@@ -22,14 +23,30 @@ def from_jsonable(cls: type[T], data: Any) -> T:
     return _convert(cls, data)
 
 
+def file_result_to_json(result: boundary.FileResult) -> dict:
+    """Compact plain data: defaults left out, and the module and path that
+    every function, class and pair of the file repeats kept once."""
+    data = to_jsonable(result, compact=True)
+    for key in ("functions", "classes", "pairs"):
+        for item in data.get(key, ()):
+            item.pop("module", None)
+            item.pop("path", None)
+    return data
+
+
 def file_result_from_json(data: dict) -> boundary.FileResult:
     """A FileResult, built field by field: the scan pipeline rebuilds
     thousands per release, and the generic walk is five times slower."""
     data = dict(data)
+    shared = {"module": data["module"], "path": data["path"]}
     for key in ("functions", "classes", "pairs"):
         if key in data:
             build = _BUILDERS[key]
-            data[key] = tuple(build(item) for item in data[key])
+            fields = _FIELDS[key]
+            data[key] = tuple(
+                build({**{k: v for k, v in shared.items() if k in fields}, **item})
+                for item in data[key]
+            )
     if "imports" in data:
         data["imports"] = tuple(tuple(pair) for pair in data["imports"])
     if "thread_products" in data:
@@ -61,6 +78,11 @@ def _function(data: dict) -> boundary.FunctionRecord:
     return boundary.FunctionRecord(**data)
 
 
+_FIELDS = {
+    "functions": {"module", "path"},
+    "classes": {"module", "path"},
+    "pairs": {"module"},
+}
 _BUILDERS = {
     "functions": _function,
     "classes": lambda data: from_jsonable(boundary.ClassRecord, data),

@@ -7,7 +7,11 @@ import pytest
 
 from analyzers.components import ComponentMap
 from analyzers.file_pass import analyze_file
-from analyzers.serialize import file_result_from_json, from_jsonable
+from analyzers.serialize import (
+    file_result_from_json,
+    file_result_to_json,
+    from_jsonable,
+)
 from analyzers.tree import analyze_sources, tree_pass
 from analyzers.types import FunctionRecord, to_jsonable
 
@@ -50,6 +54,13 @@ def test_file_result_round_trips_through_json(compact):
     result = analyze_file(SOURCE, module="pkg.cache", path="pkg/cache.py")
     assert result.pairs and result.functions[2].blocking  # the data is not trivial
     assert file_result_from_json(round_trip(result, compact=compact)) == result
+
+
+def test_stored_form_keeps_module_and_path_once():
+    result = analyze_file(SOURCE, module="pkg.cache", path="pkg/cache.py")
+    data = json.loads(json.dumps(file_result_to_json(result)))
+    assert "module" not in data["functions"][0] and "path" not in data["classes"][0]
+    assert file_result_from_json(data) == result
 
 
 def test_parse_error_round_trips_through_json():

@@ -20,8 +20,8 @@ import tempfile
 from pathlib import Path
 
 from analyzers.file_pass import analyze_file
-from analyzers.serialize import file_result_from_json
-from analyzers.types import FileResult, ParseError, to_jsonable
+from analyzers.serialize import file_result_from_json, file_result_to_json
+from analyzers.types import FileResult, ParseError
 
 SECONDS_PER_FILE = 60
 
@@ -79,7 +79,7 @@ def main() -> None:
     items: list[Item] = pickle.loads(Path(sys.argv[1]).read_bytes())
     for data, module, path in items:
         result = analyze_file(data, module=module, path=path)
-        sys.stdout.write(json.dumps(to_jsonable(result)) + "\n")
+        sys.stdout.write(json.dumps(file_result_to_json(result)) + "\n")
         sys.stdout.flush()  # what is printed survives a crash on the next file
 
 

@@ -22,7 +22,7 @@ from django.utils import timezone
 from analyzers import ANALYZER_VERSION, analyze_file, tree_pass
 from analyzers.components import ComponentMap
 from analyzers.names import module_name
-from analyzers.serialize import file_result_from_json
+from analyzers.serialize import file_result_from_json, file_result_to_json
 from analyzers.types import FileResult, TreeResult, to_jsonable
 from tracker import drift, importer
 from tracker.git import Mirror, Tag
@@ -235,7 +235,7 @@ def blobs_analyse(*, project: Project, entries: list[tuple[str, str]]) -> int:
                 blob_sha=sha,
                 path=path,
                 analyzer_version=ANALYZER_VERSION,
-                result=to_jsonable(result, compact=True),
+                result=file_result_to_json(result),
                 parse_error=result.parse_error.message if result.parse_error else "",
             )
             for (path, sha), result in zip(wanted, results, strict=True)
