@@ -1,17 +1,9 @@
 """Which defs run awaitables concurrently, directly or through a local helper."""
 
-import textwrap
-
 import pytest
+from snippets import analyze
 
-from analyzers.file_pass import analyze_file
 from analyzers.types import FunctionRecord
-
-
-def analyze(code: str, *, module: str = "pkg.mod", path: str = "pkg/mod.py"):
-    result = analyze_file(textwrap.dedent(code).encode(), module=module, path=path)
-    assert result.parse_error is None, result.parse_error
-    return result
 
 
 def function(code: str, qualname: str) -> FunctionRecord:

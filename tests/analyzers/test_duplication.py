@@ -3,6 +3,7 @@
 import textwrap
 
 import pytest
+from snippets import fields
 
 from analyzers.file_pass import analyze_file
 from analyzers.types import Relation, TwinPair
@@ -15,10 +16,6 @@ def pair(code: str) -> TwinPair:
     assert result.parse_error is None, result.parse_error
     (only,) = result.pairs
     return only
-
-
-def fields(record, expected: dict) -> dict:
-    return {name: getattr(record, name) for name in expected}
 
 
 GET_MANY = """

@@ -3,6 +3,7 @@
 import textwrap
 
 import pytest
+from snippets import fields
 
 from analyzers.components import ComponentMap
 from analyzers.tree import analyze_sources, tree_pass
@@ -23,10 +24,6 @@ def tree(files: dict[str, str]):
     )
     assert [r.parse_error for r in results if r.parse_error] == []
     return tree_pass(results, ComponentMap.from_toml(COMPONENTS))
-
-
-def fields(record, expected: dict) -> dict:
-    return {name: getattr(record, name) for name in expected}
 
 
 CACHE = """

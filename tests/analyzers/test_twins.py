@@ -1,17 +1,9 @@
 """Twin pairs by the naming conventions, and public sync methods missing a twin."""
 
-import textwrap
-
 import pytest
+from snippets import analyze
 
-from analyzers.file_pass import analyze_file
 from analyzers.types import FileResult
-
-
-def analyze(code: str, *, module: str = "pkg.mod", path: str = "pkg/mod.py"):
-    result = analyze_file(textwrap.dedent(code).encode(), module=module, path=path)
-    assert result.parse_error is None, result.parse_error
-    return result
 
 
 def twin_of(result: FileResult, qualname: str, *, is_async: bool) -> str:
