@@ -210,3 +210,19 @@ def test_releases_requested_together_share_their_analysis(project):
     assert all(s.status == Scan.Status.DONE for s in scans)
     assert [by_version[v].blobs_analysed for v in ("1.0", "1.1", "1.2")] == [5, 1, 1]
     assert FileAnalysis.objects.count() == 7
+
+
+def test_finalise_waits_while_a_result_is_missing(project):
+    """A finalise that runs before every batch is in (a redelivered batch is
+    still running) writes nothing and leaves the scan to the last batch."""
+    scan_ = Scan.objects.create(project=project, version="1.0", ref="1.0")
+    (batch,) = services.scans_prepare(scans=[scan_])
+    scan_.refresh_from_db()
+    services.blobs_analyse(project=project, entries=batch[:-1])
+    assert services.scan_finalise(scan=scan_) is None
+    assert not Release.objects.exists()
+    services.blobs_analyse(project=project, entries=batch[-1:])
+    release = services.scan_finalise(scan=scan_)
+    assert release.version == "1.0" and release.files == 5
+    assert services.scan_finalise(scan=scan_) == release  # done: a no-op
+    assert Release.objects.count() == 1

@@ -278,6 +278,11 @@ def scan_finalise(*, scan: Scan) -> Release | None:
         return None
     result = tree_pass(files, ComponentMap.from_toml(project.component_map))
     with transaction.atomic():
+        # A redelivered finalise may run beside this one: the first to lock
+        # the scan writes the release, the other finds it done.
+        locked = Scan.objects.select_for_update().get(pk=scan.pk)
+        if locked.status not in Scan.ACTIVE:
+            return locked.release
         Release.objects.filter(project=project, version=scan.version).delete()
         release = Release.objects.create(
             project=project,
@@ -336,11 +341,8 @@ def _cached_results(entries: list[tuple[str, str]]) -> list[FileResult] | None:
             analyzer_version=ANALYZER_VERSION, blob_sha__in=shas
         ).only("path", "blob_sha", "result")
     }
-    missing = [entry for entry in entries if entry not in stored]
-    if missing:
-        raise RuntimeError(
-            f"{len(missing)} files have no cached result, e.g. {missing[0]}"
-        )
+    if any(entry not in stored for entry in entries):
+        return None
     return [file_result_from_json(stored[entry]) for entry in entries]
 
 
