@@ -8,7 +8,7 @@ from django.apps import apps
 from django.core.management import call_command
 from repo_builder import COMPONENTS, add_commit, make_repo
 
-from tracker import services
+from tracker import services, weekly
 from tracker.drift import previous_release
 from tracker.models import (
     FileAnalysis,
@@ -122,10 +122,10 @@ def test_scan_command_scans_every_release_in_version_order(project, capsys):
 
 def test_weekly_scan_twice_in_a_week_scans_nothing_twice(project, tmp_path):
     add_commit(tmp_path / "upstream", {"pkg/new.py": "async def anew():\n    pass\n"})
-    first = services.weekly_scan_request(project=project, today=date(2026, 11, 26))
+    first = weekly.weekly_scan_request(project=project, today=date(2026, 11, 26))
     assert sorted(s.version for s in first) == ["1.0", "1.1", "1.2", "main-2026-11-23"]
     scans_before = Scan.objects.count()
-    second = services.weekly_scan_request(project=project, today=date(2026, 11, 27))
+    second = weekly.weekly_scan_request(project=project, today=date(2026, 11, 27))
     assert Scan.objects.count() == scans_before
     assert {s.pk for s in second} == {s.pk for s in first}
     snapshot = Release.objects.get(version="main-2026-11-23")
@@ -196,7 +196,7 @@ def test_import_releases_builds_a_local_mirror_without_the_upstream(
     version = django52_tree.name.split("-", 1)[1]
     call_command("import_releases", version)
     assert f"1 releases: 1 imported ({version})" in capsys.readouterr().out
-    tags = services.release_tags(project=Project.objects.get(slug="django"))
+    tags = weekly.release_tags(project=Project.objects.get(slug="django"))
     assert [t.name for t in tags] == [version]
 
 

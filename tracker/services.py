@@ -13,7 +13,7 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -23,22 +23,16 @@ from analyzers import ANALYZER_VERSION, analyze_file, tree_pass
 from analyzers.components import ComponentMap
 from analyzers.names import module_name
 from analyzers.serialize import file_result_from_json, file_result_to_json
-from analyzers.types import FileResult, TreeResult, to_jsonable
-from tracker import drift, importer
+from analyzers.types import FileResult
+from tracker import drift, mapping
 from tracker.git import Mirror, Tag
 from tracker.isolation import analyze_isolated, analyze_many_isolated
 from tracker.models import (
-    SNAPSHOT_PREFIX,
     BatchAttempt,
-    ComponentStat,
     FileAnalysis,
-    FunctionStat,
     Project,
     Release,
-    ReleaseFile,
     Scan,
-    SuiteStat,
-    TwinPairStat,
     version_key,
 )
 
@@ -296,7 +290,9 @@ def scan_finalise(*, scan: Scan) -> Release | None:
             files=len(files),
             parse_errors=len(result.parse_errors),
         )
-        _write_release_rows(release, files, entries, result)
+        mapping.release_rows_create(
+            release=release, files=files, entries=entries, result=result
+        )
         drift.release_drift_update(release=release)
         Scan.objects.filter(pk=scan.pk).update(
             status=Scan.Status.DONE,
@@ -344,160 +340,3 @@ def _cached_results(entries: list[tuple[str, str]]) -> list[FileResult] | None:
     if any(entry not in stored for entry in entries):
         return None
     return [file_result_from_json(stored[entry]) for entry in entries]
-
-
-def _write_release_rows(release, files, entries, result: TreeResult) -> None:
-    errors = {f.path: f.parse_error.message for f in files if f.parse_error}
-    ReleaseFile.objects.bulk_create(
-        [
-            ReleaseFile(
-                release=release,
-                path=path,
-                blob_sha=sha,
-                parse_error=errors.get(path, ""),
-            )
-            for path, sha in entries
-        ],
-        batch_size=1000,
-    )
-    ComponentStat.objects.bulk_create(
-        ComponentStat(
-            release=release,
-            name=c.name,
-            stage=c.stage,
-            public_async=c.public_async,
-            async_twins=c.async_twins,
-            duplicated_lines=c.duplicated_lines,
-            summary=to_jsonable(c),
-        )
-        for c in result.components
-    )
-    FunctionStat.objects.bulk_create(
-        (
-            FunctionStat(
-                release=release,
-                module=f.module,
-                qualname=f.qualname,
-                component=f.component,
-                kind=f.kind,
-                is_async=f.is_async,
-                public=f.public,
-                reaches=f.reaches or "",
-                twin=f.twin,
-                first_line=f.first_line,
-                last_line=f.last_line,
-                loc=f.loc,
-                thread_hops=f.thread_hops,
-                concurrent=f.concurrent,
-                missing_twin=f.missing_twin,
-                blocking=[b.name for b in f.blocking],
-                hops=list(f.hops),
-                chain=list(f.chain),
-            )
-            for f in result.functions
-        ),
-        batch_size=1000,
-    )
-    TwinPairStat.objects.bulk_create(
-        TwinPairStat(
-            release=release,
-            module=p.module,
-            sync_qualname=p.sync_qualname,
-            async_qualname=p.async_qualname,
-            component=p.component,
-            convention=p.convention,
-            relation=p.relation,
-            similarity=p.similarity,
-            duplicated_lines=p.duplicated_lines,
-            sync_hash=p.sync_hash,
-            async_hash=p.async_hash,
-        )
-        for p in result.pairs
-    )
-    SuiteStat.objects.bulk_create(
-        SuiteStat(
-            release=release,
-            component=t.component,
-            tests=t.tests,
-            async_tests=t.async_tests,
-            async_tests_with_sync_twin=t.async_tests_with_sync_twin,
-        )
-        for t in result.tests
-    )
-
-
-# Weekly ----------------------------------------------------------------------
-def release_tags(*, project: Project) -> list[Tag]:
-    """The mirror's release tags from the project's minimum version on."""
-    with mirror_open(project) as mirror:
-        tags = mirror.tags(project.release_tag_pattern)
-    floor = version_key(project.min_version)
-    return sorted(
-        (tag for tag in tags if version_key(tag.name) >= floor),
-        key=lambda tag: version_key(tag.name),
-    )
-
-
-def releases_refresh(*, project: Project) -> list[Tag]:
-    """Fetch new tags, or import newer releases from PyPI; return release tags.
-
-    A mirror with an upstream remote is fetched; one built from PyPI sdists
-    (no remote) gets the releases newer than its newest tag.
-    """
-    with mirror_open(project) as mirror:
-        if mirror.has_origin():
-            mirror.fetch()
-        elif project.pypi_package:
-            known = [tag.name for tag in mirror.tags(project.release_tag_pattern)]
-            newest = max(
-                map(version_key, known), default=version_key(project.min_version)
-            )
-            importer.import_releases(
-                mirror=mirror,
-                package=project.pypi_package,
-                versions=[
-                    v
-                    for v in importer.pypi_versions(project.pypi_package)
-                    if version_key(v) > newest
-                ],
-                cache_dir=settings.SDIST_CACHE_DIR,
-                folders=project.folders,
-            )
-    return release_tags(project=project)
-
-
-def main_snapshot_request(
-    *, project: Project, today: date | None = None, trigger: str = Scan.Trigger.WEEKLY
-) -> Scan | None:
-    """This week's snapshot of main, named after the week's Monday, or None.
-
-    A second request in the same week finds the same name done or running
-    and starts nothing.
-    """
-    if not project.main_branch:
-        return None
-    with mirror_open(project) as mirror:
-        head = mirror.branch_commit(project.main_branch)
-    if head is None:
-        return None
-    today = today or timezone.now().date()
-    monday = today - timedelta(days=today.weekday())
-    commit, commit_date = head
-    target = Target(
-        version=f"{SNAPSHOT_PREFIX}{monday.isoformat()}",
-        ref=project.main_branch,
-        commit=commit,
-        commit_date=commit_date,
-    )
-    return scan_request(project=project, target=target, trigger=trigger)
-
-
-def weekly_scan_request(*, project: Project, today: date | None = None) -> list[Scan]:
-    """Scan what is new this week: releases not scanned yet, and main."""
-    scans = scans_request(
-        project=project,
-        targets=[target_of(tag) for tag in releases_refresh(project=project)],
-        trigger=Scan.Trigger.WEEKLY,
-    )
-    scans.append(main_snapshot_request(project=project, today=today))
-    return [scan for scan in scans if scan is not None]

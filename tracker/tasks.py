@@ -15,7 +15,7 @@ from celery import chord, group, shared_task
 from django.db import InterfaceError, OperationalError
 from git.exc import GitCommandError
 
-from tracker import services
+from tracker import services, weekly
 from tracker.models import Project, Scan
 
 logger = logging.getLogger(__name__)
@@ -104,5 +104,5 @@ def weekly_scan() -> int:
     """Refresh every project's releases and scan what is new; returns scans."""
     requested = 0
     for project in Project.objects.all():
-        requested += len(services.weekly_scan_request(project=project))
+        requested += len(weekly.weekly_scan_request(project=project))
     return requested

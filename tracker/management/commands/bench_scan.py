@@ -24,7 +24,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from analyzers.fast_path import holds_no_async
-from tracker import services
+from tracker import services, weekly
 from tracker.models import FileAnalysis, Project, Release, Scan
 from tracker.workers import WorkerProcess, worker_env
 
@@ -90,7 +90,7 @@ class Command(BaseCommand):
 
     def _scan(self, project, versions, *, force=False) -> float:
         started = time.perf_counter()
-        tags = {t.name: t for t in services.release_tags(project=project)}
+        tags = {t.name: t for t in weekly.release_tags(project=project)}
         scans = services.scans_request(
             project=project,
             targets=[services.target_of(tags[v]) for v in versions],

@@ -8,7 +8,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from tqdm import tqdm
 
-from tracker import services
+from tracker import services, weekly
 from tracker.models import Project, Scan, version_key
 
 POLL_SECONDS = 0.5
@@ -35,7 +35,7 @@ class Command(BaseCommand):
         )
         started = time.perf_counter()
         if options["main"]:
-            snapshot = services.main_snapshot_request(
+            snapshot = weekly.main_snapshot_request(
                 project=project, trigger=Scan.Trigger.COMMAND
             )
             if snapshot is None:
@@ -50,7 +50,7 @@ class Command(BaseCommand):
 
     def _request(self, project, options) -> list[Scan]:
         requested_at = timezone.now()
-        tags = services.release_tags(project=project)
+        tags = weekly.release_tags(project=project)
         by_name = {tag.name: tag for tag in tags}
         if options["release"]:
             unknown = [v for v in options["release"] if v not in by_name]

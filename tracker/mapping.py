@@ -1,0 +1,100 @@
+"""The one place where the analyzer's dataclasses become tracker rows."""
+
+from __future__ import annotations
+
+from analyzers.types import FileResult, TreeResult, to_jsonable
+from tracker.models import (
+    ComponentStat,
+    FunctionStat,
+    Release,
+    ReleaseFile,
+    SuiteStat,
+    TwinPairStat,
+)
+
+
+def release_rows_create(
+    *,
+    release: Release,
+    files: list[FileResult],
+    entries: list[tuple[str, str]],
+    result: TreeResult,
+) -> None:
+    """Write what the analyzer found for a release, under its row."""
+    errors = {f.path: f.parse_error.message for f in files if f.parse_error}
+    ReleaseFile.objects.bulk_create(
+        [
+            ReleaseFile(
+                release=release,
+                path=path,
+                blob_sha=sha,
+                parse_error=errors.get(path, ""),
+            )
+            for path, sha in entries
+        ],
+        batch_size=1000,
+    )
+    ComponentStat.objects.bulk_create(
+        ComponentStat(
+            release=release,
+            name=c.name,
+            stage=c.stage,
+            public_async=c.public_async,
+            async_twins=c.async_twins,
+            duplicated_lines=c.duplicated_lines,
+            summary=to_jsonable(c),
+        )
+        for c in result.components
+    )
+    FunctionStat.objects.bulk_create(
+        (
+            FunctionStat(
+                release=release,
+                module=f.module,
+                qualname=f.qualname,
+                component=f.component,
+                kind=f.kind,
+                is_async=f.is_async,
+                public=f.public,
+                reaches=f.reaches or "",
+                twin=f.twin,
+                first_line=f.first_line,
+                last_line=f.last_line,
+                loc=f.loc,
+                thread_hops=f.thread_hops,
+                concurrent=f.concurrent,
+                missing_twin=f.missing_twin,
+                blocking=[b.name for b in f.blocking],
+                hops=list(f.hops),
+                chain=list(f.chain),
+            )
+            for f in result.functions
+        ),
+        batch_size=1000,
+    )
+    TwinPairStat.objects.bulk_create(
+        TwinPairStat(
+            release=release,
+            module=p.module,
+            sync_qualname=p.sync_qualname,
+            async_qualname=p.async_qualname,
+            component=p.component,
+            convention=p.convention,
+            relation=p.relation,
+            similarity=p.similarity,
+            duplicated_lines=p.duplicated_lines,
+            sync_hash=p.sync_hash,
+            async_hash=p.async_hash,
+        )
+        for p in result.pairs
+    )
+    SuiteStat.objects.bulk_create(
+        SuiteStat(
+            release=release,
+            component=t.component,
+            tests=t.tests,
+            async_tests=t.async_tests,
+            async_tests_with_sync_twin=t.async_tests_with_sync_twin,
+        )
+        for t in result.tests
+    )
