@@ -14,6 +14,8 @@ from analyzers.names import module_name
 from analyzers.reach import solve_reach
 from analyzers.types import FileResult, TreeResult
 
+# Part of every cached result's key: bump it whenever a change to the analyzer
+# or its data files changes what a file's result would be.
 ANALYZER_VERSION = "1"
 
 

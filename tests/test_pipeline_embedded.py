@@ -8,7 +8,7 @@ from django.apps import apps
 from django.core.management import call_command
 from repo_builder import COMPONENTS, add_commit, make_repo
 
-from tracker import services, weekly
+from tracker import importer, services, weekly
 from tracker.drift import previous_release
 from tracker.models import (
     FileAnalysis,
@@ -18,6 +18,7 @@ from tracker.models import (
     Release,
     Scan,
     TwinPairStat,
+    version_key,
 )
 
 # Scans are queued on commit, as in production, so the tests commit too.
@@ -226,3 +227,25 @@ def test_finalise_waits_while_a_result_is_missing(project):
     assert release.version == "1.0" and release.files == 5
     assert services.scan_finalise(scan=scan_) == release  # done: a no-op
     assert Release.objects.count() == 1
+
+
+def test_weekly_refresh_of_a_pypi_mirror_asks_pypi_for_newer_releases(
+    tmp_path, settings, django61_tree
+):
+    """A mirror built from sdists has no upstream: the refresh lists PyPI's
+    releases and imports those newer than its newest tag (none, until a
+    release newer than the newest 6.1.x exists)."""
+    import_module("tracker.migrations.0002_seed_django").seed(apps, None)
+    settings.DATA_DIR = tmp_path / "data"
+    newest = django61_tree.name.split("-", 1)[1]  # the newest 6.1.x on PyPI
+    call_command("import_releases", newest)
+    django = Project.objects.get(slug="django")
+    django.min_version = newest
+    django.save()
+    names = [t.name for t in weekly.releases_refresh(project=django)]
+    newer = [
+        v
+        for v in importer.pypi_versions("django")
+        if version_key(v) > version_key(newest)
+    ]
+    assert names == [newest, *newer]
