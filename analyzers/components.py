@@ -151,7 +151,11 @@ def summarise_tests(
         for record in result.functions:
             scope, _, name = record.qualname.rpartition(".")
             if name.startswith(prefix) and "<locals>" not in record.qualname:
-                key = f"{result.module}:{scope}"
+                # Django keeps async tests in parallel classes, often in their
+                # own module (AsyncDummyCacheTests in tests_async.py beside
+                # DummyCacheTests in tests.py): a class scope is its name
+                # without the async markers, across the test folder.
+                key = conventions.test_scope(scope) if scope else result.module
                 scopes.setdefault(key, []).append((name, record.is_async))
     summaries = []
     for component, scopes in sorted(by_component.items()):

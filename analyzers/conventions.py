@@ -25,6 +25,7 @@ class Conventions:
     test_prefix: str
     test_markers_after_prefix: tuple[str, ...]
     test_markers_suffix: tuple[str, ...]
+    test_class_markers: tuple[str, ...]
     renames: dict[str, str]
 
     def is_sync_to_async(self, dotted: str) -> bool:
@@ -40,6 +41,12 @@ class Conventions:
         if dotted in self.blocking_exact:
             return True
         return any(dotted.startswith(prefix) for prefix in self.blocking_prefixes)
+
+    def test_scope(self, class_qualname: str) -> str:
+        """A test class's name with the async markers taken out."""
+        for marker in self.test_class_markers:
+            class_qualname = class_qualname.replace(marker, "")
+        return class_qualname
 
     def sync_twin_names(self, async_name: str) -> list[tuple[str, str]]:
         """Candidate sync names for an async name, each with its convention."""
@@ -87,5 +94,6 @@ def load_conventions(path: Path = DATA_FILE) -> Conventions:
         test_prefix=tests["prefix"],
         test_markers_after_prefix=tuple(tests["async_markers_after_prefix"]),
         test_markers_suffix=tuple(tests["async_markers_suffix"]),
+        test_class_markers=tuple(tests["async_class_markers"]),
         renames=dict(data["renames"]),
     )

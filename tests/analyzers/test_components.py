@@ -27,6 +27,7 @@ tests = "tests"
 [tests]
 "cache_tests" = "cache"
 "auth_tests" = "auth"
+"signals_tests" = "signals"
 """
 
 TREE = {
@@ -128,6 +129,25 @@ TREE = {
 
         def helper():
             pass
+    """,
+    "tests/signals_tests/tests.py": """
+        class SignalTests:
+            def test_send(self):
+                pass
+
+            def test_connect(self):
+                pass
+    """,
+    "tests/signals_tests/tests_async.py": """
+        class AsyncSignalTests:
+            async def test_asend(self):
+                pass
+
+            async def test_connect(self):
+                pass
+
+            async def test_only_async(self):
+                pass
     """,
     "tests/test_loose.py": """
         async def test_anything():
@@ -240,6 +260,11 @@ TESTS = [
         "auth",
         Summary("auth", tests=2, async_tests=1, async_tests_with_sync_twin=1),
         id="module-level-suffix-twin",
+    ),
+    pytest.param(
+        "signals",
+        Summary("signals", tests=5, async_tests=3, async_tests_with_sync_twin=2),
+        id="parallel-async-class-in-its-own-module",
     ),
     pytest.param(
         "other",
