@@ -94,8 +94,11 @@ def analyze_file(
         spans = spans_from_ast(tree) if tree is not None else None
         if spans is None or len(spans.defs) != len(collector.defs):
             spans = spans_from_positions(cst_module, collector)
-        return _assemble(collector, spans, text=text, path=path)
     except PARSE_ERRORS as exc:
+        return failed(path=path, module=module, error=exc)
+    try:
+        return _assemble(collector, spans, text=text, path=path)
+    except RecursionError as exc:  # nesting too deep for the later walks
         return failed(path=path, module=module, error=exc)
 
 
