@@ -249,3 +249,20 @@ def test_weekly_refresh_of_a_pypi_mirror_asks_pypi_for_newer_releases(
         if version_key(v) > version_key(newest)
     ]
     assert names == [newest, *newer]
+
+
+def test_an_analyzer_bug_on_one_file_fails_that_file_only(project, monkeypatch):
+    """The scan records the file as failed, says why, and goes on."""
+    real = services.analyze_file
+
+    def buggy(data, *, module, path, **kwargs):
+        if path == "pkg/db.py":
+            raise KeyError("a bug")
+        return real(data, module=module, path=path, **kwargs)
+
+    monkeypatch.setattr(services, "analyze_file", buggy)
+    done = scan(project, "1.0")
+    done.refresh_from_db()
+    assert done.status == Scan.Status.DONE and done.parse_failures == 1
+    failed = done.release.releasefile_set.get(path="pkg/db.py")
+    assert failed.parse_error == "analyzer error: KeyError('a bug')"

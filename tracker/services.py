@@ -23,7 +23,7 @@ from analyzers import ANALYZER_VERSION, analyze_file, tree_pass
 from analyzers.components import ComponentMap
 from analyzers.names import module_name
 from analyzers.serialize import file_result_from_json, file_result_to_json
-from analyzers.types import FileResult
+from analyzers.types import FileResult, ParseError
 from tracker import drift, mapping
 from tracker.git import Mirror, Tag
 from tracker.isolation import analyze_isolated, analyze_many_isolated
@@ -220,8 +220,7 @@ def blobs_analyse(*, project: Project, entries: list[tuple[str, str]]) -> int:
         results = analyze_many_isolated(items)
     else:
         results = [
-            analyze_file(data, module=module, path=path, libcst_only=analyze_isolated)
-            for data, module, path in items
+            _analyse(data, module=module, path=path) for data, module, path in items
         ]
     FileAnalysis.objects.bulk_create(
         [
@@ -238,6 +237,22 @@ def blobs_analyse(*, project: Project, entries: list[tuple[str, str]]) -> int:
         batch_size=500,
     )
     return len(results)
+
+
+def _analyse(data: bytes, *, module: str, path: str) -> FileResult:
+    """One file; an analyzer bug on it is logged and recorded as its failure,
+    and the scan goes on."""
+    try:
+        return analyze_file(
+            data, module=module, path=path, libcst_only=analyze_isolated
+        )
+    except Exception as exc:
+        logger.exception("analyzer failed on %s", path)
+        return FileResult(
+            path=path,
+            module=module,
+            parse_error=ParseError(path=path, message=f"analyzer error: {exc!r}"),
+        )
 
 
 def _batch_attempt(entries: list[tuple[str, str]]) -> int:
