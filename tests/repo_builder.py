@@ -136,3 +136,18 @@ def add_commit(path: Path, files: dict[str, str], message: str = "work") -> str:
     git(path, "add", "-A")
     git(path, "commit", "-q", "-m", message)
     return git(path, "rev-parse", "HEAD")
+
+
+def demo_project(repo: Path, *, slug: str = "demo"):
+    """A tracked project for a repository made by `make_repo`."""
+    from tracker.models import Project
+
+    return Project.objects.create(
+        slug=slug,
+        name=slug.title(),
+        git_url=str(repo),
+        package_dir="pkg",
+        tests_dir="tests",
+        component_map=COMPONENTS,
+        min_version="1.0",
+    )

@@ -6,7 +6,7 @@ from importlib import import_module
 import pytest
 from django.apps import apps
 from django.core.management import call_command
-from repo_builder import COMPONENTS, add_commit, make_repo
+from repo_builder import add_commit, demo_project, make_repo
 
 from tracker import importer, services, weekly
 from tracker.drift import previous_release
@@ -29,15 +29,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def project(tmp_path, settings):
     settings.DATA_DIR = tmp_path / "data"
     repo = make_repo(tmp_path / "upstream")
-    return Project.objects.create(
-        slug="demo",
-        name="Demo",
-        git_url=str(repo),
-        package_dir="pkg",
-        tests_dir="tests",
-        component_map=COMPONENTS,
-        min_version="1.0",
-    )
+    return demo_project(repo)
 
 
 def scan(project, version, **kwargs):
@@ -157,15 +149,7 @@ def test_a_file_that_crashes_the_parser_is_a_parse_failure(tmp_path, settings):
             }
         },
     )
-    project = Project.objects.create(
-        slug="poisoned",
-        name="Poisoned",
-        git_url=str(repo),
-        package_dir="pkg",
-        tests_dir="tests",
-        component_map=COMPONENTS,
-        min_version="1.0",
-    )
+    project = demo_project(repo, slug="poisoned")
     done = scan(project, "1.0")
     done.refresh_from_db()
     assert done.status == Scan.Status.DONE, done.error

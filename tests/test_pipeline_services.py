@@ -14,7 +14,7 @@ import redis
 from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.db import connection, connections
-from repo_builder import COMPONENTS, make_repo
+from repo_builder import demo_project, make_repo
 
 from tracker import drift, services, tasks
 from tracker.celery import app as celery_app
@@ -86,18 +86,6 @@ def start_worker(tmp_path, data_dir):
     yield start
     for worker in workers:
         worker.stop()
-
-
-def demo_project(repo: Path, slug: str = "demo") -> Project:
-    return Project.objects.create(
-        slug=slug,
-        name=slug,
-        git_url=str(repo),
-        package_dir="pkg",
-        tests_dir="tests",
-        component_map=COMPONENTS,
-        min_version="1.0",
-    )
 
 
 def wait_done(scan: Scan, timeout: float = 90) -> Scan:
