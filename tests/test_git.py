@@ -233,6 +233,22 @@ def test_fetch_adds_new_tags_and_prunes_deleted_ones(mirror: Mirror, source: Pat
     assert mirror.tags(RELEASE)[-1].commit == _commit(source, "2.0")
 
 
+def test_the_mirror_holds_branches_and_tags_only(source: Path, tmp_path: Path):
+    """Refs a host keeps beside them (GitHub's refs/pull/*) are not copied, and
+    fetch moves the branch the weekly snapshot reads."""
+    head = _commit(source, "HEAD")
+    _git(source, "update-ref", "refs/pull/1/head", head)
+    with Mirror.clone_or_open(url=str(source), path=tmp_path / "lean") as lean:
+        refs = _git(lean.path, "for-each-ref", "--format=%(refname)").split()
+        assert "refs/pull/1/head" not in refs and "refs/heads/main" in refs
+        assert lean.branch_commit("main")[0] == head
+        _write(source, "django/later.py", "x = 3\n")
+        _git(source, "add", "-A")
+        _git(source, "commit", "--quiet", "-m", "later")
+        lean.fetch()
+        assert lean.branch_commit("main")[0] == _commit(source, "HEAD") != head
+
+
 def test_reopening_checks_the_origin(mirror: Mirror, source: Path, tmp_path: Path):
     """The same URL opens the mirror again; another URL is refused."""
     with Mirror.clone_or_open(url=str(source), path=mirror.path) as again:

@@ -276,6 +276,14 @@ def _create_atomically(*, path: Path, command: list[str], timeout: float) -> Non
         shutil.rmtree(staging, ignore_errors=True)
 
 
+# A bare clone copies branches and tags only, where `--mirror` would also copy
+# every ref the host keeps, such as GitHub's refs/pull/* (tens of thousands for
+# Django). Fetch names the same refs explicitly: branches move, and tags
+# deleted upstream are pruned (git prunes tags only under an explicit refspec).
+_CLONE = ["clone", "--bare"]
+_REFSPECS = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"]
+
+
 class Mirror:
     """A bare repository: tags, a branch tip and the Python files of a commit."""
 
@@ -303,9 +311,7 @@ class Mirror:
         mirror = cls._open(path=path, timeout=timeout)
         if mirror is None:
             logger.info("cloning %s into %s", url, path)
-            _create_atomically(
-                path=path, command=["clone", "--mirror", "--", url], timeout=timeout
-            )
+            _create_atomically(path=path, command=[*_CLONE, "--", url], timeout=timeout)
             mirror = cls._open(path=path, timeout=timeout)
         if mirror is None:
             raise GitSourceError(f"git left no repository at {path}")
@@ -375,7 +381,7 @@ class Mirror:
             )
             return
         validate_repo_url(origin)  # the config file could have been edited
-        self._run("fetch", "--tags", "--prune", "--quiet", "origin")
+        self._run("fetch", "--prune", "--quiet", "origin", *_REFSPECS)
 
     def _refs(self, prefix: str) -> list[tuple[str, str, datetime]]:
         output = self._run(
