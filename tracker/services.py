@@ -28,6 +28,7 @@ from tracker import drift, mapping
 from tracker.git import Mirror, Tag
 from tracker.isolation import analyze_isolated, analyze_many_isolated
 from tracker.models import (
+    SNAPSHOT_PREFIX,
     BatchAttempt,
     FileAnalysis,
     Project,
@@ -141,13 +142,16 @@ def _done_scan(project: Project, version: str) -> Scan | None:
 
 
 def scan_abandon_stale(*, project: Project, older_than: float) -> int:
-    """Mark active scans untouched for `older_than` seconds as failed."""
+    """Mark active scans requested more than `older_than` seconds ago as failed.
+
+    Twice the task time limit: a scan still active then lost its worker.
+    """
     cutoff = timezone.now() - timezone.timedelta(seconds=older_than)
     return Scan.objects.filter(
         project=project, status__in=Scan.ACTIVE, created_at__lt=cutoff
     ).update(
         status=Scan.Status.FAILED,
-        error="abandoned: no progress within the time limit",
+        error="abandoned: still active after twice the task time limit",
         finished_at=timezone.now(),
     )
 
@@ -300,7 +304,7 @@ def scan_finalise(*, scan: Scan) -> Release | None:
             commit=scan.commit,
             date=scan.commit_date,
             is_feature=is_feature_version(scan.version),
-            is_snapshot=scan.version.startswith("main-"),
+            is_snapshot=scan.version.startswith(SNAPSHOT_PREFIX),
             analyzer_version=ANALYZER_VERSION,
             files=len(files),
             parse_errors=len(result.parse_errors),

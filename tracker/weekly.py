@@ -22,7 +22,10 @@ from tracker.services import (
 def release_tags(*, project: Project) -> list[Tag]:
     """The mirror's release tags from the project's minimum version on."""
     with mirror_open(project) as mirror:
-        tags = mirror.tags(project.release_tag_pattern)
+        return _from_min_version(mirror.tags(project.release_tag_pattern), project)
+
+
+def _from_min_version(tags: list[Tag], project: Project) -> list[Tag]:
     floor = version_key(project.min_version)
     return sorted(
         (tag for tag in tags if version_key(tag.name) >= floor),
@@ -55,7 +58,7 @@ def releases_refresh(*, project: Project) -> list[Tag]:
                 cache_dir=settings.SDIST_CACHE_DIR,
                 folders=project.folders,
             )
-    return release_tags(project=project)
+        return _from_min_version(mirror.tags(project.release_tag_pattern), project)
 
 
 def main_snapshot_request(

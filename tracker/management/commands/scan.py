@@ -4,7 +4,6 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Sum
 from django.utils import timezone
 from tqdm import tqdm
 
@@ -100,12 +99,6 @@ class Command(BaseCommand):
                 time.sleep(POLL_SECONDS)
 
     def _summary(self, scans: list[Scan], seconds: float) -> None:
-        totals = Scan.objects.filter(pk__in=[s.pk for s in scans]).aggregate(
-            total=Sum("blobs_total"),
-            cached=Sum("blobs_cached"),
-            analysed=Sum("blobs_analysed"),
-            failures=Sum("parse_failures"),
-        )
         for scan in scans:
             line = f"  {scan.version:>16}  {scan.status:7} {scan.blobs_total:6} blobs,"
             line += f" {scan.blobs_analysed} analysed, {scan.blobs_cached} from cache"
@@ -114,7 +107,9 @@ class Command(BaseCommand):
             self.stdout.write(line)
         done = sum(1 for s in scans if s.status == Scan.Status.DONE)
         self.stdout.write(
-            f"{done}/{len(scans)} releases done; blobs: {totals['total'] or 0} listed,"
-            f" {totals['analysed'] or 0} analysed, {totals['cached'] or 0} from cache;"
-            f" {totals['failures'] or 0} parse failures; {seconds:.1f} s"
+            f"{done}/{len(scans)} releases done; blobs:"
+            f" {sum(s.blobs_total for s in scans)} listed,"
+            f" {sum(s.blobs_analysed for s in scans)} analysed,"
+            f" {sum(s.blobs_cached for s in scans)} from cache;"
+            f" {sum(s.parse_failures for s in scans)} parse failures; {seconds:.1f} s"
         )
