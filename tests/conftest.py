@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tracker.sdist import SdistDownloadError, fetch_tree
+from tracker.sources.sdist import SdistDownloadError, fetch_tree
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SDIST_CACHE = REPO_ROOT / ".cache" / "sdists"

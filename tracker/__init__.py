@@ -1,4 +1,6 @@
-# Load the Celery app with Django, so that shared tasks bind to it.
-from tracker.celery import app as celery_app
+"""asyncdash's one Django app: releases, scans and what the analyzer found.
 
-__all__ = ["celery_app"]
+Rooms: `config/` (the Django project and the Celery app), `sources/` (git
+mirror, PyPI, sdists; no Django), `scanning/` (requesting and running scans),
+`web/` (pages and the API), `selectors.py` (reads shared by all of them).
+"""

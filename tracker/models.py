@@ -7,21 +7,18 @@ nobody ever sees a half-written release.
 
 from __future__ import annotations
 
-import re
+import enum
 
 from django.db import models
 from django.db.models import Q
 
-RELEASE_PATTERN = r"[0-9]+\.[0-9]+(\.[0-9]+)?"
-SNAPSHOT_PREFIX = "main-"
+from analyzers.types import Kind, Reach, Relation, Stage
+from tracker import versions
 
 
-def version_key(version: str) -> str:
-    """A key that sorts versions numerically: "6.1.3" < "6.10"; snapshots last."""
-    if version.startswith(SNAPSHOT_PREFIX):
-        return "~" + version  # after every digit
-    numbers = [int(part) for part in re.findall(r"\d+", version)[:4]]
-    return ".".join(f"{n:06d}" for n in numbers + [0] * (4 - len(numbers)))
+def choices(values: type[enum.StrEnum]) -> list[tuple[str, str]]:
+    """Model choices from one of the analyzer's enums: declared once, there."""
+    return [(member.value, member.value) for member in values]
 
 
 class Project(models.Model):
@@ -38,7 +35,9 @@ class Project(models.Model):
     package_dir = models.CharField(max_length=100)
     tests_dir = models.CharField(max_length=100, blank=True)
     component_map = models.TextField(help_text="TOML: module prefixes -> components")
-    release_tag_pattern = models.CharField(max_length=200, default=RELEASE_PATTERN)
+    release_tag_pattern = models.CharField(
+        max_length=200, default=versions.RELEASE_PATTERN
+    )
     min_version = models.CharField(max_length=20, default="3.0")
     main_branch = models.CharField(max_length=100, blank=True, default="main")
 
@@ -79,7 +78,7 @@ class Release(models.Model):
         return f"{self.project.slug} {self.version}"
 
     def save(self, *args, **kwargs):
-        self.version_key = version_key(self.version)
+        self.version_key = versions.sort_key(self.version)
         super().save(*args, **kwargs)
 
 
@@ -121,7 +120,7 @@ class ReleaseFile(models.Model):
 class ComponentStat(models.Model):
     release = models.ForeignKey(Release, on_delete=models.CASCADE)
     name = models.CharField(max_length=60)
-    stage = models.CharField(max_length=20)
+    stage = models.CharField(max_length=20, choices=choices(Stage))
     public_async = models.PositiveIntegerField()
     async_twins = models.PositiveIntegerField()
     duplicated_lines = models.PositiveIntegerField()
@@ -145,10 +144,10 @@ class FunctionStat(models.Model):
     module = models.TextField()
     qualname = models.TextField()
     component = models.CharField(max_length=60)
-    kind = models.CharField(max_length=20)
+    kind = models.CharField(max_length=20, choices=choices(Kind))
     is_async = models.BooleanField()
     public = models.BooleanField()
-    reaches = models.CharField(max_length=10, blank=True)
+    reaches = models.CharField(max_length=10, blank=True, choices=choices(Reach))
     twin = models.TextField(blank=True)
     first_line = models.PositiveIntegerField()
     last_line = models.PositiveIntegerField()
@@ -174,7 +173,7 @@ class TwinPairStat(models.Model):
     async_qualname = models.TextField()
     component = models.CharField(max_length=60)
     convention = models.CharField(max_length=20)
-    relation = models.CharField(max_length=20)
+    relation = models.CharField(max_length=20, choices=choices(Relation))
     similarity = models.FloatField()
     duplicated_lines = models.PositiveIntegerField()
     sync_hash = models.CharField(max_length=40)
@@ -198,8 +197,8 @@ class PairDrift(models.Model):
     component = models.CharField(max_length=60)
     sync_changed = models.BooleanField()
     async_changed = models.BooleanField()
-    previous_relation = models.CharField(max_length=20)
-    relation = models.CharField(max_length=20)
+    previous_relation = models.CharField(max_length=20, choices=choices(Relation))
+    relation = models.CharField(max_length=20, choices=choices(Relation))
     one_sided = models.BooleanField(
         help_text="one side changed while the pair was derivable or a near-copy"
     )

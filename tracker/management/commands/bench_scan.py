@@ -24,9 +24,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from analyzers.fast_path import holds_no_async
-from tracker import services, weekly
 from tracker.models import FileAnalysis, Project, Release, Scan
-from tracker.workers import WorkerProcess, worker_env
+from tracker.scanning import requests, weekly
+from tracker.scanning.mirrors import mirror_open
+from tracker.scanning.workers import WorkerProcess, worker_env
 
 VERSIONS = [
     "3.0",
@@ -91,9 +92,9 @@ class Command(BaseCommand):
     def _scan(self, project, versions, *, force=False) -> float:
         started = time.perf_counter()
         tags = {t.name: t for t in weekly.release_tags(project=project)}
-        scans = services.scans_request(
+        scans = requests.scans_request(
             project=project,
-            targets=[services.target_of(tags[v]) for v in versions],
+            targets=[requests.target_of(tags[v]) for v in versions],
             force=force,
         )
         while Scan.objects.filter(
@@ -112,7 +113,7 @@ class Command(BaseCommand):
     def _run(self, project, cold_versions, extra):
         cold = self._scan(project, cold_versions)
         blobs, versions_count = {}, 0
-        with services.mirror_open(project) as mirror:
+        with mirror_open(project) as mirror:
             tags = {t.name: t for t in mirror.tags(project.release_tag_pattern)}
             for version in cold_versions:
                 entries = mirror.python_blobs(tags[version].commit, project.folders)

@@ -10,9 +10,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from tracker import importer, services
 from tracker.models import Project
-from tracker.sdist import SdistDownloadError, UnsafeArchiveError
+from tracker.scanning.mirrors import mirror_open
+from tracker.sources import pypi
+from tracker.sources.sdist import SdistDownloadError, UnsafeArchiveError
 
 
 class Command(BaseCommand):
@@ -33,21 +34,21 @@ class Command(BaseCommand):
             raise CommandError(f"no project {options['project']!r} with a PyPI name")
         versions = list(options["versions"])
         if options["feature_releases_since"]:
-            available = importer.pypi_versions(project.pypi_package)
-            versions += importer.feature_releases_since(
+            available = pypi.pypi_versions(project.pypi_package)
+            versions += pypi.feature_releases_since(
                 available, options["feature_releases_since"]
             )
         if not versions:
             raise CommandError("name versions or --feature-releases-since")
         started = time.perf_counter()
         with (
-            services.mirror_open(project, from_pypi=True) as mirror,
+            mirror_open(project, from_pypi=True) as mirror,
             tqdm(
                 total=len(versions), desc="import", unit="release", disable=None
             ) as bar,
         ):
             try:
-                imported = importer.import_releases(
+                imported = pypi.import_releases(
                     mirror=mirror,
                     package=project.pypi_package,
                     versions=versions,

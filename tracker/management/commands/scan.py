@@ -7,8 +7,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
-from tracker import services, weekly
-from tracker.models import Project, Scan, version_key
+from tracker import versions
+from tracker.models import Project, Scan
+from tracker.scanning import requests, weekly
 
 POLL_SECONDS = 0.5
 
@@ -29,7 +30,7 @@ class Command(BaseCommand):
         project = Project.objects.filter(slug=options["project"]).first()
         if project is None:
             raise CommandError(f"no project {options['project']!r}")
-        services.scan_abandon_stale(
+        requests.scan_abandon_stale(
             project=project, older_than=2 * settings.CELERY_TASK_TIME_LIMIT
         )
         started = time.perf_counter()
@@ -60,20 +61,23 @@ class Command(BaseCommand):
                 )
             chosen = [by_name[v] for v in options["release"]]
         else:
-            since = version_key(options["since"] or project.min_version)
-            chosen = [t for t in tags if version_key(t.name) >= since]
+            try:
+                since = versions.sort_key(options["since"] or project.min_version)
+            except versions.VersionError as exc:
+                raise CommandError(f"--since: {exc}") from None
+            chosen = [t for t in tags if versions.sort_key(t.name) >= since]
         try:
-            scans = services.scans_request(
+            scans = requests.scans_request(
                 project=project,
-                targets=[services.target_of(tag) for tag in chosen],
+                targets=[requests.target_of(tag) for tag in chosen],
                 trigger=Scan.Trigger.COMMAND,
                 force=options["force"],
             )
         except Exception as exc:  # in-process tasks raise here; rows say which
             self.stderr.write(f"scan failed: {exc!r}")
             latest: dict[str, Scan] = {}
-            versions = [tag.name for tag in chosen]
-            for scan in Scan.objects.filter(project=project, version__in=versions):
+            wanted = [tag.name for tag in chosen]
+            for scan in Scan.objects.filter(project=project, version__in=wanted):
                 if scan.version not in latest or scan.pk > latest[scan.version].pk:
                     latest[scan.version] = scan
             scans = list(latest.values())
@@ -81,7 +85,7 @@ class Command(BaseCommand):
             if scan.status in Scan.ACTIVE and scan.created_at < requested_at:
                 # Requested before this run: its worker may have died. Running
                 # it again analyses only what is missing; it cannot write twice.
-                services.scan_resume(scan=scan)
+                requests.scan_resume(scan=scan)
         return scans
 
     def _wait(self, scans: list[Scan]) -> list[Scan]:
@@ -95,7 +99,7 @@ class Command(BaseCommand):
                 analysed = sum(s.blobs_analysed for s in finished)
                 bar.set_postfix_str(f"{analysed} blobs analysed")
                 if len(finished) == len(ids):
-                    return sorted(rows, key=lambda s: version_key(s.version))
+                    return sorted(rows, key=lambda s: versions.sort_key(s.version))
                 time.sleep(POLL_SECONDS)
 
     def _summary(self, scans: list[Scan], seconds: float) -> None:

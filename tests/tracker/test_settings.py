@@ -11,8 +11,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 from django.urls import reverse
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-SETTINGS_FILE = REPO_ROOT / "tracker" / "settings.py"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SETTINGS_FILE = REPO_ROOT / "tracker" / "config" / "settings.py"
 ENV_VARS = (
     "ASYNCDASH_DATA_DIR",
     "DATABASE_URL",

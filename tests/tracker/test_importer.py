@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SDIST_CACHE
-from tracker.git import GitSourceError, Mirror, Tag
-from tracker.importer import (
+from tracker.sources.git import GitSourceError, Mirror, Tag
+from tracker.sources.pypi import (
     feature_releases_since,
     import_releases,
     pypi_versions,
 )
-from tracker.sdist import SdistDownloadError
+from tracker.sources.sdist import SdistDownloadError
 
 DATE = datetime(2024, 4, 3, 12, 30, tzinfo=UTC)
 

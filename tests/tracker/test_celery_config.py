@@ -3,7 +3,7 @@
 from celery.schedules import crontab
 from django.conf import settings
 
-from tracker.celery import app, weekly_schedule
+from tracker.config.celery import app, weekly_schedule
 
 
 def test_time_limits_reach_celery_and_stay_below_the_visibility_timeout():
@@ -28,9 +28,9 @@ def test_embedded_default_runs_tasks_in_process():
 def test_weekly_scan_defaults_to_monday_four_utc():
     app.loader.import_default_modules()
     entry = app.conf.beat_schedule["weekly-scan"]
-    assert entry["task"] == "tracker.tasks.weekly_scan"
+    assert entry["task"] == "tracker.scanning.tasks.weekly_scan"
     assert entry["schedule"] == crontab(minute="0", hour="4", day_of_week="1")
-    assert "tracker.tasks.weekly_scan" in app.tasks
+    assert "tracker.scanning.tasks.weekly_scan" in app.tasks
     assert app.conf.timezone == "UTC"
 
 

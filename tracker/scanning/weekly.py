@@ -7,16 +7,12 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from tracker import importer
-from tracker.git import Tag
-from tracker.models import SNAPSHOT_PREFIX, Project, Scan, version_key
-from tracker.services import (
-    Target,
-    mirror_open,
-    scan_request,
-    scans_request,
-    target_of,
-)
+from tracker import versions
+from tracker.models import Project, Scan
+from tracker.scanning.mirrors import mirror_open
+from tracker.scanning.requests import Target, scans_request, target_of
+from tracker.sources import pypi
+from tracker.sources.git import Tag
 
 
 def release_tags(*, project: Project) -> list[Tag]:
@@ -26,10 +22,10 @@ def release_tags(*, project: Project) -> list[Tag]:
 
 
 def _from_min_version(tags: list[Tag], project: Project) -> list[Tag]:
-    floor = version_key(project.min_version)
+    floor = versions.sort_key(project.min_version)
     return sorted(
-        (tag for tag in tags if version_key(tag.name) >= floor),
-        key=lambda tag: version_key(tag.name),
+        (tag for tag in tags if versions.sort_key(tag.name) >= floor),
+        key=lambda tag: versions.sort_key(tag.name),
     )
 
 
@@ -45,15 +41,16 @@ def releases_refresh(*, project: Project) -> list[Tag]:
         elif project.pypi_package:
             known = [tag.name for tag in mirror.tags(project.release_tag_pattern)]
             newest = max(
-                map(version_key, known), default=version_key(project.min_version)
+                map(versions.sort_key, known),
+                default=versions.sort_key(project.min_version),
             )
-            importer.import_releases(
+            pypi.import_releases(
                 mirror=mirror,
                 package=project.pypi_package,
                 versions=[
                     v
-                    for v in importer.pypi_versions(project.pypi_package)
-                    if version_key(v) > newest
+                    for v in pypi.pypi_versions(project.pypi_package)
+                    if versions.sort_key(v) > newest
                 ],
                 cache_dir=settings.SDIST_CACHE_DIR,
                 folders=project.folders,
@@ -79,12 +76,12 @@ def main_snapshot_request(
     monday = today - timedelta(days=today.weekday())
     commit, commit_date = head
     target = Target(
-        version=f"{SNAPSHOT_PREFIX}{monday.isoformat()}",
+        version=f"{versions.SNAPSHOT_PREFIX}{monday.isoformat()}",
         ref=project.main_branch,
         commit=commit,
         commit_date=commit_date,
     )
-    return scan_request(project=project, target=target, trigger=trigger)
+    return scans_request(project=project, targets=[target], trigger=trigger)[0]
 
 
 def weekly_scan_request(*, project: Project, today: date | None = None) -> list[Scan]:

@@ -1,10 +1,9 @@
-"""Writes: request a scan, analyse blobs into the cache, finalise a release.
+"""The steps of a scan, each run by one Celery task (`tracker.scanning.tasks`).
 
-Scans run in three steps, each a Celery task calling one function here:
 `scans_prepare` lists the releases' blobs and returns the batches that miss
 the cache; `blobs_analyse` fills the cache for one batch; `scan_finalise`
 runs the tree pass over the cached results and writes one release, all of
-it in one transaction.
+it in one transaction. Requesting a scan is `tracker.scanning.requests`.
 """
 
 from __future__ import annotations
@@ -12,11 +11,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from dataclasses import dataclass
-from datetime import datetime
 
-from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from analyzers import ANALYZER_VERSION, analyze_file, tree_pass
@@ -24,136 +20,16 @@ from analyzers.components import ComponentMap
 from analyzers.names import module_name
 from analyzers.serialize import file_result_from_json, file_result_to_json
 from analyzers.types import FileResult, ParseError
-from tracker import drift, mapping
-from tracker.git import Mirror, Tag
-from tracker.isolation import analyze_isolated, analyze_many_isolated
-from tracker.models import (
-    SNAPSHOT_PREFIX,
-    BatchAttempt,
-    FileAnalysis,
-    Project,
-    Release,
-    Scan,
-    version_key,
-)
+from tracker import versions
+from tracker.models import BatchAttempt, FileAnalysis, Project, Release, Scan
+from tracker.scanning import drift, rows
+from tracker.scanning.isolation import analyze_isolated, analyze_many_isolated
+from tracker.scanning.mirrors import mirror_open
+from tracker.sources.git import Mirror
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 200  # blobs per task: SHAs travel, contents are read by the worker
-
-
-def mirror_open(project: Project, *, from_pypi: bool = False) -> Mirror:
-    """The project's bare mirror under the data folder.
-
-    An existing mirror is opened as it is: cloned from upstream (it has an
-    origin, which `fetch` checks) or built from PyPI sdists (it has none).
-    A missing one is cloned from the project's URL, or created empty for
-    `import_releases` (`from_pypi`).
-    """
-    path = settings.DATA_DIR / "mirrors" / f"{project.slug}.git"
-    if path.exists() or from_pypi or not project.git_url:
-        return Mirror.init_local(path=path, timeout=settings.GIT_TIMEOUT)
-    return Mirror.clone_or_open(
-        url=project.git_url, path=path, timeout=settings.GIT_TIMEOUT
-    )
-
-
-def is_feature_version(version: str) -> bool:
-    return version.count(".") == 1
-
-
-# Requesting ----------------------------------------------------------------
-@dataclass(frozen=True)
-class Target:
-    """A release (or snapshot) to scan."""
-
-    version: str
-    ref: str  # the tag, or the branch of a snapshot
-    commit: str = ""
-    commit_date: datetime | None = None
-
-
-def target_of(tag: Tag) -> Target:
-    return Target(
-        version=tag.name, ref=tag.name, commit=tag.commit, commit_date=tag.date
-    )
-
-
-def scan_request(*, project: Project, target: Target, **options) -> Scan:
-    return scans_request(project=project, targets=[target], **options)[0]
-
-
-def scans_request(
-    *,
-    project: Project,
-    targets: list[Target],
-    trigger: str = Scan.Trigger.MANUAL,
-    force: bool = False,
-) -> list[Scan]:
-    """The scan of each release: a done or active one if any, else a new one.
-
-    A finished release (same analyzer version) is not scanned again unless
-    forced; a request while one is queued or running joins it. The new scans
-    go out as one task, so releases requested together share their analysis
-    (a blob is analysed once even when ten releases hold it).
-    """
-    scans, created = [], []
-    for target in targets:
-        existing = None if force else _done_scan(project, target.version)
-        if existing is not None:
-            scans.append(existing)
-            continue
-        try:
-            with transaction.atomic():
-                scan = Scan.objects.create(
-                    project=project,
-                    version=target.version,
-                    ref=target.ref,
-                    commit=target.commit,
-                    commit_date=target.commit_date,
-                    trigger=trigger,
-                    force=force,
-                )
-        except IntegrityError:
-            scan = Scan.objects.get(
-                project=project, version=target.version, status__in=Scan.ACTIVE
-            )
-        else:
-            created.append(scan.pk)
-        scans.append(scan)
-    if created:
-        from tracker.tasks import scan_releases  # tasks import this module
-
-        scan_releases.delay_on_commit(created)
-    return scans
-
-
-def _done_scan(project: Project, version: str) -> Scan | None:
-    return (
-        Scan.objects.filter(
-            project=project,
-            version=version,
-            status=Scan.Status.DONE,
-            release__analyzer_version=ANALYZER_VERSION,
-        )
-        .order_by("-finished_at")
-        .first()
-    )
-
-
-def scan_abandon_stale(*, project: Project, older_than: float) -> int:
-    """Mark active scans requested more than `older_than` seconds ago as failed.
-
-    Twice the task time limit: a scan still active then lost its worker.
-    """
-    cutoff = timezone.now() - timezone.timedelta(seconds=older_than)
-    return Scan.objects.filter(
-        project=project, status__in=Scan.ACTIVE, created_at__lt=cutoff
-    ).update(
-        status=Scan.Status.FAILED,
-        error="abandoned: still active after twice the task time limit",
-        finished_at=timezone.now(),
-    )
 
 
 # Preparing -------------------------------------------------------------------
@@ -164,7 +40,7 @@ def scans_prepare(*, scans: list[Scan]) -> list[list[tuple[str, str]]]:
     analyse counts as from the cache for the later ones.
     """
     claimed: set[tuple[str, str]] = set()
-    for scan in sorted(scans, key=lambda s: version_key(s.version)):
+    for scan in sorted(scans, key=lambda s: versions.sort_key(s.version)):
         claimed |= _scan_prepare(scan, already=claimed)
     missing = sorted(claimed)
     return [missing[i : i + BATCH_SIZE] for i in range(0, len(missing), BATCH_SIZE)]
@@ -303,13 +179,13 @@ def scan_finalise(*, scan: Scan) -> Release | None:
             tag=scan.ref,
             commit=scan.commit,
             date=scan.commit_date,
-            is_feature=is_feature_version(scan.version),
-            is_snapshot=scan.version.startswith(SNAPSHOT_PREFIX),
+            is_feature=versions.is_feature(scan.version),
+            is_snapshot=versions.is_snapshot(scan.version),
             analyzer_version=ANALYZER_VERSION,
             files=len(files),
             parse_errors=len(result.parse_errors),
         )
-        mapping.release_rows_create(
+        rows.release_rows_create(
             release=release, files=files, entries=entries, result=result
         )
         drift.release_drift_update(release=release)
@@ -322,16 +198,6 @@ def scan_finalise(*, scan: Scan) -> Release | None:
             finished_at=timezone.now(),
         )
     return release
-
-
-def scan_resume(*, scan: Scan) -> None:
-    """Dispatch an active scan again: it analyses only what is not cached yet.
-
-    For a scan whose worker died; running it twice is harmless.
-    """
-    from tracker.tasks import scan_releases
-
-    scan_releases.delay_on_commit([scan.pk])
 
 
 def scan_fail(*, scan_id: int, error: str) -> None:

@@ -15,8 +15,8 @@ from celery import chord, group, shared_task
 from django.db import InterfaceError, OperationalError
 from git.exc import GitCommandError
 
-from tracker import services, weekly
 from tracker.models import Project, Scan
+from tracker.scanning import steps
 
 logger = logging.getLogger(__name__)
 
@@ -47,12 +47,12 @@ def scan_releases(scan_ids: list[int]) -> None:
         return
     ids = [scan.pk for scan in scans]
     try:
-        batches = services.scans_prepare(scans=scans)
+        batches = steps.scans_prepare(scans=scans)
     except TRANSIENT:
         raise
     except Exception as exc:
         for scan_id in ids:
-            services.scan_fail(scan_id=scan_id, error=f"prepare: {exc!r}")
+            steps.scan_fail(scan_id=scan_id, error=f"prepare: {exc!r}")
         raise
     finalise = finalise_scans.si(ids).on_error(scans_errback.s(scan_ids=ids))
     if not batches:
@@ -67,7 +67,7 @@ def analyze_batch(project_id: int, entries: list[list[str]]) -> int:
     project = Project.objects.filter(pk=project_id).first()
     if project is None:
         return 0
-    return services.blobs_analyse(
+    return steps.blobs_analyse(
         project=project, entries=[(path, sha) for path, sha in entries]
     )
 
@@ -84,11 +84,11 @@ def finalise_scan(scan_id: int) -> None:
     if not scans:
         return
     try:
-        services.scan_finalise(scan=scans[0])
+        steps.scan_finalise(scan=scans[0])
     except TRANSIENT:
         raise
     except Exception as exc:
-        services.scan_fail(scan_id=scan_id, error=f"finalise: {exc!r}")
+        steps.scan_fail(scan_id=scan_id, error=f"finalise: {exc!r}")
         raise
 
 
@@ -96,12 +96,14 @@ def finalise_scan(scan_id: int) -> None:
 def scans_errback(request, exc, traceback, *, scan_ids: list[int]) -> None:
     """A batch failed for good: its scans failed."""
     for scan_id in scan_ids:
-        services.scan_fail(scan_id=scan_id, error=f"{type(exc).__name__}: {exc}")
+        steps.scan_fail(scan_id=scan_id, error=f"{type(exc).__name__}: {exc}")
 
 
 @shared_task(acks_late=True)
 def weekly_scan() -> int:
     """Refresh every project's releases and scan what is new; returns scans."""
+    from tracker.scanning import weekly  # it requests scans, which queue tasks
+
     requested = 0
     for project in Project.objects.all():
         requested += len(weekly.weekly_scan_request(project=project))

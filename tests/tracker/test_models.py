@@ -2,7 +2,8 @@
 
 import pytest
 
-from tracker.models import Project, version_key
+from tracker.models import Project
+from tracker.versions import sort_key
 
 
 @pytest.mark.django_db
@@ -15,7 +16,7 @@ def test_django_is_the_seeded_project():
 
 def test_release_versions_sort_by_number_not_text():
     versions = ["6.10", "6.1.3", "6.1", "10.0", "main-2026-01-05", "6.2", "3.0"]
-    assert sorted(versions, key=version_key) == [
+    assert sorted(versions, key=sort_key) == [
         "3.0",
         "6.1",
         "6.1.3",

@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.urls import path
 
-from tracker import views
+from tracker.web import health
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("healthz/", views.healthz, name="healthz"),
+    path("healthz/", health.healthz, name="healthz"),
 ]

@@ -10,9 +10,9 @@ import time
 import uuid
 from pathlib import Path
 
-from tracker.celery import app as celery_app
+from tracker.config.celery import app as celery_app
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class WorkerProcess:
@@ -22,7 +22,7 @@ class WorkerProcess:
         self.name = f"asyncdash-{uuid.uuid4().hex[:8]}@localhost"
         self.log = log
         command = [
-            sys.executable, "-m", "celery", "-A", "tracker", "worker",
+            sys.executable, "-m", "celery", "-A", "tracker.config", "worker",
             "-c", str(concurrency), "-P", "prefork", "-n", self.name,
             "--without-mingle", "--without-gossip", "--without-heartbeat",
             "--loglevel", "INFO",

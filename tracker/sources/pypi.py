@@ -1,8 +1,8 @@
 """Build a local mirror from a package's PyPI sdists, one tagged commit each.
 
 For users who cannot reach the project's git host, for tests and for the
-quick start. Shell code: pip and git through `tracker.sdist` and
-`tracker.git`, no Django.
+quick start. Shell code: pip and git through `tracker.sources.sdist` and
+`tracker.sources.git`, no Django.
 """
 
 import logging
@@ -16,8 +16,8 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from tracker.git import Mirror
-from tracker.sdist import SdistDownloadError, fetch_tree
+from tracker.sources.git import Mirror
+from tracker.sources.sdist import SdistDownloadError, fetch_tree
 
 logger = logging.getLogger(__name__)
 

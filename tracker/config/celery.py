@@ -5,11 +5,11 @@ import os
 from celery import Celery
 from celery.schedules import crontab
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.config.settings")
 
 app = Celery("tracker")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["tracker"])
+app.autodiscover_tasks(["tracker.scanning"])
 
 
 def weekly_schedule(spec: str) -> dict:
@@ -20,7 +20,7 @@ def weekly_schedule(spec: str) -> dict:
     minute, hour, day_of_month, month_of_year, day_of_week = fields
     return {
         "weekly-scan": {
-            "task": "tracker.tasks.weekly_scan",
+            "task": "tracker.scanning.tasks.weekly_scan",
             "schedule": crontab(
                 minute=minute,
                 hour=hour,

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from tracker import sdist
-from tracker.sdist import (
+from tracker.sources import sdist
+from tracker.sources.sdist import (
     SdistDownloadError,
     UnsafeArchiveError,
     download_sdist,

@@ -16,8 +16,7 @@ from django.core.management import call_command
 from django.db import connection, connections
 from repo_builder import demo_project, make_repo
 
-from tracker import drift, services, tasks
-from tracker.celery import app as celery_app
+from tracker.config.celery import app as celery_app
 from tracker.models import (
     ComponentStat,
     FileAnalysis,
@@ -29,9 +28,10 @@ from tracker.models import (
     Scan,
     TwinPairStat,
 )
-from tracker.workers import WorkerProcess, worker_env
+from tracker.scanning import drift, requests, steps, tasks
+from tracker.scanning.workers import WorkerProcess, worker_env
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true"}
 VISIBILITY_TIMEOUT = 30  # seconds: a killed worker's tasks come back soon
 
@@ -99,8 +99,8 @@ def wait_done(scan: Scan, timeout: float = 90) -> Scan:
 
 
 def request(project: Project, version: str) -> Scan:
-    target = services.Target(version=version, ref=version)
-    return services.scan_request(project=project, target=target)
+    target = requests.Target(version=version, ref=version)
+    return requests.scans_request(project=project, targets=[target])[0]
 
 
 def test_scans_on_a_worker_reuse_the_cache_and_find_a_one_sided_change(
@@ -217,8 +217,8 @@ def test_an_exception_in_finalise_leaves_nothing_of_the_release(
 ):
     project = demo_project(make_repo(tmp_path / "upstream"))
     scan = Scan.objects.create(project=project, version="1.0", ref="1.0")
-    for batch in services.scans_prepare(scans=[scan]):
-        services.blobs_analyse(project=project, entries=batch)
+    for batch in steps.scans_prepare(scans=[scan]):
+        steps.blobs_analyse(project=project, entries=batch)
 
     def explode(*, release):
         assert FunctionStat.objects.filter(release=release).exists()  # half-written

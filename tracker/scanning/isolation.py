@@ -6,7 +6,7 @@ a whole batch whose worker died before. The child analyses the files in
 order and prints one JSON line per file; if it dies, the file it was on is
 recorded as a parse failure and a new child carries on after it.
 
-`python -m tracker.isolation INPUT` reads a pickled list of (bytes, module,
+`python -m tracker.scanning.isolation INPUT` reads a pickled list of (bytes, module,
 path) written by this module. It imports the analyzer only.
 """
 
@@ -57,7 +57,7 @@ def _run_child(items: list[Item]) -> tuple[list[FileResult], str]:
         batch.write_bytes(pickle.dumps(items))
         try:
             done = subprocess.run(
-                [sys.executable, "-m", "tracker.isolation", str(batch)],
+                [sys.executable, "-m", "tracker.scanning.isolation", str(batch)],
                 capture_output=True,
                 timeout=SECONDS_PER_FILE * len(items),
                 check=False,

@@ -3,7 +3,7 @@
 Shell code with the standard library only: it must run from the Makefile
 before Django is configured, and it never imports Django.
 
-    python -m tracker.sdist django --spec "==5.2.*" --cache .cache/sdists
+    python -m tracker.sources.sdist django --spec "==5.2.*" --cache .cache/sdists
 
 prints the path of the extracted tree and nothing else.
 """
@@ -222,7 +222,7 @@ def fetch_tree(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m tracker.sdist",
+        prog="python -m tracker.sources.sdist",
         description="Fetch and unpack a PyPI sdist; print the tree's path.",
     )
     parser.add_argument("package", nargs="?", default="django")
@@ -232,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         tree = fetch_tree(package=args.package, spec=args.spec, cache_dir=args.cache)
     except (SdistDownloadError, ValueError, OSError, tarfile.TarError) as exc:
-        print(f"tracker.sdist: {exc}", file=sys.stderr)
+        print(f"tracker.sources.sdist: {exc}", file=sys.stderr)
         return 1
     print(tree)
     return 0

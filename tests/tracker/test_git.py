@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from git import Git
 
-from tracker.git import (
+from tracker.sources.git import (
     GitSourceError,
     Mirror,
     Tag,

@@ -8,8 +8,7 @@ from django.apps import apps
 from django.core.management import call_command
 from repo_builder import add_commit, demo_project, make_repo
 
-from tracker import importer, services, weekly
-from tracker.drift import previous_release
+from tracker import versions
 from tracker.models import (
     FileAnalysis,
     FunctionStat,
@@ -18,8 +17,10 @@ from tracker.models import (
     Release,
     Scan,
     TwinPairStat,
-    version_key,
 )
+from tracker.scanning import requests, steps, weekly
+from tracker.scanning.drift import previous_release
+from tracker.sources import pypi
 
 # Scans are queued on commit, as in production, so the tests commit too.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,8 +34,8 @@ def project(tmp_path, settings):
 
 
 def scan(project, version, **kwargs):
-    target = services.Target(version=version, ref=version)
-    return services.scan_request(project=project, target=target, **kwargs)
+    target = requests.Target(version=version, ref=version)
+    return requests.scans_request(project=project, targets=[target], **kwargs)[0]
 
 
 def test_a_scan_stores_the_release_and_its_functions(project):
@@ -187,8 +188,8 @@ def test_import_releases_builds_a_local_mirror_without_the_upstream(
 
 def test_releases_requested_together_share_their_analysis(project):
     """Each blob is analysed once, by the earliest release that holds it."""
-    targets = [services.Target(version=v, ref=v) for v in ("1.2", "1.0", "1.1")]
-    scans = services.scans_request(project=project, targets=targets)
+    targets = [requests.Target(version=v, ref=v) for v in ("1.2", "1.0", "1.1")]
+    scans = requests.scans_request(project=project, targets=targets)
     for scan_ in scans:
         scan_.refresh_from_db()
     by_version = {s.version: s for s in scans}
@@ -201,15 +202,15 @@ def test_finalise_waits_while_a_result_is_missing(project):
     """A finalise that runs before every batch is in (a redelivered batch is
     still running) writes nothing and leaves the scan to the last batch."""
     scan_ = Scan.objects.create(project=project, version="1.0", ref="1.0")
-    (batch,) = services.scans_prepare(scans=[scan_])
+    (batch,) = steps.scans_prepare(scans=[scan_])
     scan_.refresh_from_db()
-    services.blobs_analyse(project=project, entries=batch[:-1])
-    assert services.scan_finalise(scan=scan_) is None
+    steps.blobs_analyse(project=project, entries=batch[:-1])
+    assert steps.scan_finalise(scan=scan_) is None
     assert not Release.objects.exists()
-    services.blobs_analyse(project=project, entries=batch[-1:])
-    release = services.scan_finalise(scan=scan_)
+    steps.blobs_analyse(project=project, entries=batch[-1:])
+    release = steps.scan_finalise(scan=scan_)
     assert release.version == "1.0" and release.files == 5
-    assert services.scan_finalise(scan=scan_) == release  # done: a no-op
+    assert steps.scan_finalise(scan=scan_) == release  # done: a no-op
     assert Release.objects.count() == 1
 
 
@@ -229,22 +230,22 @@ def test_weekly_refresh_of_a_pypi_mirror_asks_pypi_for_newer_releases(
     names = [t.name for t in weekly.releases_refresh(project=django)]
     newer = [
         v
-        for v in importer.pypi_versions("django")
-        if version_key(v) > version_key(newest)
+        for v in pypi.pypi_versions("django")
+        if versions.sort_key(v) > versions.sort_key(newest)
     ]
     assert names == [newest, *newer]
 
 
 def test_an_analyzer_bug_on_one_file_fails_that_file_only(project, monkeypatch):
     """The scan records the file as failed, says why, and goes on."""
-    real = services.analyze_file
+    real = steps.analyze_file
 
     def buggy(data, *, module, path, **kwargs):
         if path == "pkg/db.py":
             raise KeyError("a bug")
         return real(data, module=module, path=path, **kwargs)
 
-    monkeypatch.setattr(services, "analyze_file", buggy)
+    monkeypatch.setattr(steps, "analyze_file", buggy)
     done = scan(project, "1.0")
     done.refresh_from_db()
     assert done.status == Scan.Status.DONE and done.parse_failures == 1

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 def _env_bool(name: str, *, default: bool) -> bool:
@@ -163,7 +163,7 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 # The weekly scan, as crontab fields "minute hour day-of-month month weekday"
-# (default Monday 04:00 UTC); tracker/celery.py turns it into the beat schedule.
+# (default Monday 04:00 UTC); tracker/config/celery.py turns it into the beat schedule.
 ASYNCDASH_WEEKLY_SCAN = os.environ.get("ASYNCDASH_WEEKLY_SCAN", "0 4 * * 1")
 GIT_TIMEOUT = _env_int("ASYNCDASH_GIT_TIMEOUT", default=600)
 # Downloaded sdists, shared with `make run` and the tests.
@@ -191,9 +191,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-ROOT_URLCONF = "tracker.urls"
-WSGI_APPLICATION = "tracker.wsgi.application"
-ASGI_APPLICATION = "tracker.asgi.application"
+ROOT_URLCONF = "tracker.config.urls"
+WSGI_APPLICATION = "tracker.config.wsgi.application"
+ASGI_APPLICATION = "tracker.config.asgi.application"
 
 TEMPLATES = [
     {

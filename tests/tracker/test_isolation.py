@@ -1,7 +1,7 @@
 """Files analysed in a child process: a crash costs only the file it hit."""
 
 from analyzers.file_pass import analyze_file
-from tracker.isolation import analyze_isolated, analyze_many_isolated
+from tracker.scanning.isolation import analyze_isolated, analyze_many_isolated
 
 GOOD = b"async def aget():\n    return 1\n"
 POISON = ("type X = " + "not " * 50_000 + "y\n").encode()  # overflows libcst

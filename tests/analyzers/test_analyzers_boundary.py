@@ -11,7 +11,7 @@ import pytest
 
 from analyzers.cli import main
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_analyzers_import_without_django_settings():

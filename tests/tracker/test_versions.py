@@ -1,0 +1,35 @@
+"""Release versions: ordering, feature or point release, series."""
+
+import pytest
+
+from tracker import versions
+
+
+def test_pre_releases_sort_before_the_release_and_point_releases_after():
+    ordered = ["5.0a1", "5.0b2", "5.0rc1", "5.0", "5.0.1", "5.0.10", "5.1"]
+    assert sorted(reversed(ordered), key=versions.sort_key) == ordered
+
+
+def test_snapshots_of_main_sort_after_every_release():
+    names = ["main-2026-11-23", "10.0", "main-2026-11-16", "6.1"]
+    assert sorted(names, key=versions.sort_key) == [
+        "6.1",
+        "10.0",
+        "main-2026-11-16",
+        "main-2026-11-23",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("version", "feature", "series"),
+    [("5.2", True, "5.2"), ("5.2.0", True, "5.2"), ("5.2.19", False, "5.2")],
+)
+def test_feature_and_point_releases(version, feature, series):
+    assert versions.is_feature(version) is feature
+    assert versions.series(version) == series
+
+
+@pytest.mark.parametrize("bad", ["abc", "", "../../x", "1.0; rm -rf", "1.0+local"])
+def test_a_bad_version_is_a_clear_error(bad):
+    with pytest.raises(versions.VersionError, match="is not a release version"):
+        versions.sort_key(bad)

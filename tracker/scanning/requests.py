@@ -1,0 +1,115 @@
+"""Requesting scans: new ones queue a task, repeated ones join the first.
+
+This module queues tasks; the tasks call `tracker.scanning.steps`, never
+this module, so there is no import circle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from analyzers import ANALYZER_VERSION
+from tracker.models import Project, Scan
+from tracker.scanning.tasks import scan_releases
+from tracker.sources.git import Tag
+
+
+@dataclass(frozen=True)
+class Target:
+    """A release (or snapshot) to scan."""
+
+    version: str
+    ref: str  # the tag, or the branch of a snapshot
+    commit: str = ""
+    commit_date: datetime | None = None
+
+
+def target_of(tag: Tag) -> Target:
+    return Target(
+        version=tag.name, ref=tag.name, commit=tag.commit, commit_date=tag.date
+    )
+
+
+def scans_request(
+    *,
+    project: Project,
+    targets: list[Target],
+    trigger: str = Scan.Trigger.MANUAL,
+    force: bool = False,
+) -> list[Scan]:
+    """The scan of each release: a done or active one if any, else a new one.
+
+    A finished release (same analyzer version) is not scanned again unless
+    forced; a request while one is queued or running joins it. The new scans
+    go out as one task, so releases requested together share their analysis
+    (a blob is analysed once even when ten releases hold it).
+    """
+    scans, created = [], []
+    for target in targets:
+        existing = None if force else _done_scan(project, target.version)
+        if existing is not None:
+            scans.append(existing)
+            continue
+        try:
+            with transaction.atomic():
+                scan = Scan.objects.create(
+                    project=project,
+                    version=target.version,
+                    ref=target.ref,
+                    commit=target.commit,
+                    commit_date=target.commit_date,
+                    trigger=trigger,
+                    force=force,
+                )
+        except IntegrityError:
+            scan = Scan.objects.get(
+                project=project, version=target.version, status__in=Scan.ACTIVE
+            )
+        else:
+            created.append(scan.pk)
+        scans.append(scan)
+    if created:
+        scan_releases.delay_on_commit(created)
+    return scans
+
+
+def _done_scan(project: Project, version: str) -> Scan | None:
+    return (
+        Scan.objects.filter(
+            project=project,
+            version=version,
+            status=Scan.Status.DONE,
+            release__analyzer_version=ANALYZER_VERSION,
+        )
+        .order_by("-finished_at")
+        .first()
+    )
+
+
+def scan_abandon_stale(*, project: Project, older_than: float) -> int:
+    """Mark active scans requested more than `older_than` seconds ago as failed.
+
+    Twice the task time limit: a scan still active then lost its worker.
+    """
+    cutoff = timezone.now() - timezone.timedelta(seconds=older_than)
+    return Scan.objects.filter(
+        project=project, status__in=Scan.ACTIVE, created_at__lt=cutoff
+    ).update(
+        status=Scan.Status.FAILED,
+        error="abandoned: still active after twice the task time limit",
+        finished_at=timezone.now(),
+    )
+
+
+
+
+def scan_resume(*, scan: Scan) -> None:
+    """Dispatch an active scan again: it analyses only what is not cached yet.
+
+    For a scan whose worker died; running it twice is harmless.
+    """
+    scan_releases.delay_on_commit([scan.pk])
