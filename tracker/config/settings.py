@@ -195,7 +195,11 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "tracker.web.caching.ApiConditionalGetMiddleware",
 ]
+
+# The project the site shows.
+ASYNCDASH_PROJECT = os.environ.get("ASYNCDASH_PROJECT", "django")
 
 # Other tools may read the JSON API from their own pages; nothing else.
 CORS_URLS_REGEX = r"^/api/.*$"
@@ -212,6 +216,8 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            # The web layer's tags live with it, not at the app's top level.
+            "libraries": {"dashboard": "tracker.web.templatetags.dashboard"},
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",

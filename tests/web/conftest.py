@@ -1,0 +1,68 @@
+"""Real scanned data for the web tests: a small mirror, scanned once per module.
+
+The demo repository (tests/repo_builder.py) has three tagged releases with a
+cache, an ORM and an auth module: thread hops, an `aauthenticate` twin, and a
+one-sided change in 1.1. On top, a module whose docstrings and source lines
+carry markup, to show that everything from scanned code is escaped.
+"""
+
+import pytest
+from django.core.cache import cache
+from django.test import override_settings
+from repo_builder import RELEASES, demo_project, make_repo
+
+from tracker.models import Project
+from tracker.scanning import requests, weekly
+
+HOSTILE = '''
+    """<script>alert("docstring")</script>"""
+
+
+    def render(value):
+        """"><img src=x onerror=alert(1)> hx-get="/scans/start/" """
+        return "<script>alert('source')</script>" + value
+
+
+    async def arender(value):
+        """"><img src=x onerror=alert(1)> hx-get="/scans/start/" """
+        return "<script>alert('source')</script>" + value
+'''
+
+WEB_RELEASES = {
+    **RELEASES,
+    "1.2": {**RELEASES["1.2"], "pkg/markup.py": HOSTILE},
+    "1.2.1": {"pkg/extra.py": "def helper():\n    return 2\n"},
+}
+
+
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory, django_db_setup, django_db_blocker):
+    """The demo project with releases 1.0, 1.1, 1.2, 1.2.1 and a snapshot of
+    main scanned; the site shows it."""
+    root = tmp_path_factory.mktemp("web")
+    overrides = override_settings(
+        DATA_DIR=root / "data", ASYNCDASH_PROJECT="demo-web"
+    )
+    overrides.enable()
+    cache.clear()
+    with django_db_blocker.unblock():
+        project = demo_project(
+            make_repo(root / "upstream", WEB_RELEASES), slug="demo-web"
+        )
+        targets = [requests.Target(version=v, ref=v) for v in WEB_RELEASES]
+        scans = requests.scans_request(project=project, targets=targets)
+        scans.append(weekly.main_snapshot_request(project=project))
+        for scan in scans:
+            scan.refresh_from_db()
+            assert scan.status == "done", scan.error
+    yield project
+    with django_db_blocker.unblock():
+        Project.objects.filter(slug="demo-web").delete()
+    cache.clear()
+    overrides.disable()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test renders afresh: query counts measure the real work."""
+    cache.clear()

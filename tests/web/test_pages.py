@@ -1,0 +1,255 @@
+"""Every page on real scanned data, its query bound, htmx fragments and the
+no-JavaScript reading path."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from tracker.models import Scan
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HX-Request": "true"}
+
+
+def text_of(response) -> str:
+    """The page's text without tags, spaces folded: what a reader sees."""
+    html = response.content.decode()
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def get(client, url, django_assert_max_num_queries, *, queries, **kwargs):
+    with django_assert_max_num_queries(queries):
+        response = client.get(url, **kwargs)
+    assert response.status_code == 200, response.content[:500]
+    return response
+
+
+def test_overview_shows_headlines_and_the_matrix(
+    scanned, client, django_assert_max_num_queries
+):
+    page = get(client, "/", django_assert_max_num_queries, queries=20)
+    text = text_of(page)
+    # The newest release, compared with the feature release of the series before.
+    assert "Demo-Web 1.2.1 at a glance (change since 1.1)" in text
+    assert "public async APIs" in text and "one-sided changes" in text
+    html = page.content.decode()
+    # 1.2 adds markup.arender: one more public async API than 1.1.
+    public_async = r'id="headline-public_async".*?>\d+</a> <span class="change">\+1<'
+    assert re.search(public_async, html, re.S)
+    # Stage as a word (never colour alone) and the public async count per cell.
+    assert 'aria-label="auth in 1.0: async-native, 1 public async APIs"' in html
+    assert "auth in 1.2.1" not in html  # point releases only on demand
+    assert "main-" not in html
+
+
+def test_toggles_add_point_releases_and_snapshots(
+    scanned, client, django_assert_max_num_queries
+):
+    page = get(
+        client,
+        "/?points=on&snapshots=on",
+        django_assert_max_num_queries,
+        queries=20,
+    )
+    html = page.content.decode()
+    assert "auth in 1.2.1" in html
+    assert re.search(r"auth in main-\d{4}-\d\d-\d\d", html)
+
+
+def test_a_cell_loads_its_detail_as_a_fragment_for_htmx(
+    scanned, client, django_assert_max_num_queries
+):
+    url = "/?component=auth&release=1.1"
+    fragment = get(
+        client, url, django_assert_max_num_queries, queries=20, headers=HTMX
+    )
+    html = fragment.content.decode()
+    assert html.lstrip().startswith('<section id="cell-detail"')
+    assert "<html" not in html
+    assert "pkg.auth.aauthenticate" in html
+    assert "HX-Request" in fragment["Vary"]
+    # The same URL loaded directly renders the whole page with the detail open.
+    page = client.get(url)
+    assert "<html" in page.content.decode()
+    assert 'id="cell-detail"' in page.content.decode()
+    assert "pkg.auth.aauthenticate" in page.content.decode()
+
+
+def test_cells_are_plain_links_that_work_without_javascript(scanned, client):
+    html = client.get("/").content.decode()
+    link = re.search(r'<a class="cell [^"]*" href="([^"]+)"', html).group(1)
+    page = client.get(link.replace("&amp;", "&"))
+    assert page.status_code == 200
+    assert "Public async APIs" in text_of(page)
+
+
+def test_component_page_has_trends_boundary_and_a_filterable_table(
+    scanned, client, django_assert_max_num_queries
+):
+    page = get(client, "/components/auth/", django_assert_max_num_queries, queries=15)
+    text = text_of(page)
+    assert "Stage rule:" in text
+    assert 'id="chart-data"' in page.content.decode()
+    assert "hops in (boundary)" in text and "orm" in text
+    assert "pkg.auth.aauthenticate" in text
+    fragment = get(
+        client,
+        "/components/auth/?release=1.0&kind=sync",
+        django_assert_max_num_queries,
+        queries=15,
+        headers=HTMX,
+    )
+    html = fragment.content.decode()
+    assert html.lstrip().startswith('<div id="function-table">')
+    assert "pkg.auth.authenticate" in html
+    assert "pkg.auth.aauthenticate" not in html
+
+
+@pytest.mark.parametrize(
+    "query", ["kind=bogus", "sort=name;DROP TABLE x", "release=9.9", "public=maybe"]
+)
+def test_a_bad_filter_is_a_400_with_a_message(scanned, client, query):
+    response = client.get(f"/components/auth/?{query}")
+    assert response.status_code == 400
+    assert response.content.decode().startswith("bad parameter: ")
+
+
+def test_function_page_shows_chain_source_and_history(
+    scanned, client, django_assert_max_num_queries
+):
+    url = "/releases/1.1/functions/pkg.cache.BaseCache.aget/"
+    page = get(client, url, django_assert_max_num_queries, queries=15)
+    html = page.content.decode()
+    assert "async-wrapper" in text_of(page)
+    # The hop line is marked, numbered, and highlighted by Pygments.
+    hop = re.search(r'<tr id="L(\d+)" class="mark-hop">.*?</tr>', html, re.S)
+    assert hop and "sync_to_async" in hop.group(0)
+    assert '<span class="k">await</span>' in hop.group(0)
+    history = text_of(page).split("History", 1)[1]
+    assert "1.0" in history and "1.1" in history and "1.2" in history
+
+
+def test_function_chain_links_down_to_the_hop(scanned, client):
+    page = client.get("/releases/1.0/functions/pkg.cache.BaseCache.aget_many/")
+    html = page.content.decode()
+    chain = html.split('<ol class="chain">', 1)[1].split("</ol>", 1)[0]
+    assert 'href="/releases/1.0/functions/pkg.cache.BaseCache.aget/"' in chain
+    assert "sync_to_async(" in chain and "the hop" in chain
+
+
+def test_pair_page_shows_the_difference_and_the_one_sided_change(
+    scanned, client, django_assert_max_num_queries
+):
+    url = "/releases/1.1/pairs/pkg.auth.aauthenticate/"
+    page = get(client, url, django_assert_max_num_queries, queries=15)
+    html = page.content.decode()
+    # Raw side by side: the changed lines are highlighted on each side.
+    assert "diff-changed" in html
+    changed = re.findall(r'<td class="code diff-changed"><pre>(.*?)</pre>', html, re.S)
+    assert any("strip" in cell for cell in changed)
+    # After normalisation, what is left over on each side.
+    assert "only in <code>authenticate</code>" in html
+    assert 'class="leftover del"' in html
+    # History: the one-sided change is marked in 1.1.
+    assert re.search(r'<tr class="one-sided"><th scope="row"><a [^>]*>1\.1<', html)
+
+
+def test_release_page_is_the_changelog(scanned, client, django_assert_max_num_queries):
+    page = get(client, "/releases/1.2/", django_assert_max_num_queries, queries=20)
+    text = text_of(page)
+    assert "What changed since 1.1" in text
+    assert "New public async APIs (1)" in text
+    assert "pkg.markup.arender" in text
+    assert "New twin pairs (1)" in text
+    one_sided = text_of(client.get("/releases/1.1/"))
+    assert "One-sided changes (1)" in one_sided
+    assert "only the sync side (authenticate) changed" in one_sided
+
+
+def test_drift_lists_one_sided_changes_newest_first(
+    scanned, client, django_assert_max_num_queries
+):
+    page = get(client, "/one-sided-changes/", django_assert_max_num_queries, queries=5)
+    text = text_of(page)
+    assert "1.1 since 1.0" in text
+    assert "pkg.auth.aauthenticate" in text and "sync only" in text
+
+
+def test_search_finds_a_function_across_releases(
+    scanned, client, django_assert_max_num_queries
+):
+    url = "/search/?q=aauthenticate"
+    page = get(client, url, django_assert_max_num_queries, queries=5)
+    assert "pkg.auth.aauthenticate in 4 releases, newest 1.2.1" in text_of(page)
+    assert 'hx-trigger="input changed delay:300ms, search"' in page.content.decode()
+    fragment = client.get("/search/?q=aauthenticate", headers=HTMX).content.decode()
+    assert fragment.lstrip().startswith('<section id="results"')
+
+
+def test_scans_page_lists_history_and_polls_only_while_active(
+    scanned, client, django_assert_max_num_queries
+):
+    page = get(client, "/scans/", django_assert_max_num_queries, queries=6)
+    assert "every 2s" not in page.content.decode()
+    Scan.objects.create(project=scanned, version="9.9", ref="9.9")
+    html = client.get("/scans/", headers=HTMX).content.decode()
+    assert html.lstrip().startswith('<section id="progress"')
+    assert 'hx-trigger="every 2s"' in html and "9.9: queued" in html
+
+
+@pytest.mark.parametrize("who", ["anonymous", "member"])
+def test_only_staff_may_start_a_scan(scanned, who):
+    client = Client()
+    if who == "member":
+        client.force_login(User.objects.create_user("member", password="x"))
+    before = Scan.objects.count()
+    response = client.post("/scans/start/", {"version": "1.0"})
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+    assert Scan.objects.count() == before
+
+
+def test_a_scan_start_without_csrf_token_is_refused(scanned):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(User.objects.create_user("staff", password="x", is_staff=True))
+    before = Scan.objects.count()
+    assert client.post("/scans/start/", {"version": "1.0"}).status_code == 403
+    assert Scan.objects.count() == before
+
+
+def test_staff_start_a_scan_with_csrf(scanned):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(User.objects.create_user("staff", password="x", is_staff=True))
+    page = client.get("/scans/").content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    response = client.post(
+        "/scans/start/", {"version": "1.0", "csrfmiddlewaretoken": token, "force": ""}
+    )
+    assert response.status_code == 302
+    assert Scan.objects.filter(project=scanned, trigger="manual").exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/releases/1.2/functions/pkg.markup.render/",
+        "/releases/1.2/functions/pkg.markup.arender/",
+        "/releases/1.2/pairs/pkg.markup.arender/",
+        "/search/?q=render",
+        "/releases/1.2/",
+        "/components/other/",
+        "/?component=other&release=1.2",
+    ],
+)
+def test_markup_from_scanned_code_is_shown_as_text(scanned, client, url):
+    html = client.get(url).content.decode()
+    assert "<script>alert" not in html
+    assert "<img src=x" not in html
+    # Text may read hx-get="..."; no tag may carry it as an attribute.
+    assert not re.search(r'<[^>]*\shx-get="/scans/start/"', html)
+    if "functions" in url or "pairs" in url:
+        assert "&lt;script&gt;alert(" in html  # shown, as text

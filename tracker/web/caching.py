@@ -1,0 +1,96 @@
+"""Caching keyed on the data: pages and API answers change only when a
+release is written, so the data version keys both the page cache and ETags."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from functools import wraps
+
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+
+from tracker import selectors
+
+# How stale the data version may be: a new release shows within this time.
+VERSION_SECONDS = 2
+PAGE_SECONDS = 60 * 60
+
+
+def data_version() -> str:
+    version = cache.get("dashboard:data-version")
+    if version is None:
+        version = selectors.data_version()
+        cache.set("dashboard:data-version", version, VERSION_SECONDS)
+    return version
+
+
+def etag_for(request: HttpRequest) -> str:
+    digest = hashlib.sha256(
+        f"{data_version()} {request.get_full_path()}".encode()
+    ).hexdigest()[:32]
+    return f'"{digest}"'
+
+
+def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Serve a read-only page from the cache for anonymous GETs.
+
+    The key holds the data version, the full path and whether htmx asked (a
+    fragment, not the page); signed-in users get a fresh render, since their
+    pages carry forms with CSRF tokens.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.method != "GET" or request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        asked = f"{data_version()} {bool(request.htmx)} {request.get_full_path()}"
+        key = "dashboard:page:" + hashlib.sha256(asked.encode()).hexdigest()
+        cached = cache.get(key)
+        if cached is not None:
+            status, content, headers = cached
+            response = HttpResponse(content, status=status)
+            for name, value in headers:
+                response[name] = value
+            return response
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200 and not response.cookies:
+            headers = [(k, v) for k, v in response.items() if k != "Content-Length"]
+            cache.set(
+                key, (response.status_code, response.content, headers), PAGE_SECONDS
+            )
+        return response
+
+    return wrapper
+
+
+class ApiConditionalGetMiddleware:
+    """ETags and cache headers for the API, answering 304 before the view runs.
+
+    The ETag is the data version and the full path: the same question about
+    the same data has the same answer, so a client revalidates for the cost of
+    one small query.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method not in ("GET", "HEAD") or not request.path.startswith(
+            "/api/"
+        ):
+            return self.get_response(request)
+        etag = etag_for(request)
+        if etag in _etags(request.headers.get("If-None-Match", "")):
+            response = HttpResponse(status=304)
+        else:
+            response = self.get_response(request)
+            if response.status_code != 200:
+                return response
+        response["ETag"] = etag
+        response["Cache-Control"] = "public, max-age=60, must-revalidate"
+        return response
+
+
+def _etags(header: str) -> set[str]:
+    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}

@@ -1,0 +1,339 @@
+"""The dashboard's pages: thin views over the selectors.
+
+Each page is one template; an htmx request gets the partial it asked for
+(`page.html#partial`), a plain request the whole page, so every URL works
+without JavaScript and `Vary: HX-Request` keeps caches apart.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from analyzers.types import Kind, Reach, Relation
+from tracker import selectors
+from tracker.models import Project, Release, Scan
+from tracker.web import forms, source
+from tracker.web.caching import cached_page
+
+STAGE_RULE = (
+    "sync-only when the component has no public async function; async-wrapper "
+    "when more than half of its public async functions hop to a thread inside "
+    "the component itself; async-native otherwise (their work awaits "
+    "genuinely async code, or hops only in another component)."
+)
+
+
+def _project() -> Project:
+    project = selectors.project_current()
+    if project is None:
+        raise Http404("no project is tracked yet: run manage.py migrate")
+    return project
+
+
+def _release(project: Project, version: str) -> Release:
+    release = selectors.release_get(project=project, version=version)
+    if release is None:
+        raise Http404(f"release {version} has not been scanned")
+    return release
+
+
+def _bad_request(form) -> HttpResponseBadRequest:
+    return HttpResponseBadRequest(
+        f"bad parameter: {forms.errors_text(form)}", content_type="text/plain"
+    )
+
+
+def _render(request: HttpRequest, page: str, partial: str, context: dict):
+    """The page, or just `partial` of it for an htmx request."""
+    template = f"{page}#{partial}" if request.htmx else page
+    return render(request, template, context)
+
+
+# Overview --------------------------------------------------------------------
+@require_GET
+@vary_on_headers("HX-Request")
+@cached_page
+def overview(request: HttpRequest) -> HttpResponse:
+    form = forms.MatrixForm(request.GET)
+    if not form.is_valid():
+        return _bad_request(form)
+    project = _project()
+    options = form.cleaned_data
+    detail = None
+    if options["component"] and options["release"]:
+        detail = _component_detail(project, options["component"], options["release"])
+    if request.htmx:  # a cell was chosen: only its detail is needed
+        return render(
+            request, "tracker/overview.html#cell-detail", {"detail": detail}
+        )
+    releases = list(
+        selectors.release_list(
+            project=project, points=options["points"], snapshots=options["snapshots"]
+        )
+    )
+    newest = selectors.release_get(project=project)
+    headlines, previous = (
+        selectors.headlines(release=newest) if newest else ([], None)
+    )
+    context = {
+        "project": project,
+        "form": form,
+        "releases": releases,
+        "matrix": selectors.component_matrix(releases=releases),
+        "newest": newest,
+        "previous": previous,
+        "headlines": headlines,
+        "detail": detail,
+        "toggles": {"points": options["points"], "snapshots": options["snapshots"]},
+    }
+    return render(request, "tracker/overview.html", context)
+
+
+def _component_detail(project: Project, name: str, version: str) -> dict:
+    release = _release(project, version)
+    stat = selectors.component_get(release=release, name=name)
+    if stat is None:
+        raise Http404(f"no component {name} in {version}")
+    summary = selectors.release_components(release=release)
+    summary = next(s for s in summary if s.name == name)
+    public_async = selectors.function_list(
+        release=release,
+        filters=selectors.FunctionFilters(component=name, is_async=True, public=True),
+    )
+    return {"release": release, "summary": summary, "functions": public_async}
+
+
+# Component -------------------------------------------------------------------
+@require_GET
+@vary_on_headers("HX-Request")
+@cached_page
+def component(request: HttpRequest, name: str) -> HttpResponse:
+    project = _project()
+    history = selectors.component_history(project=project, name=name)
+    if not history:
+        raise Http404(f"no component {name}")
+    version = request.GET.get("release") or history[-1].release.version
+    release = next((p.release for p in history if p.release.version == version), None)
+    if release is None:
+        return HttpResponseBadRequest(
+            f"bad parameter: release: {name} has no release {version!r}",
+            content_type="text/plain",
+        )
+    form = forms.FunctionFilterForm(request.GET)
+    if not form.is_valid():
+        return _bad_request(form)
+    functions = selectors.function_list(
+        release=release,
+        filters=form.filters(component=name),
+        ordering=form.cleaned_data["sort"] or "name",
+    )
+    context = {
+        "name": name,
+        "history": history,
+        "release": release,
+        "form": form,
+        "functions": functions[:500],
+        "function_count": functions.count(),
+        "kinds": [k.value for k in Kind],
+        "reaches": [r.value for r in Reach],
+        "relations": [r.value for r in Relation],
+        "stage_rule": STAGE_RULE,
+        "chart_data": _chart_data(history),
+    }
+    return _render(request, "tracker/component.html", "function-table", context)
+
+
+def _chart_data(history: list[selectors.ComponentPoint]) -> dict:
+    """Series for the trend charts; the page shows the same numbers as tables."""
+    summaries = [p.summary for p in history]
+    return {
+        "labels": [p.release.version for p in history],
+        "kinds": {
+            k.value: [s.public_by_kind.get(k.value, 0) for s in summaries]
+            for k in Kind
+            if k is not Kind.SYNC
+        },
+        "reaches": {
+            r.value: [s.reaches.get(r.value, 0) for s in summaries] for r in Reach
+        },
+        "duplicated": {"duplicated lines": [s.duplicated_lines for s in summaries]},
+        "relations": {
+            r.value: [s.pairs_by_relation.get(r.value, 0) for s in summaries]
+            for r in Relation
+        },
+        "tests": {
+            "async tests": [p.async_tests for p in history],
+            "doubled tests": [p.doubled_tests for p in history],
+        },
+    }
+
+
+# Function and twin pair -----------------------------------------------------------
+@require_GET
+@cached_page
+def function(request: HttpRequest, version: str, full_name: str) -> HttpResponse:
+    project = _project()
+    release = _release(project, version)
+    record = selectors.function_get(release=release, full_name=full_name)
+    if record is None:
+        raise Http404(f"no function {full_name} in {version}")
+    lines = None
+    file = source.module_file(release=release, module=record.module)
+    if file is not None:
+        text = source.file_text(release=release, file=file)
+        if text is not None:
+            lines = source.highlighted(
+                source.function_lines(
+                    text, first=record.first_line, last=record.last_line
+                ),
+                first=record.first_line,
+            )
+    pair = None
+    if record.twin:
+        pair = selectors.pair_get(
+            release=release,
+            full_name=f"{record.module}."
+            f"{record.qualname if record.is_async else record.twin}",
+        )
+    context = {
+        "release": release,
+        "f": record,
+        "file": file,
+        "lines": lines,
+        "pair": pair,
+        "chain": selectors.chain_links(function=record),
+        "history": selectors.function_history(
+            project=project, module=record.module, qualname=record.qualname
+        ),
+    }
+    return render(request, "tracker/function.html", context)
+
+
+@require_GET
+@cached_page
+def pair(request: HttpRequest, version: str, full_name: str) -> HttpResponse:
+    project = _project()
+    release = _release(project, version)
+    twin_pair = selectors.pair_get(release=release, full_name=full_name)
+    if twin_pair is None:
+        raise Http404(f"no twin pair {full_name} in {version}")
+    sides = {}
+    for side in ("sync", "async"):
+        sides[side] = selectors.function_get(
+            release=release,
+            full_name=f"{twin_pair.module}.{getattr(twin_pair, f'{side}_qualname')}",
+        )
+    rows, stored = None, None
+    file = source.module_file(release=release, module=twin_pair.module)
+    if file is not None:
+        stored = source.stored_pair(
+            file=file,
+            sync_qualname=twin_pair.sync_qualname,
+            async_qualname=twin_pair.async_qualname,
+        )
+        text = source.file_text(release=release, file=file)
+        if text is not None and all(sides.values()):
+            left, right = (
+                source.highlighted(
+                    source.function_lines(text, first=f.first_line, last=f.last_line),
+                    first=f.first_line,
+                )
+                for f in (sides["sync"], sides["async"])
+            )
+            rows = source.side_by_side(left, right)
+    context = {
+        "release": release,
+        "pair": twin_pair,
+        "sync": sides["sync"],
+        "async": sides["async"],
+        "rows": rows,
+        "stored": stored,
+        "history": selectors.pair_history(pair=twin_pair),
+    }
+    return render(request, "tracker/pair.html", context)
+
+
+# Release, drift, search ------------------------------------------------------------
+@require_GET
+@cached_page
+def release(request: HttpRequest, version: str) -> HttpResponse:
+    project = _project()
+    this = _release(project, version)
+    base = this.previous
+    context = {
+        "release": this,
+        "components": selectors.release_components(release=this),
+        "parse_failures": selectors.release_parse_failures(release=this),
+        "scan": this.scan_set.order_by("-finished_at").first(),
+        "changes": selectors.release_changes(base=base, head=this) if base else None,
+    }
+    return render(request, "tracker/release.html", context)
+
+
+@require_GET
+@cached_page
+def drift(request: HttpRequest) -> HttpResponse:
+    project = _project()
+    return render(
+        request,
+        "tracker/drift.html",
+        {"changes": selectors.drift_list(project=project)[:1000]},
+    )
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@cached_page
+def search(request: HttpRequest) -> HttpResponse:
+    form = forms.SearchForm(request.GET)
+    if not form.is_valid():
+        return _bad_request(form)
+    text = form.cleaned_data["q"].strip()
+    results = selectors.function_search(project=_project(), text=text) if text else []
+    context = {"form": form, "q": text, "results": results}
+    return _render(request, "tracker/search.html", "results", context)
+
+
+# Scans -------------------------------------------------------------------------------
+@require_GET
+@vary_on_headers("HX-Request")
+def scans(request: HttpRequest) -> HttpResponse:
+    project = _project()
+    context = {
+        "scans": selectors.scan_list(project=project),
+        "active": selectors.scans_active(project=project),
+        "form": forms.ScanStartForm(),
+    }
+    return _render(request, "tracker/scans.html", "progress", context)
+
+
+@require_POST
+@staff_member_required
+def scan_start(request: HttpRequest) -> HttpResponse:
+    """Staff only (the decorator sends others to the login page, queueing
+    nothing); CSRF-checked like every POST."""
+    from tracker.scanning import requests, weekly  # they load the task queue
+
+    form = forms.ScanStartForm(request.POST)
+    if not form.is_valid():
+        return _bad_request(form)
+    project = _project()
+    version = form.cleaned_data["version"]
+    tags = {tag.name: tag for tag in weekly.release_tags(project=project)}
+    if version not in tags:
+        return HttpResponseBadRequest(
+            f"bad parameter: version: no release tag {version!r} in the mirror",
+            content_type="text/plain",
+        )
+    requests.scans_request(
+        project=project,
+        targets=[requests.target_of(tags[version])],
+        trigger=Scan.Trigger.MANUAL,
+    )
+    messages.success(request, f"Scan of {version} requested.")
+    return redirect("scans")

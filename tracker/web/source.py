@@ -1,0 +1,142 @@
+"""Source lines of a release, read from the git mirror by blob.
+
+Used by the function and twin pair pages. Code from scanned releases is
+untrusted: Pygments escapes it, and nothing else here builds markup.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import tokenize
+from dataclasses import dataclass
+
+from django.utils.safestring import SafeString, mark_safe
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import PythonLexer
+
+from analyzers.names import decode_source
+from analyzers.serialize import file_result_from_json
+from analyzers.types import TwinPair
+from tracker.models import FileAnalysis, Release, ReleaseFile
+from tracker.scanning.mirrors import mirror_open
+from tracker.sources.git import GitSourceError
+
+# Callables whose call is the thread hop itself (see conventions.toml).
+HOP_NAMES = frozenset({"sync_to_async", "database_sync_to_async", "SyncToAsync"})
+
+
+@dataclass(frozen=True)
+class SourceLine:
+    number: int
+    html: SafeString  # highlighted by Pygments, escaped
+    text: str
+    mark: str  # "hop", "await" or ""
+
+
+def module_file(*, release: Release, module: str) -> ReleaseFile | None:
+    """The release's file that defines `module` (a module or a package)."""
+    base = module.replace(".", "/")
+    return (
+        ReleaseFile.objects.filter(
+            release=release, path__in=[f"{base}.py", f"{base}/__init__.py"]
+        )
+        .order_by("path")
+        .first()
+    )
+
+
+def file_text(*, release: Release, file: ReleaseFile) -> str | None:
+    """The file's text at that release, or None when the mirror cannot give it."""
+    try:
+        with mirror_open(release.project) as mirror:
+            data = dict(mirror.read_blobs([file.blob_sha])).get(file.blob_sha)
+    except (GitSourceError, OSError):
+        return None
+    return None if data is None else decode_source(data)
+
+
+def line_marks(lines: list[str]) -> dict[int, str]:
+    """Index (0-based) -> "hop" or "await" for lines of a function's source."""
+    marks: dict[int, str] = {}
+    readline = io.StringIO("".join(lines)).readline
+    try:
+        for token in tokenize.generate_tokens(readline):
+            if token.type != tokenize.NAME:
+                continue
+            row = token.start[0] - 1
+            if token.string in HOP_NAMES:
+                marks[row] = "hop"
+            elif token.string == "await" or (token.string == "async" and row > 0):
+                # `async` past the def line starts an `async for` or `async with`.
+                marks.setdefault(row, "await")
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        pass  # a fragment that does not tokenize is shown unmarked
+    return marks
+
+
+def highlighted(lines: list[str], *, first: int) -> list[SourceLine]:
+    """Lines numbered from `first`, highlighted, with hop and await lines marked."""
+    formatter = HtmlFormatter(nowrap=True)
+    # The formatter closes its spans at each line end, so lines split cleanly.
+    html = highlight("".join(lines), PythonLexer(stripnl=False), formatter).split("\n")
+    marks = line_marks(lines)
+    return [
+        SourceLine(
+            number=first + i,
+            html=mark_safe(html[i] if i < len(html) else ""),  # noqa: S308 (escaped by Pygments)
+            text=text.rstrip("\n"),
+            mark=marks.get(i, ""),
+        )
+        for i, text in enumerate(lines)
+    ]
+
+
+def function_lines(text: str, *, first: int, last: int) -> list[str]:
+    return text.splitlines(keepends=True)[first - 1 : last]
+
+
+@dataclass(frozen=True)
+class DiffRow:
+    tag: str  # "equal", "replace", "delete" or "insert"
+    left: SourceLine | None
+    right: SourceLine | None
+
+
+def side_by_side(left: list[SourceLine], right: list[SourceLine]) -> list[DiffRow]:
+    """Align two functions line by line; compared without indentation."""
+    matcher = difflib.SequenceMatcher(
+        None,
+        [line.text.strip() for line in left],
+        [line.text.strip() for line in right],
+        autojunk=False,
+    )
+    rows = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        for k in range(max(i2 - i1, j2 - j1)):
+            rows.append(
+                DiffRow(
+                    tag=tag,
+                    left=left[i1 + k] if i1 + k < i2 else None,
+                    right=right[j1 + k] if j1 + k < j2 else None,
+                )
+            )
+    return rows
+
+
+def stored_pair(
+    *, file: ReleaseFile, sync_qualname: str, async_qualname: str
+) -> TwinPair | None:
+    """The analyzer's record of the pair: its normalised leftover lines."""
+    row = (
+        FileAnalysis.objects.filter(blob_sha=file.blob_sha, path=file.path)
+        .order_by("-pk")
+        .first()
+    )
+    if row is None:
+        return None
+    for pair in file_result_from_json(row.result).pairs:
+        if (pair.sync_qualname, pair.async_qualname) == (sync_qualname, async_qualname):
+            return pair
+    return None

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from tracker.web import pages
+from tracker.web.api import api
+
+urlpatterns = [
+    path("", pages.overview, name="overview"),
+    path("components/<str:name>/", pages.component, name="component"),
+    path("releases/<str:version>/", pages.release, name="release"),
+    path(
+        "releases/<str:version>/functions/<path:full_name>/",
+        pages.function,
+        name="function",
+    ),
+    path("releases/<str:version>/pairs/<path:full_name>/", pages.pair, name="pair"),
+    path("one-sided-changes/", pages.drift, name="drift"),
+    path("search/", pages.search, name="search"),
+    path("scans/", pages.scans, name="scans"),
+    path("scans/start/", pages.scan_start, name="scan-start"),
+    path("api/v1/", api.urls),
+]
