@@ -1,0 +1,169 @@
+"""The JSON API on real scanned data: answers, query bounds, 400s, ETags, CORS."""
+
+import pytest
+
+from tracker.web.api import MAX_PAGE_SIZE, Pages
+
+pytestmark = pytest.mark.django_db
+
+
+def get_json(client, url, django_assert_max_num_queries, *, queries):
+    with django_assert_max_num_queries(queries):
+        response = client.get(url)
+    assert response.status_code == 200, response.content[:500]
+    return response.json()
+
+
+def test_releases_oldest_first_with_their_previous(
+    scanned, client, django_assert_max_num_queries
+):
+    releases = get_json(
+        client, "/api/v1/releases", django_assert_max_num_queries, queries=4
+    )
+    assert [r["version"] for r in releases] == ["1.0", "1.1", "1.2", "1.2.1"]
+    assert [r["previous"] for r in releases] == [None, "1.0", "1.1", "1.2"]
+    features = client.get("/api/v1/releases?points=false").json()
+    assert [r["version"] for r in features] == ["1.0", "1.1", "1.2"]
+
+
+def test_one_release_with_its_components(
+    scanned, client, django_assert_max_num_queries
+):
+    release = get_json(
+        client, "/api/v1/releases/1.1", django_assert_max_num_queries, queries=5
+    )
+    auth = next(c for c in release["components"] if c["name"] == "auth")
+    assert auth["stage"] == "async-native"
+    assert auth["public_async"] == 1
+    assert "orm" in auth["boundary"]
+
+
+def test_component_history(scanned, client, django_assert_max_num_queries):
+    history = get_json(
+        client, "/api/v1/components/cache", django_assert_max_num_queries, queries=4
+    )
+    releases = [p["release"] for p in history]
+    assert releases[:4] == ["1.0", "1.1", "1.2", "1.2.1"]
+    assert releases[4].startswith("main-")  # the weekly snapshot comes last
+    assert history[0]["summary"]["stage"] == "async-wrapper"
+    assert history[0]["doubled_tests"] == 1
+
+
+def test_functions_filtered_and_paginated(
+    scanned, client, django_assert_max_num_queries
+):
+    url = "/api/v1/functions?release=1.0&kind=async-wrapper&ordering=-name&page_size=1"
+    page = get_json(client, url, django_assert_max_num_queries, queries=6)
+    assert page["count"] == 2
+    (first,) = page["items"]
+    assert first["qualname"] == "QuerySet.aget"
+    assert first["reaches"] == "thread"
+    assert first["release"] == "1.0"
+    second = client.get(url + "&page=2").json()["items"]
+    assert second[0]["qualname"] == "BaseCache.aget"
+
+
+def test_function_history(scanned, client, django_assert_max_num_queries):
+    url = "/api/v1/functions/pkg.auth.aauthenticate/history"
+    history = get_json(client, url, django_assert_max_num_queries, queries=4)
+    assert [f["release"] for f in history][:4] == ["1.0", "1.1", "1.2", "1.2.1"]
+    assert {f["kind"] for f in history} == {"async-native"}
+
+
+def test_pairs_and_one_sided_changes(scanned, client, django_assert_max_num_queries):
+    pairs = get_json(
+        client,
+        "/api/v1/pairs?release=1.1&relation=near-copy",
+        django_assert_max_num_queries,
+        queries=6,
+    )["items"]
+    assert [p["async_qualname"] for p in pairs] == ["aauthenticate"]
+    changes = get_json(
+        client, "/api/v1/one-sided-changes", django_assert_max_num_queries, queries=5
+    )["items"]
+    assert [(c["release"], c["previous"], c["async_qualname"]) for c in changes] == [
+        ("1.1", "1.0", "aauthenticate")
+    ]
+    assert changes[0]["sync_changed"] and not changes[0]["async_changed"]
+
+
+def test_compare_is_the_release_changelog(
+    scanned, client, django_assert_max_num_queries
+):
+    diff = get_json(
+        client,
+        "/api/v1/compare?base=1.1&head=1.2",
+        django_assert_max_num_queries,
+        queries=12,
+    )
+    assert [f["qualname"] for f in diff["new_async_apis"]] == ["arender"]
+    assert [p["async_qualname"] for p in diff["new_pairs"]] == ["arender"]
+    assert (
+        client.get("/api/v1/compare?head=1.1").json()["one_sided"][0]["async_qualname"]
+        == "aauthenticate"
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/functions?kind=bogus",
+        "/api/v1/functions?ordering=name;DROP TABLE tracker_release",
+        "/api/v1/functions?ordering=release__project__git_url",
+        "/api/v1/functions?_connector=OR",
+        "/api/v1/functions?qualname__regex=.*",
+        "/api/v1/functions?page=0",
+        "/api/v1/functions?page=99999999999999999999",
+        "/api/v1/pairs?relation=1%20OR%201=1",
+        "/api/v1/releases?points=maybe",
+        "/api/v1/compare",
+    ],
+)
+def test_a_bad_parameter_is_a_400_with_a_message(scanned, client, url):
+    response = client.get(url)
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith(("bad parameter", "unknown parameter"))
+
+
+def test_unknown_things_are_404(scanned, client):
+    assert client.get("/api/v1/releases/9.9").status_code == 404
+    assert client.get("/api/v1/functions?release=9.9").status_code == 404
+    assert client.get("/api/v1/components/nope").status_code == 404
+
+
+def test_page_size_is_capped():
+    assert Pages()._get_page_size(10**9) == MAX_PAGE_SIZE
+
+
+def test_a_huge_page_size_is_answered_not_refused(scanned, client):
+    page = client.get("/api/v1/functions?release=1.0&page_size=1000000000").json()
+    assert len(page["items"]) == page["count"]
+
+
+def test_etag_and_304_without_running_the_view(
+    scanned, client, django_assert_max_num_queries
+):
+    first = client.get("/api/v1/releases/1.1")
+    assert first["Cache-Control"] == "public, max-age=60, must-revalidate"
+    etag = first["ETag"]
+    with django_assert_max_num_queries(0):  # the data version is cached
+        again = client.get("/api/v1/releases/1.1", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    other = client.get("/api/v1/releases/1.2", headers={"If-None-Match": etag})
+    assert other.status_code == 200
+
+
+def test_cors_lets_other_tools_read_the_api(scanned, client):
+    response = client.get("/api/v1/releases", headers={"Origin": "https://example.org"})
+    assert response["Access-Control-Allow-Origin"] == "*"
+    page = client.get("/", headers={"Origin": "https://example.org"})
+    assert "Access-Control-Allow-Origin" not in page
+
+
+def test_the_schema_is_generated_with_interactive_docs(client):
+    schema = client.get("/api/v1/openapi.json").json()
+    assert "/api/v1/functions" in schema["paths"]
+    assert "/api/v1/compare" in schema["paths"]
+    docs = client.get("/api/v1/docs").content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in docs  # served here, no CDN
