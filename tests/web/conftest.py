@@ -40,9 +40,7 @@ def scanned(tmp_path_factory, django_db_setup, django_db_blocker):
     """The demo project with releases 1.0, 1.1, 1.2, 1.2.1 and a snapshot of
     main scanned; the site shows it."""
     root = tmp_path_factory.mktemp("web")
-    overrides = override_settings(
-        DATA_DIR=root / "data", ASYNCDASH_PROJECT="demo-web"
-    )
+    overrides = override_settings(DATA_DIR=root / "data", ASYNCDASH_PROJECT="demo-web")
     overrides.enable()
     cache.clear()
     with django_db_blocker.unblock():

@@ -64,9 +64,7 @@ def test_a_cell_loads_its_detail_as_a_fragment_for_htmx(
     scanned, client, django_assert_max_num_queries
 ):
     url = "/?component=auth&release=1.1"
-    fragment = get(
-        client, url, django_assert_max_num_queries, queries=20, headers=HTMX
-    )
+    fragment = get(client, url, django_assert_max_num_queries, queries=20, headers=HTMX)
     html = fragment.content.decode()
     assert html.lstrip().startswith('<section id="cell-detail"')
     assert "<html" not in html
