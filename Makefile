@@ -1,5 +1,6 @@
-# `make run` imports Django's feature releases since 3.0 from PyPI and scans
-# them on the embedded default; `make test` lints and runs the whole suite.
+# `make run` imports Django's feature releases since 3.0 from PyPI, scans them
+# on the embedded default and serves the dashboard on http://127.0.0.1:8000/;
+# `make test` lints and runs the whole suite.
 # Both install what they need into .venv first.
 
 PYTHON ?= python3
@@ -22,7 +23,10 @@ run: venv
 	$(BIN)/python manage.py migrate --verbosity 0
 	$(BIN)/python manage.py import_releases --feature-releases-since 3.0
 	$(BIN)/python manage.py scan --since 3.0
-	$(BIN)/python manage.py components
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	@echo "asyncdash: the dashboard is on http://127.0.0.1:8000/ (Ctrl-C stops it)"
+	$(BIN)/gunicorn tracker.config.wsgi:application --bind 127.0.0.1:8000 \
+		--worker-class gthread --workers 2 --threads 4
 
 lint: venv
 	$(BIN)/ruff check .

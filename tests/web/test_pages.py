@@ -251,3 +251,9 @@ def test_markup_from_scanned_code_is_shown_as_text(scanned, client, url):
     assert not re.search(r'<[^>]*\shx-get="/scans/start/"', html)
     if "functions" in url or "pairs" in url:
         assert "&lt;script&gt;alert(" in html  # shown, as text
+
+
+def test_robots_txt_keeps_crawlers_off_search_and_the_api(client):
+    response = client.get("/robots.txt")
+    assert response["Content-Type"] == "text/plain"
+    assert "Disallow: /api/" in response.content.decode()

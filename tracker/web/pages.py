@@ -337,3 +337,15 @@ def scan_start(request: HttpRequest) -> HttpResponse:
     )
     messages.success(request, f"Scan of {version} requested.")
     return redirect("scans")
+
+
+@require_GET
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    """Crawlers may read the pages but not hammer searches or the API.
+
+    Also the trivial view the load benchmark compares the pages with.
+    """
+    return HttpResponse(
+        "User-agent: *\nDisallow: /search/\nDisallow: /api/\n",
+        content_type="text/plain",
+    )

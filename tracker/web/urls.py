@@ -18,4 +18,5 @@ urlpatterns = [
     path("scans/", pages.scans, name="scans"),
     path("scans/start/", pages.scan_start, name="scan-start"),
     path("api/v1/", api.urls),
+    path("robots.txt", pages.robots_txt, name="robots-txt"),
 ]
