@@ -167,3 +167,21 @@ def test_the_schema_is_generated_with_interactive_docs(client):
     assert "/api/v1/compare" in schema["paths"]
     docs = client.get("/api/v1/docs").content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in docs  # served here, no CDN
+
+
+def test_a_repeated_question_is_answered_from_the_cache(
+    scanned, client, django_assert_max_num_queries
+):
+    first = client.get("/api/v1/functions?release=1.0")
+    with django_assert_max_num_queries(0):
+        again = client.get("/api/v1/functions?release=1.0")
+    assert again.content == first.content
+
+
+def test_a_repeated_page_is_answered_from_the_cache(
+    scanned, client, django_assert_max_num_queries
+):
+    first = client.get("/components/auth/")
+    with django_assert_max_num_queries(0):
+        again = client.get("/components/auth/")
+    assert again.content == first.content
