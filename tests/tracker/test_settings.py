@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.test import Client
-from django.urls import reverse
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SETTINGS_FILE = REPO_ROOT / "tracker" / "config" / "settings.py"
@@ -139,14 +137,3 @@ def test_production_passes_deploy_checks(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
-
-
-def test_healthz_answers_ok(client: Client) -> None:
-    response = client.get(reverse("healthz"))
-
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
-
-
-def test_healthz_refuses_post(client: Client) -> None:
-    assert client.post(reverse("healthz")).status_code == 405
