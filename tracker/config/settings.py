@@ -32,9 +32,11 @@ def _read(kind: str, name: str, **kwargs):
     try:
         return getattr(_env, kind)(name, **kwargs)
     except EnvError as exc:
-        what = {"bool": "a boolean; use 1 or 0", "int": "a whole number"}.get(
-            kind, f"a valid {kind}"
-        )
+        what = {
+            "bool": "a boolean; use 1 or 0",
+            "int": "a whole number",
+            "dj_db_url": "a database URL (postgres://user:password@host:port/name)",
+        }.get(kind, f"a valid {kind}")
         raise ImproperlyConfigured(f"{name}={raw!r} is not {what}.") from exc
 
 
@@ -180,8 +182,7 @@ ASYNCDASH_WEEKLY_SCAN_INTERVAL = _read(
 )
 # Where the seeded Django project is cloned from (read when `migrate` seeds it).
 ASYNCDASH_UPSTREAM_URL = _read(
-    "str",
-    "ASYNCDASH_UPSTREAM_URL", default="https://github.com/django/django.git"
+    "str", "ASYNCDASH_UPSTREAM_URL", default="https://github.com/django/django.git"
 )
 GIT_TIMEOUT = _read("int", "ASYNCDASH_GIT_TIMEOUT", default=600)
 # Downloaded sdists, shared with `make run` and the tests.
