@@ -1,8 +1,10 @@
 """The Celery app, in Celery's Django layout; configured from CELERY_* settings."""
 
 import os
+from pathlib import Path
 
 from celery import Celery, signals
+from celery.beat import PersistentScheduler
 from celery.schedules import crontab, schedule
 
 from tracker.config import logs
@@ -46,6 +48,17 @@ def _schedule_weekly_scan(sender, **kwargs) -> None:
         settings.ASYNCDASH_WEEKLY_SCAN,
         interval=settings.ASYNCDASH_WEEKLY_SCAN_INTERVAL,
     )
+
+
+class DataDirScheduler(PersistentScheduler):
+    """Beat's default scheduler, creating the data folder its file lives in.
+
+    A container's volume exists already; a fresh host's data folder may not.
+    """
+
+    def setup_schedule(self) -> None:
+        Path(self.schedule_filename).parent.mkdir(parents=True, exist_ok=True)
+        super().setup_schedule()
 
 
 @signals.setup_logging.connect

@@ -170,6 +170,7 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 # Beat keeps when it last ran each entry in the data folder (a volume in Compose).
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULER = "tracker.config.celery:DataDirScheduler"
 # Django's LOGGING below formats Celery's lines too (tracker/config/celery.py).
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # The weekly scan, as crontab fields "minute hour day-of-month month weekday"
