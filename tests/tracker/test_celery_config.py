@@ -1,9 +1,11 @@
 """Celery is configured as the settings say (a misspelt setting is silent)."""
 
-from celery.schedules import crontab
+import pytest
+from celery import signals
+from celery.schedules import crontab, schedule
 from django.conf import settings
 
-from tracker.config.celery import app, weekly_schedule
+from tracker.config.celery import DataDirScheduler, app, weekly_schedule
 
 
 def test_time_limits_reach_celery_and_stay_below_the_visibility_timeout():
@@ -37,3 +39,33 @@ def test_weekly_scan_defaults_to_monday_four_utc():
 def test_weekly_schedule_is_set_by_crontab_fields():
     schedule = weekly_schedule("30 2 * * 0")["weekly-scan"]["schedule"]
     assert schedule == crontab(minute="30", hour="2", day_of_week="0")
+
+
+def test_a_malformed_weekly_schedule_names_the_setting():
+    with pytest.raises(ValueError, match="ASYNCDASH_WEEKLY_SCAN needs 5 crontab"):
+        weekly_schedule("0 4 * *")
+
+
+def test_an_interval_replaces_the_crontab_for_tests():
+    entry = weekly_schedule("0 4 * * 1", interval=3)["weekly-scan"]
+    assert entry["schedule"] == schedule(3)
+
+
+def test_celery_leaves_logging_to_django():
+    """Celery installs no handler of its own: Django's JSON lines stay."""
+    assert app.conf.worker_hijack_root_logger is False
+    assert signals.setup_logging.receivers
+
+
+def test_beat_keeps_its_schedule_in_the_data_folder(tmp_path):
+    """A fresh host's data folder may not exist yet: beat creates it."""
+    assert app.conf.beat_schedule_filename == str(
+        settings.DATA_DIR / "celerybeat-schedule"
+    )
+    filename = tmp_path / "new" / "data" / "celerybeat-schedule"
+    scheduler = DataDirScheduler(app=app, schedule_filename=str(filename), lazy=True)
+
+    scheduler.setup_schedule()
+    scheduler.close()
+
+    assert list(filename.parent.glob("celerybeat-schedule*"))

@@ -1,3 +1,4 @@
+import json
 import os
 import runpy
 import secrets
@@ -8,19 +9,28 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.test import Client
-from django.urls import reverse
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SETTINGS_FILE = REPO_ROOT / "tracker" / "config" / "settings.py"
 ENV_VARS = (
     "ASYNCDASH_DATA_DIR",
+    "ASYNCDASH_LOG_LEVEL",
+    "ASYNCDASH_STATIC_ROOT",
+    "ASYNCDASH_UPSTREAM_URL",
+    "ASYNCDASH_WEEKLY_SCAN",
+    "ASYNCDASH_WEEKLY_SCAN_INTERVAL",
+    "CELERY_TASK_TIME_LIMIT",
+    "CELERY_VISIBILITY_TIMEOUT",
+    "DATABASE_CONN_MAX_AGE",
     "DATABASE_URL",
     "DJANGO_ALLOWED_HOSTS",
+    "DJANGO_CSRF_TRUSTED_ORIGINS",
     "DJANGO_DEBUG",
     "DJANGO_PRODUCTION",
     "DJANGO_SECRET_KEY",
+    "DJANGO_SECURE_SSL_REDIRECT",
     "DJANGO_SETTINGS_MODULE",
+    "DJANGO_TRUST_X_FORWARDED_PROTO",
     "REDIS_URL",
 )
 
@@ -69,6 +79,9 @@ def test_embedded_defaults(load_settings: LoadSettings, tmp_path: Path) -> None:
     assert settings["ALLOWED_HOSTS"] == ["localhost", "127.0.0.1"]
     assert settings["REDIS_URL"] == ""
     assert settings["STATIC_ROOT"] == data_dir / "static"
+    assert settings["CELERY_BEAT_SCHEDULE_FILENAME"] == str(
+        data_dir / "celerybeat-schedule"
+    )
     key_file = data_dir / "secret_key"
     assert settings["SECRET_KEY"] == key_file.read_text()
     assert len(settings["SECRET_KEY"]) >= 50
@@ -106,7 +119,14 @@ def test_database_url_decodes_password_and_options(load_settings: LoadSettings) 
     [
         ({"DATABASE_URL": "mysql://u@h/db"}, "not supported"),
         ({"DATABASE_URL": "postgres://u@h:5432/"}, "must name a database"),
+        ({"DATABASE_URL": "postgres://u@h:port/db"}, "is not a database URL"),
         ({"DJANGO_DEBUG": "ture"}, "is not a boolean"),
+        ({"DJANGO_PRODUCTION": "yes please"}, "is not a boolean"),
+        ({"CELERY_TASK_TIME_LIMIT": "ten"}, "is not a whole number"),
+        (
+            {"CELERY_TASK_TIME_LIMIT": "60", "CELERY_VISIBILITY_TIMEOUT": "60"},
+            "must be below CELERY_VISIBILITY_TIMEOUT",
+        ),
         ({"DJANGO_PRODUCTION": "1"}, "DJANGO_SECRET_KEY must be set"),
         (
             {"DJANGO_PRODUCTION": "1", "DJANGO_DEBUG": "1", "DJANGO_SECRET_KEY": "k"},
@@ -141,12 +161,120 @@ def test_production_passes_deploy_checks(tmp_path: Path) -> None:
     assert "no issues" in result.stdout
 
 
-def test_healthz_answers_ok(client: Client) -> None:
-    response = client.get(reverse("healthz"))
+def test_empty_variables_mean_the_default(load_settings: LoadSettings) -> None:
+    """`NAME=` in an env file is unset, not an error."""
+    settings = load_settings(DJANGO_DEBUG="", DATABASE_URL="", REDIS_URL="")
 
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert settings["DEBUG"] is False
+    assert settings["DATABASES"]["default"]["ENGINE"] == "django.db.backends.sqlite3"
 
 
-def test_healthz_refuses_post(client: Client) -> None:
-    assert client.post(reverse("healthz")).status_code == 405
+def test_database_connections_are_kept_when_asked(load_settings: LoadSettings) -> None:
+    settings = load_settings(
+        DATABASE_URL="postgres://u@h:5432/db", DATABASE_CONN_MAX_AGE="60"
+    )
+
+    database = settings["DATABASES"]["default"]
+    assert database["CONN_MAX_AGE"] == 60
+    assert database["CONN_HEALTH_CHECKS"] is True
+
+
+def test_production_hardening(load_settings: LoadSettings) -> None:
+    """HTTPS only, for a year, secure cookies and hashed compressed statics."""
+    settings = load_settings(DJANGO_PRODUCTION="1", DJANGO_SECRET_KEY="k" * 50)
+
+    assert settings["DEBUG"] is False
+    assert settings["SECURE_SSL_REDIRECT"] is True
+    assert settings["SECURE_HSTS_SECONDS"] >= 365 * 24 * 60 * 60
+    assert settings["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is True
+    assert settings["SESSION_COOKIE_SECURE"] is True
+    assert settings["CSRF_COOKIE_SECURE"] is True
+    assert "SECURE_PROXY_SSL_HEADER" not in settings  # clients may not claim HTTPS
+    assert settings["STORAGES"]["staticfiles"]["BACKEND"] == (
+        "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    )
+    assert settings["WHITENOISE_USE_FINDERS"] is False
+
+
+def test_production_behind_a_tls_proxy(load_settings: LoadSettings) -> None:
+    settings = load_settings(
+        DJANGO_PRODUCTION="1",
+        DJANGO_SECRET_KEY="k" * 50,
+        DJANGO_SECURE_SSL_REDIRECT="0",
+        DJANGO_TRUST_X_FORWARDED_PROTO="1",
+        DJANGO_CSRF_TRUSTED_ORIGINS="https://asyncdash.example",
+    )
+
+    assert settings["SECURE_SSL_REDIRECT"] is False
+    assert settings["SECURE_PROXY_SSL_HEADER"] == ("HTTP_X_FORWARDED_PROTO", "https")
+    assert settings["CSRF_TRUSTED_ORIGINS"] == ["https://asyncdash.example"]
+
+
+def test_outside_production_static_files_need_no_collectstatic(
+    load_settings: LoadSettings,
+) -> None:
+    settings = load_settings()
+
+    assert settings["STORAGES"]["staticfiles"]["BACKEND"] == (
+        "django.contrib.staticfiles.storage.StaticFilesStorage"
+    )
+    assert settings["WHITENOISE_USE_FINDERS"] is True
+
+
+def test_collectstatic_writes_hashed_compressed_files(tmp_path: Path) -> None:
+    """What the image's build runs: every file hashed, and gzipped beside it."""
+    static_root = tmp_path / "static"
+    env = {
+        "DJANGO_PRODUCTION": "1",
+        "DJANGO_SECRET_KEY": "collectstatic-only",
+        "ASYNCDASH_STATIC_ROOT": str(static_root),
+    }
+
+    result = _manage("collectstatic", "--noinput", env=env, data_dir=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((static_root / "staticfiles.json").read_text())["paths"]
+    hashed = manifest["ninja/swagger-ui-bundle.js"]
+    assert hashed != "ninja/swagger-ui-bundle.js"
+    assert (static_root / hashed).is_file()
+    assert (static_root / f"{hashed}.gz").is_file()
+
+
+def test_upstream_url_is_where_the_seeded_project_is_cloned_from(
+    load_settings: LoadSettings,
+) -> None:
+    assert load_settings()["ASYNCDASH_UPSTREAM_URL"] == (
+        "https://github.com/django/django.git"
+    )
+    url = "https://git.example/mirrors/django.git"
+    assert load_settings(ASYNCDASH_UPSTREAM_URL=url)["ASYNCDASH_UPSTREAM_URL"] == url
+
+
+def test_logs_are_one_json_object_per_line_on_stdout(tmp_path: Path) -> None:
+    script = (
+        "import django, logging; django.setup()\n"
+        "logging.getLogger('tracker.demo').warning('a %s line', 'JSON',"
+        " extra={'release': '5.2'})\n"
+    )
+    clean = {k: v for k, v in os.environ.items() if k not in ENV_VARS}
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO_ROOT,
+        env={
+            **clean,
+            "DJANGO_SETTINGS_MODULE": "tracker.config.settings",
+            "ASYNCDASH_DATA_DIR": str(tmp_path),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+    line = json.loads(done.stdout.strip())
+    assert line["message"] == "a JSON line"
+    assert line["level"] == "WARNING"
+    assert line["logger"] == "tracker.demo"
+    assert line["release"] == "5.2"
+    assert "time" in line
+    assert done.stderr == ""

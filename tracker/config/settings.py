@@ -1,36 +1,43 @@
 """Django settings for asyncdash.
 
-Every setting comes from the environment. The defaults suit the embedded mode
-(one process, SQLite and a generated secret key under the data directory);
-DJANGO_PRODUCTION=1 demands an explicit secret key and turns on the HTTPS
-hardening that `manage.py check --deploy` asks for.
+Every setting comes from the environment, read with environs. The defaults
+suit the embedded mode (one process, SQLite and a generated secret key under
+the data directory); DJANGO_PRODUCTION=1 demands an explicit secret key and
+turns on the hardening that `manage.py check --deploy` asks for. No `.env`
+file is read: Compose passes its own to the containers, and its hosts (`db`,
+`redis`) mean nothing to a local run.
 """
 
 import os
 import secrets
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlsplit
 
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from environs import Env, EnvError
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
-
-def _env_bool(name: str, *, default: bool) -> bool:
-    # A typo such as DJANGO_DEBUG=ture must fail loudly, not silently mean False.
-    raw = os.environ.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in {"1", "true", "yes", "on"}:
-        return True
-    if raw in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean; use 1 or 0.")
+_env = Env(expand_vars=False)
 
 
-def _env_list(name: str, *, default: str) -> list[str]:
-    items = os.environ.get(name, default).split(",")
-    return [item for raw in items if (item := raw.strip())]
+def _read(kind: str, name: str, **kwargs):
+    """`env.<kind>(name, ...)`, refusing a malformed value by its name.
+
+    A typo such as DJANGO_DEBUG=ture must fail loudly, not silently mean False.
+    """
+    raw = os.environ.get(name, "")
+    if not raw.strip() and "default" in kwargs:
+        return kwargs["default"]  # NAME= in an env file means "the default"
+    try:
+        return getattr(_env, kind)(name, **kwargs)
+    except EnvError as exc:
+        what = {
+            "bool": "a boolean; use 1 or 0",
+            "int": "a whole number",
+            "dj_db_url": "a database URL (postgres://user:password@host:port/name)",
+        }.get(kind, f"a valid {kind}")
+        raise ImproperlyConfigured(f"{name}={raw!r} is not {what}.") from exc
 
 
 def _embedded_secret_key(*, path: Path) -> str:
@@ -54,48 +61,43 @@ def _embedded_secret_key(*, path: Path) -> str:
     return path.read_text().strip()
 
 
-def _database(*, url: str, data_dir: Path) -> dict[str, object]:
-    """Map DATABASE_URL to a DATABASES entry; empty means SQLite in `data_dir`."""
-    if not url:
+def _database(*, data_dir: Path, conn_max_age: int) -> dict[str, object]:
+    """DATABASE_URL as a DATABASES entry; unset means SQLite in `data_dir`."""
+    if not _read("str", "DATABASE_URL", default=""):
         # SQLite cannot create its file in a folder that does not exist yet.
         data_dir.mkdir(parents=True, exist_ok=True)
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": data_dir / "db.sqlite3",
         }
-    parts = urlsplit(url)
-    if parts.scheme not in {"postgres", "postgresql"}:
+    database = _read(
+        "dj_db_url",
+        "DATABASE_URL",
+        conn_max_age=conn_max_age,
+        conn_health_checks=conn_max_age > 0,
+    )
+    if database["ENGINE"] != "django.db.backends.postgresql":
+        scheme = os.environ["DATABASE_URL"].partition(":")[0]
         raise ImproperlyConfigured(
-            f"DATABASE_URL scheme {parts.scheme!r} is not supported; "
+            f"DATABASE_URL scheme {scheme!r} is not supported; "
             "use postgres:// or postgresql://, or unset it for SQLite."
         )
-    name = unquote(parts.path.removeprefix("/"))
-    try:
-        port = parts.port
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"DATABASE_URL has a bad port: {exc}") from exc
-    if not name:
+    if not database["NAME"]:
         raise ImproperlyConfigured("DATABASE_URL must name a database.")
-    return {
-        "ENGINE": "django.db.backends.postgresql",
-        "NAME": name,
-        "USER": unquote(parts.username or ""),
-        "PASSWORD": unquote(parts.password or ""),
-        "HOST": unquote(parts.hostname or ""),
-        "PORT": str(port or ""),
-        # Query parameters such as ?sslmode=require are libpq options.
-        "OPTIONS": dict(parse_qsl(parts.query)),
-    }
+    # Query parameters such as ?sslmode=require are libpq options.
+    database.setdefault("OPTIONS", {})
+    database["PORT"] = str(database["PORT"] or "")
+    return database
 
 
-PRODUCTION = _env_bool("DJANGO_PRODUCTION", default=False)
-DEBUG = _env_bool("DJANGO_DEBUG", default=False)
+PRODUCTION = _read("bool", "DJANGO_PRODUCTION", default=False)
+DEBUG = _read("bool", "DJANGO_DEBUG", default=False)
 if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DJANGO_DEBUG must be off when DJANGO_PRODUCTION=1.")
 
-DATA_DIR = Path(os.environ.get("ASYNCDASH_DATA_DIR") or BASE_DIR / ".data").resolve()
+DATA_DIR = _read("path", "ASYNCDASH_DATA_DIR", default=BASE_DIR / ".data").resolve()
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+SECRET_KEY = _read("str", "DJANGO_SECRET_KEY", default="")
 if not SECRET_KEY:
     if PRODUCTION:
         raise ImproperlyConfigured(
@@ -103,16 +105,25 @@ if not SECRET_KEY:
         )
     SECRET_KEY = _embedded_secret_key(path=DATA_DIR / "secret_key")
 
-ALLOWED_HOSTS = _env_list("DJANGO_ALLOWED_HOSTS", default="localhost,127.0.0.1")
+ALLOWED_HOSTS = _read(
+    "list", "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"]
+)
+ALLOWED_HOSTS = [host.strip() for host in ALLOWED_HOSTS if host.strip()]
 
+# Seconds a process keeps its database connection between requests or tasks;
+# 0 closes it after each. Every gunicorn thread and every worker child holds
+# one, which is what PostgreSQL's max_connections must cover.
 DATABASES = {
-    "default": _database(url=os.environ.get("DATABASE_URL", ""), data_dir=DATA_DIR)
+    "default": _database(
+        data_dir=DATA_DIR,
+        conn_max_age=_read("int", "DATABASE_CONN_MAX_AGE", default=0),
+    )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis is the broker, result backend and cache. Unset (the embedded mode),
 # tasks run in-process and the cache is local memory.
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL = _read("str", "REDIS_URL", default="")
 CACHES = {
     "default": (
         {
@@ -124,19 +135,12 @@ CACHES = {
     )
 }
 
-
-def _env_int(name: str, *, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    try:
-        return int(raw) if raw else default
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number.") from exc
-
-
 # A task's hard time limit stays below the broker's visibility timeout, or a
 # slow task would be handed to a second worker while the first still runs.
-CELERY_BROKER_VISIBILITY_TIMEOUT = _env_int("CELERY_VISIBILITY_TIMEOUT", default=3600)
-CELERY_TASK_TIME_LIMIT = _env_int("CELERY_TASK_TIME_LIMIT", default=1800)
+CELERY_BROKER_VISIBILITY_TIMEOUT = _read(
+    "int", "CELERY_VISIBILITY_TIMEOUT", default=3600
+)
+CELERY_TASK_TIME_LIMIT = _read("int", "CELERY_TASK_TIME_LIMIT", default=1800)
 if CELERY_TASK_TIME_LIMIT >= CELERY_BROKER_VISIBILITY_TIMEOUT:
     raise ImproperlyConfigured(
         "CELERY_TASK_TIME_LIMIT must be below CELERY_VISIBILITY_TIMEOUT."
@@ -150,7 +154,9 @@ CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT,
     # How often a worker looks for tasks whose worker died (past the timeout).
-    "unacked_restore_interval": _env_int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_interval": _read(
+        "int", "CELERY_UNACKED_RESTORE_INTERVAL", default=10
+    ),
     "unacked_restore_throttle": 1,
 }
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = CELERY_BROKER_TRANSPORT_OPTIONS
@@ -162,13 +168,27 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# Beat keeps when it last ran each entry in the data folder (a volume in Compose).
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULER = "tracker.config.celery:DataDirScheduler"
+# Django's LOGGING below formats Celery's lines too (tracker/config/celery.py).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # The weekly scan, as crontab fields "minute hour day-of-month month weekday"
-# (default Monday 04:00 UTC); tracker/config/celery.py turns it into the beat schedule.
-ASYNCDASH_WEEKLY_SCAN = os.environ.get("ASYNCDASH_WEEKLY_SCAN", "0 4 * * 1")
-GIT_TIMEOUT = _env_int("ASYNCDASH_GIT_TIMEOUT", default=600)
+# (default Monday 04:00 UTC); tracker/config/celery.py turns it into the beat
+# schedule. ASYNCDASH_WEEKLY_SCAN_INTERVAL (seconds) replaces it with a fixed
+# interval, for demonstrations and tests: crontab's finest unit is a minute.
+ASYNCDASH_WEEKLY_SCAN = _read("str", "ASYNCDASH_WEEKLY_SCAN", default="0 4 * * 1")
+ASYNCDASH_WEEKLY_SCAN_INTERVAL = _read(
+    "int", "ASYNCDASH_WEEKLY_SCAN_INTERVAL", default=0
+)
+# Where the seeded Django project is cloned from (read when `migrate` seeds it).
+ASYNCDASH_UPSTREAM_URL = _read(
+    "str", "ASYNCDASH_UPSTREAM_URL", default="https://github.com/django/django.git"
+)
+GIT_TIMEOUT = _read("int", "ASYNCDASH_GIT_TIMEOUT", default=600)
 # Downloaded sdists, shared with `make run` and the tests.
-SDIST_CACHE_DIR = Path(
-    os.environ.get("ASYNCDASH_SDIST_CACHE") or BASE_DIR / ".cache" / "sdists"
+SDIST_CACHE_DIR = _read(
+    "path", "ASYNCDASH_SDIST_CACHE", default=BASE_DIR / ".cache" / "sdists"
 )
 
 INSTALLED_APPS = [
@@ -179,6 +199,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "corsheaders",
+    "csp",
     "django_htmx",
     "ninja",  # serves its Swagger UI from its own static files, not a CDN
     "template_partials",
@@ -187,6 +208,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files are answered before anything below runs.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -199,7 +223,7 @@ MIDDLEWARE = [
 ]
 
 # The project the site shows.
-ASYNCDASH_PROJECT = os.environ.get("ASYNCDASH_PROJECT", "django")
+ASYNCDASH_PROJECT = _read("str", "ASYNCDASH_PROJECT", default="django")
 
 # Other tools may read the JSON API from their own pages; nothing else.
 CORS_URLS_REGEX = r"^/api/.*$"
@@ -229,15 +253,56 @@ TEMPLATES = [
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = DATA_DIR / "static"
+# The image collects static files outside the data volume, so that a new
+# image's files are not hidden by an old volume.
+STATIC_ROOT = _read("path", "ASYNCDASH_STATIC_ROOT", default=DATA_DIR / "static")
+# Production serves what `collectstatic` wrote: compressed, under hashed names
+# (a page then fails loudly if a file was not collected). Elsewhere files keep
+# their names and WhiteNoise also finds them in the apps, so the tests and a
+# local run need no `collectstatic`.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# Sent on every response, production or not: nothing here costs a local run.
+# Scripts and styles come from our own static files only (no inline script,
+# no CDN); images also from data: URIs, which Swagger UI's stylesheet uses.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
 if PRODUCTION:
-    SECURE_SSL_REDIRECT = True
+    # Behind a TLS-terminating proxy that redirects itself, or for a trial
+    # on plain http://localhost, DJANGO_SECURE_SSL_REDIRECT=0 turns this off.
+    SECURE_SSL_REDIRECT = _read("bool", "DJANGO_SECURE_SSL_REDIRECT", default=True)
     # Load balancers probe over plain HTTP; a redirect would read as a failure.
     SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
@@ -245,3 +310,34 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    # Only when a proxy in front sets X-Forwarded-Proto and strips the
+    # client's own: otherwise a client could claim HTTPS.
+    if _read("bool", "DJANGO_TRUST_X_FORWARDED_PROTO", default=False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    CSRF_TRUSTED_ORIGINS = _read("list", "DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+# One JSON object per line on stdout, from Django, Celery and gunicorn alike
+# (gunicorn.conf.py); lines written while a scan's task runs carry its ids.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"scan": {"()": "tracker.config.logs.ScanIdsFilter"}},
+    "formatters": {"json": {"()": "tracker.config.logs.json_formatter"}},
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "json",
+            "filters": ["scan"],
+        }
+    },
+    "root": {
+        "handlers": ["stdout"],
+        "level": _read("log_level", "ASYNCDASH_LOG_LEVEL", default="INFO"),
+    },
+    # Django's own handlers print plain text; send its lines to the root.
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+    },
+}

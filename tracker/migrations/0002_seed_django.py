@@ -1,11 +1,14 @@
 """Seed Django as the default tracked project.
 
 The component map is copied from analyzers/components/django.toml as it is
-when the migration runs; the row is the source of truth afterwards.
+when the migration runs, and the repository URL from ASYNCDASH_UPSTREAM_URL
+(a mirror of github.com/django/django, say); the row is the source of truth
+afterwards.
 """
 
 from pathlib import Path
 
+from django.conf import settings
 from django.db import migrations
 
 COMPONENT_MAP = (
@@ -19,7 +22,7 @@ def seed(apps, schema_editor):
         slug="django",
         defaults=dict(
             name="Django",
-            git_url="https://github.com/django/django.git",
+            git_url=settings.ASYNCDASH_UPSTREAM_URL,
             pypi_package="django",
             package_dir="django",
             tests_dir="tests",

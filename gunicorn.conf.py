@@ -1,0 +1,7 @@
+# gunicorn reads ./gunicorn.conf.py by default: the web container's command
+# (docker-compose.yml) and a local `gunicorn tracker.config.wsgi:application`
+# both run from the repository root. Flags on the command line win.
+logger_class = "tracker.config.gunicorn.JsonLogger"
+# No control socket: the container (or systemd) manages the process, and two
+# servers on one machine would otherwise share $HOME/.gunicorn/gunicorn.ctl.
+control_socket_disable = True
