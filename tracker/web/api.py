@@ -39,7 +39,7 @@ class Error(Schema):
     detail: str
 
 
-ERRORS = {400: Error, 404: Error}
+ERRORS = {400: Error, 404: Error, 429: Error}  # 429: see ApiMiddleware
 
 
 @api.exception_handler(ValidationError)

@@ -4,11 +4,14 @@ release is written, so the data version keys the response cache and ETags."""
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable
 from functools import wraps
 
+from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from ninja.throttling import AnonRateThrottle
 
 from tracker import selectors
 
@@ -69,9 +72,12 @@ def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     return wrapper
 
 
-class ApiConditionalGetMiddleware:
-    """ETags, cache headers and a response cache for the API.
+class ApiMiddleware:
+    """Rate limits, ETags, cache headers and a response cache for the API.
 
+    Anonymous clients are limited first (ASYNCDASH_API_RATE, by the address
+    seen through ASYNCDASH_TRUSTED_PROXIES proxies, so a forged
+    X-Forwarded-For changes nothing), whether or not the answer is cached.
     The ETag is the data version and the full path: the same question about
     the same data has the same answer. A client that has it gets a 304 before
     any view runs; one that has not gets the stored answer.
@@ -79,11 +85,19 @@ class ApiConditionalGetMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
+        rate = settings.ASYNCDASH_API_RATE
+        self.throttle = AnonRateThrottle(rate) if rate else None
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method not in ("GET", "HEAD") or not request.path.startswith(
-            "/api/"
-        ):
+        if not request.path.startswith("/api/"):
+            return self.get_response(request)
+        if self.throttle is not None and not self.throttle.allow_request(request):
+            return JsonResponse(
+                {"detail": "Too many requests."},
+                status=429,
+                headers={"Retry-After": str(math.ceil(self.throttle.wait() or 1))},
+            )
+        if request.method not in ("GET", "HEAD"):
             return self.get_response(request)
         etag = etag_for(request)
         if etag in _etags(request.headers.get("If-None-Match", "")):
