@@ -6,6 +6,8 @@ one-sided change in 1.1. On top, a module whose docstrings and source lines
 carry markup, to show that everything from scanned code is escaped.
 """
 
+from contextlib import contextmanager
+
 import pytest
 from django.core.cache import cache
 from django.test import override_settings
@@ -35,11 +37,10 @@ WEB_RELEASES = {
 }
 
 
-@pytest.fixture(scope="module")
-def scanned(tmp_path_factory, django_db_setup, django_db_blocker):
+@contextmanager
+def scanned_demo(root, django_db_blocker):
     """The demo project with releases 1.0, 1.1, 1.2, 1.2.1 and a snapshot of
-    main scanned; the site shows it."""
-    root = tmp_path_factory.mktemp("web")
+    main scanned, shown by the site; removed again on the way out."""
     overrides = override_settings(DATA_DIR=root / "data", ASYNCDASH_PROJECT="demo-web")
     overrides.enable()
     cache.clear()
@@ -53,11 +54,20 @@ def scanned(tmp_path_factory, django_db_setup, django_db_blocker):
         for scan in scans:
             scan.refresh_from_db()
             assert scan.status == "done", scan.error
-    yield project
-    with django_db_blocker.unblock():
-        Project.objects.filter(slug="demo-web").delete()
-    cache.clear()
-    overrides.disable()
+    try:
+        yield project
+    finally:
+        with django_db_blocker.unblock():
+            Project.objects.filter(slug="demo-web").delete()
+        cache.clear()
+        overrides.disable()
+
+
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory, django_db_setup, django_db_blocker):
+    """Scanned once per module: tests that roll back their transaction share it."""
+    with scanned_demo(tmp_path_factory.mktemp("web"), django_db_blocker) as project:
+        yield project
 
 
 @pytest.fixture(autouse=True)

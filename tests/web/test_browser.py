@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import scanned_demo
 from playwright.sync_api import expect
 
 CHROMIUM = "/usr/bin/chromium"
@@ -25,6 +26,13 @@ FLAGS = [
 ]
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def scanned(tmp_path, django_db_setup, django_db_blocker):
+    """Scanned for each test: the live server's tests flush the database."""
+    with scanned_demo(tmp_path, django_db_blocker) as project:
+        yield project
 
 
 @pytest.fixture
@@ -102,3 +110,21 @@ def test_a_reader_browses_the_dashboard(scanned, live_server, page):
     colour = changed.first.evaluate("cell => getComputedStyle(cell).backgroundColor")
     assert colour not in ("rgba(0, 0, 0, 0)", "transparent")  # highlighted
     page.screenshot(path=shots / "pair.png", full_page=True)
+
+
+def test_markup_in_scanned_code_stays_text_in_the_browser(scanned, live_server, page):
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    for path in [
+        "/releases/1.2/functions/pkg.markup.render/",
+        "/releases/1.2/pairs/pkg.markup.arender/",
+        "/search/?q=render",
+        "/releases/1.2/",
+    ]:
+        page.goto(live_server.url + path)
+        assert page.locator("main img").count() == 0, path
+        assert page.locator("main script").count() == 0, path
+        assert page.locator("main [hx-get='/scans/start/']").count() == 0, path
+    page.goto(live_server.url + "/releases/1.2/functions/pkg.markup.render/")
+    assert "<script>alert('source')</script>" in page.locator("main").inner_text()
+    assert dialogs == []
