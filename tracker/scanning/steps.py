@@ -167,6 +167,11 @@ def scan_finalise(*, scan: Scan) -> Release | None:
         return None
     result = tree_pass(files, ComponentMap.from_toml(project.component_map))
     with transaction.atomic():
+        # One finalise per project at a time, from here to the commit: drift
+        # links a release to the one before it and the ones after it to it,
+        # so two in flight at once would each miss the other's release. (Each
+        # query after the lock sees what the previous holder committed.)
+        Project.objects.select_for_update().get(pk=project.pk)
         # A redelivered finalise may run beside this one: the first to lock
         # the scan writes the release, the other finds it done.
         locked = Scan.objects.select_for_update().get(pk=scan.pk)

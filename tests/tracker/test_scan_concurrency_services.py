@@ -1,0 +1,141 @@
+"""Scans under concurrency on real services: overlapping finalises, failures
+that exhaust their retries. PostgreSQL, Redis and worker processes."""
+
+import threading
+import time
+
+import psycopg
+import pytest
+from django.db import connection, connections
+from repo_builder import demo_project, make_repo
+from services import database_url, wait_done
+
+from tracker.models import PairDrift, Release, Scan
+from tracker.scanning import drift, requests, steps
+
+pytestmark = [
+    pytest.mark.services,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("real_services"),
+]
+
+
+def waiting_on_a_lock(pids: set[int]) -> set[int]:
+    """The backends among `pids` that are waiting for a lock right now."""
+    with psycopg.connect(database_url(), autocommit=True) as watcher:
+        found = watcher.execute(
+            "SELECT pid FROM pg_stat_activity"
+            " WHERE pid = ANY(%s) AND wait_event_type = 'Lock'",
+            [list(pids)],
+        ).fetchall()
+    return {pid for (pid,) in found}
+
+
+def until(condition, *, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        time.sleep(0.05)
+
+
+def test_overlapping_finalises_link_each_release_to_its_previous(
+    tmp_path, data_dir, monkeypatch
+):
+    """Two finalises in flight at once: each records its drift, then commits
+    only once the other has recorded its own too, or is waiting for a lock
+    the first one holds. Either way 1.1 follows 1.0 and its one-sided change
+    is found."""
+    project = demo_project(make_repo(tmp_path / "upstream"))
+    scans = [
+        Scan.objects.create(project=project, version=v, ref=v) for v in ("1.0", "1.1")
+    ]
+    for batch in steps.scans_prepare(scans=scans):
+        steps.blobs_analyse(project=project, entries=batch)
+    for scan in scans:
+        scan.refresh_from_db()
+
+    backends: dict[str, int] = {}
+    recorded: set[str] = set()
+    real_drift_update = drift.release_drift_update
+
+    def drift_update_then_meet(*, release):
+        real_drift_update(release=release)
+        recorded.add(release.version)
+        other = next(v for v in backends if v != release.version)
+        until(
+            lambda: other in recorded or waiting_on_a_lock({backends[other]}),
+            what=f"{other} recorded or waiting, seen from {release.version}",
+        )
+
+    monkeypatch.setattr(drift, "release_drift_update", drift_update_then_meet)
+    errors: list[BaseException] = []
+    ready = threading.Barrier(2)
+
+    def finalise(scan: Scan) -> None:
+        try:
+            connection.ensure_connection()
+            backends[scan.version] = connection.connection.info.backend_pid
+            ready.wait(timeout=30)
+            steps.scan_finalise(scan=scan)
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=finalise, args=(s,)) for s in scans]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+
+    r10 = Release.objects.get(project=project, version="1.0")
+    r11 = Release.objects.get(project=project, version="1.1")
+    assert r10.previous is None
+    assert r11.previous == r10
+    one_sided = PairDrift.objects.get(release=r11, one_sided=True)
+    assert one_sided.async_qualname == "aauthenticate"
+    assert one_sided.previous == r10
+
+
+def test_finalises_released_together_on_a_worker_agree_on_previous_releases(
+    tmp_path, start_worker
+):
+    """A worker of two processes finalises 1.0, 1.1 and 1.2 side by side: the
+    test holds the drift table until both finalises in flight wait on it,
+    then lets them race. The links and drift match a one-at-a-time scan."""
+    project = demo_project(make_repo(tmp_path / "upstream"))
+    start_worker()
+    with psycopg.connect(database_url()) as gate:
+        gate.execute("LOCK TABLE tracker_pairdrift IN SHARE MODE")
+        gate_pid = gate.info.backend_pid
+        targets = [requests.Target(version=v, ref=v) for v in ("1.0", "1.1", "1.2")]
+        scans = requests.scans_request(project=project, targets=targets)
+
+        def two_waiting() -> bool:
+            with psycopg.connect(database_url(), autocommit=True) as watcher:
+                (count,) = watcher.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname ="
+                    " current_database() AND wait_event_type = 'Lock' AND pid <> %s",
+                    [gate_pid],
+                ).fetchone()
+            return count >= 2
+
+        until(two_waiting, what="two finalises waiting on the drift table")
+        gate.rollback()  # both go at once
+    for scan in scans:
+        assert wait_done(scan).status == Scan.Status.DONE, scan.error
+
+    previous = dict(
+        Release.objects.filter(project=project).values_list(
+            "version", "previous__version"
+        )
+    )
+    assert previous == {"1.0": None, "1.1": "1.0", "1.2": "1.1"}
+    one_sided = PairDrift.objects.filter(one_sided=True)
+    assert list(one_sided.values_list("release__version", "async_qualname")) == [
+        ("1.1", "aauthenticate")
+    ]
+    assert PairDrift.objects.filter(release__version="1.2").count() == (
+        PairDrift.objects.filter(release__version="1.1").count()
+    )
