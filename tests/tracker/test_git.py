@@ -12,7 +12,10 @@ import pytest
 from git import Git
 
 from tracker.sources.git import (
+    GitDamagedError,
+    GitRefusedError,
     GitSourceError,
+    GitUnavailableError,
     Mirror,
     Tag,
     is_release_tag,
@@ -402,3 +405,26 @@ def test_an_existing_absolute_directory_is_accepted(tmp_path: Path):
 )
 def test_is_release_tag(name: str, pattern: str, expected: bool):
     assert is_release_tag(name, pattern) is expected
+
+
+def test_errors_say_whether_trying_again_can_help(
+    mirror: Mirror, source: Path, tmp_path: Path
+):
+    """A failed git command is transient (the scan tasks retry it); refused
+    input and a missing object are permanent (they fail the scan at once)."""
+    from tracker.scanning.tasks import TRANSIENT
+
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(GitSourceError) as failed_clone:
+        Mirror.clone_or_open(url=str(tmp_path / "empty"), path=tmp_path / "m")
+    with pytest.raises(GitSourceError) as refused:
+        validate_repo_url("ext::sh -c touch% /tmp/pwned")
+    with pytest.raises(GitSourceError) as missing:
+        list(mirror.read_blobs(["0" * 40]))
+
+    assert isinstance(failed_clone.value, GitUnavailableError)
+    assert isinstance(failed_clone.value, TRANSIENT)
+    assert isinstance(refused.value, GitRefusedError)
+    assert isinstance(missing.value, GitDamagedError)
+    assert not isinstance(refused.value, TRANSIENT)
+    assert not isinstance(missing.value, TRANSIENT)

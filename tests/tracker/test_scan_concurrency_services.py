@@ -8,10 +8,11 @@ import psycopg
 import pytest
 from django.db import connection, connections
 from repo_builder import demo_project, make_repo
-from services import database_url, wait_done
+from services import database_url, request, wait_done
 
 from tracker.models import PairDrift, Release, Scan
-from tracker.scanning import drift, requests, steps
+from tracker.scanning import drift, requests, steps, tasks
+from tracker.scanning.mirrors import mirror_open
 
 pytestmark = [
     pytest.mark.services,
@@ -139,3 +140,32 @@ def test_finalises_released_together_on_a_worker_agree_on_previous_releases(
     assert PairDrift.objects.filter(release__version="1.2").count() == (
         PairDrift.objects.filter(release__version="1.1").count()
     )
+
+
+def test_a_git_failure_is_retried_then_fails_the_scan_on_a_worker(
+    tmp_path, data_dir, start_worker
+):
+    """The mirror lost its objects: listing the release fails on every try.
+    The worker retries it, then gives up, and the scan ends failed with the
+    git error, so a later request starts a new scan instead of joining."""
+    project = demo_project(make_repo(tmp_path / "upstream"))
+    with mirror_open(project) as mirror:
+        objects = mirror.path / "objects"
+    for path in objects.rglob("*"):
+        if path.is_file() and path.parent.name not in {"info"}:
+            path.unlink()
+    start_worker()
+
+    scan = wait_done(request(project, "1.0"))
+
+    assert scan.status == Scan.Status.FAILED
+    assert "GitUnavailableError" in scan.error and "missing object" in scan.error
+    log = (tmp_path / "worker.log").read_text()
+    retries = [
+        line
+        for line in log.splitlines()
+        if "scan_releases[" in line and "retry:" in line
+    ]
+    assert len(retries) == tasks.RETRY["max_retries"]
+    again = request(project, "1.0")
+    assert again.pk != scan.pk
