@@ -331,6 +331,11 @@ UNSAFE_URLS = [
     ("relative/repo", "neither"),
     ("https://-oProxyCommand=x/repo", "host"),
     ("https://user:token@example.com/repo.git", "credentials"),
+    # Percent-encoded userinfo: git would decode "%40" and send credentials.
+    ("https://127.0.0.1%40evil:9/x", "host"),
+    ("https://user%3Atoken%40example.com/repo.git", "host"),
+    ("https://[::1%25eth0]/repo.git", "host"),
+    ("https://exa_mple.com/repo.git", "host"),
     ("https://example.com:99999/repo.git", "port"),
     ("https://example.com", "no repository path"),
     ("https://example.com/repo\n.git", "control"),
@@ -367,6 +372,9 @@ def test_unsafe_urls_are_refused_before_git_runs(
         "https://github.com/django/django.git",
         "https://example.com:8443/group/project",
         "https://example.com/repo.git?ref=x",
+        "https://[::1]:8443/repo.git",
+        "https://[2001:db8::1]/group/repo.git",
+        "https://127.0.0.1:9/x",
     ],
 )
 def test_https_urls_are_accepted(url: str):

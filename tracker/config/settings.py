@@ -96,7 +96,7 @@ if PRODUCTION and DEBUG:
 DATA_DIR = Path(os.environ.get("ASYNCDASH_DATA_DIR") or BASE_DIR / ".data").resolve()
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-if not SECRET_KEY:
+if not SECRET_KEY.strip():  # a key of spaces is no key
     if PRODUCTION:
         raise ImproperlyConfigured(
             "DJANGO_SECRET_KEY must be set when DJANGO_PRODUCTION=1."

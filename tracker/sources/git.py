@@ -56,6 +56,17 @@ _IMPORT_TAG = r"[0-9][0-9A-Za-z.]*"
 # Characters git check-ref-format refuses anywhere in a ref name.
 _REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
 _URL_FORBIDDEN = re.compile(r"[\x00-\x20\x7f\\]")
+# git reads "<transport>::<address>" as a remote helper to run (transport.c);
+# an IPv6 host in brackets ("https://[::1]/x") has "::" but is not one.
+_REMOTE_HELPER = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*::")
+# The host of an https URL: DNS labels (a letter or digit first, so never an
+# option), an IPv4 address, or an IPv6 one in brackets; then a port, maybe.
+_HOST = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?"
+    r"|\[[0-9A-Fa-f:.]+\])"
+    r"(?::[0-9]{1,5})?"
+)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _REF_FIELDS = (
     "%(refname)",
@@ -67,6 +78,9 @@ _REF_FIELDS = (
     "%(*committerdate:iso-strict)",
 )
 _REGULAR_FILE_MODES = {b"100644", b"100755"}
+# The seconds since 1970 that git reads as a date in "<seconds> +0000": fewer
+# than nine digits read as something else, and it stops before 2100.
+_GIT_DATES = (100_000_000, 4_102_444_799)
 
 
 class GitSourceError(Exception):
@@ -110,7 +124,7 @@ def validate_repo_url(url: str) -> str:
         raise GitRefusedError("the repository URL is empty")
     if url.startswith("-"):
         raise GitRefusedError(f"{url!r} starts with '-' and would read as an option")
-    if "::" in url:
+    if _REMOTE_HELPER.match(url):
         raise GitRefusedError(f"{url!r} uses git's '<helper>::' remote helper syntax")
     if _URL_FORBIDDEN.search(url) or any(char.isspace() for char in url):
         raise GitRefusedError(
@@ -140,8 +154,12 @@ def validate_repo_url(url: str) -> str:
         raise GitRefusedError(
             f"{url!r} carries credentials; use a git credential helper instead"
         )
-    if not parts.hostname or parts.hostname.startswith("-"):
-        raise GitRefusedError(f"{url!r} has no valid host name")
+    if not _HOST.fullmatch(parts.netloc):
+        # Also refuses userinfo in any encoding ("%40" is an "@" to git).
+        raise GitRefusedError(
+            f"{url!r} has no valid host name (a DNS name or address, an IPv6"
+            " one in brackets, and an optional port)"
+        )
     if parts.path in {"", "/"}:
         raise GitRefusedError(f"{url!r} names no repository path")
     return url
@@ -267,10 +285,24 @@ def _snapshot_files(
                     continue
                 if _CONTROL.search(str(path.absolute())):
                     raise GitRefusedError(f"{relative!r} has a control character")
+                if not _is_utf8(str(path.absolute())):
+                    raise GitRefusedError(f"{relative!r} is not valid UTF-8")
+                if any(part.casefold() == ".git" for part in relative.split("/")):
+                    # update-index would drop it, saying only "Ignoring path".
+                    raise GitRefusedError(f"{relative!r} is inside a .git folder")
                 files.append(
                     ("100755" if mode & stat.S_IXUSR else "100644", relative, path)
                 )
     return sorted(files, key=lambda entry: entry[1])
+
+
+def _is_utf8(text: str) -> bool:
+    # Undecodable bytes in a file name reach Python as lone surrogates.
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _create_atomically(*, path: Path, command: list[str], timeout: float) -> None:
@@ -522,6 +554,11 @@ class Mirror:
             raise GitRefusedError(f"{tag!r} is not a valid release tag")
         if date.tzinfo is None:
             raise GitRefusedError("the commit date needs a time zone")
+        if not _GIT_DATES[0] <= date.timestamp() <= _GIT_DATES[1]:
+            raise GitRefusedError(
+                f"git cannot record the date {date.isoformat()}"
+                " (it takes 1973-03-03 to 2099-12-31)"
+            )
         refname = f"refs/tags/{tag}"
         existing = self._ref_commit(refname)
         if existing:
