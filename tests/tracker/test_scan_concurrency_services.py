@@ -7,12 +7,14 @@ import time
 import psycopg
 import pytest
 from django.db import connection, connections
-from repo_builder import demo_project, make_repo
+from repo_builder import RELEASES, demo_project, make_repo
 from services import database_url, request, wait_done
 
 from tracker.models import PairDrift, Release, Scan
-from tracker.scanning import drift, requests, steps, tasks
+from tracker.scanning import drift, requests, steps, tasks, weekly
 from tracker.scanning.mirrors import mirror_open
+
+RELEASE_1_0 = RELEASES["1.0"]
 
 pytestmark = [
     pytest.mark.services,
@@ -169,3 +171,61 @@ def test_a_git_failure_is_retried_then_fails_the_scan_on_a_worker(
     assert len(retries) == tasks.RETRY["max_retries"]
     again = request(project, "1.0")
     assert again.pk != scan.pk
+
+
+def test_two_weekly_beats_at_once_make_one_scan_per_release(
+    tmp_path, start_worker, monkeypatch
+):
+    """Beat B finds 1.0 not scanned, then is held until beat A's scan of 1.0
+    has finished on the worker, or until A waits for a lock B holds. Either
+    way B must not start a second scan of 1.0."""
+    project = demo_project(make_repo(tmp_path / "upstream", {"1.0": RELEASE_1_0}))
+    start_worker()
+    backends: dict[str, int] = {}
+    real_done_scan = requests._done_scan
+    a_finished = threading.Event()
+
+    def done_scan_then_wait(project_, version):
+        found = real_done_scan(project_, version)
+        if threading.current_thread().name == "beat-b" and not a_finished.is_set():
+            until(
+                lambda: (
+                    a_finished.is_set()
+                    or ("a" in backends and waiting_on_a_lock({backends["a"]}))
+                ),
+                what="beat A finished or waiting for beat B",
+            )
+        return found
+
+    monkeypatch.setattr(requests, "_done_scan", done_scan_then_wait)
+    found: dict[str, list[int]] = {}
+    errors: list[BaseException] = []
+
+    def beat(name: str) -> None:
+        try:
+            connection.ensure_connection()
+            backends[name] = connection.connection.info.backend_pid
+            scans = weekly.weekly_scan_request(project=project)
+            found[name] = [s.pk for s in scans if s.version == "1.0"]
+            if name == "a":
+                wait_done(Scan.objects.get(pk=found[name][0]))
+                a_finished.set()
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+            a_finished.set()
+        finally:
+            connections.close_all()
+
+    b = threading.Thread(target=beat, args=("b",), name="beat-b")
+    b.start()
+    until(lambda: "b" in backends, what="beat B started")
+    a = threading.Thread(target=beat, args=("a",), name="beat-a")
+    a.start()
+    for thread in (a, b):
+        thread.join(timeout=180)
+    assert not errors, errors
+
+    assert Scan.objects.filter(project=project, version="1.0").count() == 1
+    assert found["a"] == found["b"]
+    versions = list(Scan.objects.filter(project=project).values_list("version"))
+    assert len(versions) == len(set(versions)) == 2  # 1.0 and this week's main

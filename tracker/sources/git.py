@@ -319,9 +319,15 @@ def _create_atomically(*, path: Path, command: list[str], timeout: float) -> Non
         git = Git(path.parent)
         git.update_environment(**_GIT_ENV)
         _execute(git, [*command, str(staging / "repo")], timeout=timeout)
-        if path.is_dir():
-            path.rmdir()  # empty, checked above
-        (staging / "repo").rename(path)
+        try:
+            if path.is_dir() and not any(path.iterdir()):
+                path.rmdir()  # empty: git's own folder takes its place
+            (staging / "repo").rename(path)
+        except OSError:
+            # Another process (a second beat) made it first: theirs is used,
+            # and opening it checks it as it would check ours.
+            if not path.is_dir() or not any(path.iterdir()):
+                raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
