@@ -10,7 +10,7 @@ from django.db import connection, connections
 from repo_builder import RELEASES, demo_project, make_repo
 from services import database_url, request, wait_done
 
-from tracker.models import PairDrift, Release, Scan
+from tracker.models import FunctionStat, PairDrift, Release, Scan
 from tracker.scanning import drift, requests, steps, tasks, weekly
 from tracker.scanning.mirrors import mirror_open
 
@@ -230,3 +230,42 @@ def test_two_weekly_beats_at_once_make_one_scan_per_release(
     assert found["a"] == found["b"]
     versions = list(Scan.objects.filter(project=project).values_list("version"))
     assert len(versions) == len(set(versions)) == 2  # 1.0 and this week's main
+
+
+def test_a_connection_dropped_during_finalise_is_retried_and_completes(
+    tmp_path, start_worker
+):
+    """The worker's database session is terminated while finalise is inside
+    its transaction: nothing of the release is visible, then the retry
+    writes it once."""
+    project = demo_project(make_repo(tmp_path / "upstream", {"1.0": RELEASE_1_0}))
+    start_worker()
+    with psycopg.connect(database_url()) as gate:
+        gate.execute("LOCK TABLE tracker_pairdrift IN SHARE MODE")
+        gate_pid = gate.info.backend_pid
+        scan = request(project, "1.0")
+
+        def finalise_waiting() -> set[int]:
+            with psycopg.connect(database_url(), autocommit=True) as watcher:
+                rows_ = watcher.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname ="
+                    " current_database() AND wait_event_type = 'Lock' AND pid <> %s",
+                    [gate_pid],
+                ).fetchall()
+            return {pid for (pid,) in rows_}
+
+        until(finalise_waiting, what="finalise waiting on the drift table")
+        (victim,) = finalise_waiting()
+        with psycopg.connect(database_url(), autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", [victim])
+        until(lambda: victim not in finalise_waiting(), what="the session ended")
+        assert not Release.objects.filter(project=project).exists()
+        assert not FunctionStat.objects.exists()
+        gate.rollback()
+
+    scan = wait_done(scan)
+    assert scan.status == Scan.Status.DONE, scan.error
+    assert Release.objects.filter(project=project).count() == 1
+    assert scan.release.releasefile_set.count() == len(
+        [p for p in RELEASE_1_0 if p.endswith(".py")]
+    )
