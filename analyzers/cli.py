@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 
 from analyzers.components import ComponentMap
-from analyzers.tree import analyze_tree
+from analyzers.safe_read import read_tree
+from analyzers.tree import tree_pass
 from analyzers.types import ComponentSummary, FunctionRecord, TreeResult, to_json
 
 COLUMNS = (
@@ -127,6 +129,27 @@ def function_line(f: FunctionRecord) -> str:
     return "  " + "  ".join(parts)
 
 
+def load_component_map(path: Path) -> ComponentMap:
+    """The component map in `path`, or a ValueError naming what is wrong."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    project = data.get("project")
+    if not isinstance(project, dict):
+        raise ValueError(f"{path}: missing the [project] table")
+    for key in ("package", "tests"):
+        if not isinstance(project.get(key), str) or not project[key]:
+            raise ValueError(f"{path}: missing [project] {key} (a folder name)")
+    for table in ("modules", "tests"):
+        entries = data.get(table, {})
+        if not isinstance(entries, dict) or not all(
+            isinstance(value, str) for value in entries.values()
+        ):
+            raise ValueError(f"{path}: [{table}] must map names to component names")
+    return ComponentMap.from_toml(path.read_text(encoding="utf-8"))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m analyzers",
@@ -142,10 +165,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.path.is_dir():
         parser.error(f"{args.path} is not a directory")
-    component_map = (
-        ComponentMap.load(args.components_map) if args.components_map else None
-    )
-    result = analyze_tree(args.path, component_map)
+    try:
+        component_map = (
+            load_component_map(args.components_map)
+            if args.components_map
+            else ComponentMap.load()
+        )
+    except ValueError as exc:
+        parser.error(f"--components-map: {exc}")
+    # Files that cannot be read or analysed are listed as parse errors.
+    result = tree_pass(read_tree(args.path, component_map), component_map)
     if args.json:
         print(to_json(result, indent=1))
     elif args.component:

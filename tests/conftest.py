@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
+from services import data_dir, real_services, start_worker  # noqa: F401 (fixtures)
 
 from tracker.sources.sdist import SdistDownloadError, fetch_tree
 

@@ -12,7 +12,10 @@ import pytest
 from git import Git
 
 from tracker.sources.git import (
+    GitDamagedError,
+    GitRefusedError,
     GitSourceError,
+    GitUnavailableError,
     Mirror,
     Tag,
     is_release_tag,
@@ -328,6 +331,11 @@ UNSAFE_URLS = [
     ("relative/repo", "neither"),
     ("https://-oProxyCommand=x/repo", "host"),
     ("https://user:token@example.com/repo.git", "credentials"),
+    # Percent-encoded userinfo: git would decode "%40" and send credentials.
+    ("https://127.0.0.1%40evil:9/x", "host"),
+    ("https://user%3Atoken%40example.com/repo.git", "host"),
+    ("https://[::1%25eth0]/repo.git", "host"),
+    ("https://exa_mple.com/repo.git", "host"),
     ("https://example.com:99999/repo.git", "port"),
     ("https://example.com", "no repository path"),
     ("https://example.com/repo\n.git", "control"),
@@ -364,6 +372,9 @@ def test_unsafe_urls_are_refused_before_git_runs(
         "https://github.com/django/django.git",
         "https://example.com:8443/group/project",
         "https://example.com/repo.git?ref=x",
+        "https://[::1]:8443/repo.git",
+        "https://[2001:db8::1]/group/repo.git",
+        "https://127.0.0.1:9/x",
     ],
 )
 def test_https_urls_are_accepted(url: str):
@@ -402,3 +413,26 @@ def test_an_existing_absolute_directory_is_accepted(tmp_path: Path):
 )
 def test_is_release_tag(name: str, pattern: str, expected: bool):
     assert is_release_tag(name, pattern) is expected
+
+
+def test_errors_say_whether_trying_again_can_help(
+    mirror: Mirror, source: Path, tmp_path: Path
+):
+    """A failed git command is transient (the scan tasks retry it); refused
+    input and a missing object are permanent (they fail the scan at once)."""
+    from tracker.scanning.tasks import TRANSIENT
+
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(GitSourceError) as failed_clone:
+        Mirror.clone_or_open(url=str(tmp_path / "empty"), path=tmp_path / "m")
+    with pytest.raises(GitSourceError) as refused:
+        validate_repo_url("ext::sh -c touch% /tmp/pwned")
+    with pytest.raises(GitSourceError) as missing:
+        list(mirror.read_blobs(["0" * 40]))
+
+    assert isinstance(failed_clone.value, GitUnavailableError)
+    assert isinstance(failed_clone.value, TRANSIENT)
+    assert isinstance(refused.value, GitRefusedError)
+    assert isinstance(missing.value, GitDamagedError)
+    assert not isinstance(refused.value, TRANSIENT)
+    assert not isinstance(missing.value, TRANSIENT)

@@ -19,5 +19,24 @@ def test_a_crashing_file_fails_alone_and_the_rest_is_analysed():
     )
     assert [r.path for r in results] == ["a.py", "b.py", "c.py"]
     assert results[0].parse_error is None and results[2].parse_error is None
-    assert "crashed (signal 11)" in results[1].parse_error.message
+    assert "crashed (signal 11" in results[1].parse_error.message
     assert results[2].functions[0].qualname == "aget"
+
+
+def test_a_file_over_the_memory_limit_fails_alone():
+    """The child's address space is limited: a large async module that
+    needs more fails as that file's parse failure, and the next file is
+    analysed by a fresh child."""
+    big = "".join(
+        f"class C{i}:\n"
+        "    def get(self, k):\n        return k\n"
+        "    async def aget(self, k):\n        return await self.aget(k)\n"
+        for i in range(2000)
+    ).encode()
+    results = analyze_many_isolated(
+        [(big, "big", "big.py"), (GOOD, "c", "c.py")], memory_bytes=100 * 2**20
+    )
+    message = results[0].parse_error.message
+    assert "memory" in message and "100 MiB" in message
+    assert results[1].parse_error is None
+    assert results[1].functions[0].qualname == "aget"

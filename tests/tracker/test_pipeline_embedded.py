@@ -156,7 +156,7 @@ def test_a_file_that_crashes_the_parser_is_a_parse_failure(tmp_path, settings):
     assert done.status == Scan.Status.DONE, done.error
     assert done.parse_failures == 1
     failed = done.release.releasefile_set.get(path="pkg/poison.py")
-    assert "crashed (signal 11)" in failed.parse_error
+    assert "crashed (signal 11" in failed.parse_error
     assert not done.release.releasefile_set.get(path="pkg/ok.py").parse_error
 
 
@@ -251,3 +251,38 @@ def test_an_analyzer_bug_on_one_file_fails_that_file_only(project, monkeypatch):
     assert done.status == Scan.Status.DONE and done.parse_failures == 1
     failed = done.release.releasefile_set.get(path="pkg/db.py")
     assert failed.parse_error == "analyzer error: KeyError('a bug')"
+
+
+def test_a_file_over_the_byte_limit_is_too_large_to_analyse(
+    tmp_path, settings, monkeypatch
+):
+    """It is recorded as that file's parse failure and never parsed; the
+    rest of the release is analysed."""
+    settings.DATA_DIR = tmp_path / "data"
+    monkeypatch.setattr(steps, "MAX_FILE_BYTES", 4096)
+    huge = "".join(f"async def a{i}():\n    return {i}\n" for i in range(200))
+    repo = make_repo(
+        tmp_path / "huge",
+        {"1.0": {"pkg/__init__.py": "", "pkg/huge.py": huge, "pkg/ok.py": "x = 1\n"}},
+    )
+    project = demo_project(repo, slug="huge")
+    parsed = []
+    real = steps.analyze_file
+
+    def analyze_file(data, **kwargs):
+        parsed.append(kwargs["path"])
+        return real(data, **kwargs)
+
+    monkeypatch.setattr(steps, "analyze_file", analyze_file)
+
+    done = scan(project, "1.0")
+    done.refresh_from_db()
+
+    assert len(huge.encode()) > 4096
+    assert done.status == Scan.Status.DONE, done.error
+    assert done.parse_failures == 1
+    failed = done.release.releasefile_set.get(path="pkg/huge.py")
+    assert failed.parse_error == (
+        f"too large to analyse ({len(huge.encode())} bytes; the limit is 4096)"
+    )
+    assert sorted(parsed) == ["pkg/__init__.py", "pkg/ok.py"]

@@ -2,19 +2,16 @@
 started as separate processes. `make test` runs this module with
 DATABASE_URL and REDIS_URL set; elsewhere it skips, saying what it needs."""
 
-import os
 import signal
 import textwrap
 import threading
 import time
-from pathlib import Path
 
 import pytest
-import redis
-from django.conf import settings as django_settings
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connections
 from repo_builder import demo_project, make_repo
+from services import request, wait_done
 
 from tracker.config.celery import app as celery_app
 from tracker.models import (
@@ -22,85 +19,18 @@ from tracker.models import (
     FileAnalysis,
     FunctionStat,
     PairDrift,
-    Project,
     Release,
     ReleaseFile,
     Scan,
     TwinPairStat,
 )
-from tracker.scanning import drift, requests, steps, tasks
-from tracker.scanning.workers import WorkerProcess, worker_env
+from tracker.scanning import drift, steps, tasks
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true"}
-VISIBILITY_TIMEOUT = 30  # seconds: a killed worker's tasks come back soon
-
-pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def real_services():
-    """PostgreSQL and Redis, or a skip (a failure under CI) saying so."""
-    missing = []
-    if connection.vendor != "postgresql":
-        missing.append("DATABASE_URL=postgres://... (PostgreSQL)")
-    if not django_settings.REDIS_URL:
-        missing.append("REDIS_URL=redis://...")
-    if missing:
-        message = f"needs real services: set {' and '.join(missing)}; make test does"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    redis.Redis.from_url(django_settings.REDIS_URL).flushdb()
-    yield
-    redis.Redis.from_url(django_settings.REDIS_URL).flushdb()
-
-
-def database_url() -> str:
-    db = connection.settings_dict  # the test database the suite runs in
-    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-@pytest.fixture
-def data_dir(tmp_path, settings):
-    settings.DATA_DIR = tmp_path / "data"
-    return settings.DATA_DIR
-
-
-@pytest.fixture
-def start_worker(tmp_path, data_dir):
-    workers = []
-
-    def start() -> WorkerProcess:
-        env = worker_env(
-            database_url=database_url(),
-            redis_url=django_settings.REDIS_URL,
-            data_dir=data_dir,
-            CELERY_VISIBILITY_TIMEOUT=VISIBILITY_TIMEOUT,
-            CELERY_TASK_TIME_LIMIT=VISIBILITY_TIMEOUT - 5,
-            CELERY_UNACKED_RESTORE_INTERVAL=1,
-        )
-        workers.append(WorkerProcess(env=env, log=tmp_path / "worker.log"))
-        return workers[-1].wait_ready()
-
-    yield start
-    for worker in workers:
-        worker.stop()
-
-
-def wait_done(scan: Scan, timeout: float = 90) -> Scan:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        scan.refresh_from_db()
-        if scan.status not in Scan.ACTIVE:
-            return scan
-        time.sleep(0.2)
-    raise AssertionError(f"scan {scan.pk} still {scan.status} after {timeout} s")
-
-
-def request(project: Project, version: str) -> Scan:
-    target = requests.Target(version=version, ref=version)
-    return requests.scans_request(project=project, targets=[target])[0]
+pytestmark = [
+    pytest.mark.services,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("real_services"),
+]
 
 
 def test_scans_on_a_worker_reuse_the_cache_and_find_a_one_sided_change(
@@ -225,8 +155,8 @@ def test_an_exception_in_finalise_leaves_nothing_of_the_release(
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(drift, "release_drift_update", explode)
-    with pytest.raises(RuntimeError, match="disk full"):
-        tasks.finalise_scan.apply(args=[scan.pk])
+    outcome = tasks.finalise_scan.apply(args=[scan.pk])
+    assert outcome.failed() and isinstance(outcome.result, RuntimeError)
     scan.refresh_from_db()
     assert scan.status == Scan.Status.FAILED and "disk full" in scan.error
     assert not Release.objects.filter(project=project).exists()

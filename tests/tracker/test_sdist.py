@@ -42,6 +42,12 @@ def _device(name: str) -> tuple[tarfile.TarInfo, None]:
     return info, None
 
 
+def _with_pax(member, **headers: str) -> tuple[tarfile.TarInfo, bytes | None]:
+    info, data = member
+    info.pax_headers = headers
+    return info, data
+
+
 def _archive(path: Path, *members: tuple[tarfile.TarInfo, bytes | None]) -> Path:
     with tarfile.open(path, mode="w:gz") as tar:
         for info, data in members:
@@ -119,6 +125,32 @@ UNSAFE = {
         [_dir(TOP), _device(f"{TOP}/dev")],
         "device or special file",
     ),
+    # "up" is a folder of the tree; "esc" reads as TOP/etc/passwd lexically.
+    "link-out-through-an-in-tree-link": (
+        [
+            _dir(TOP),
+            _dir(f"{TOP}/pkg"),
+            _link(f"{TOP}/pkg/up", "..", kind=tarfile.SYMTYPE),
+            _link(f"{TOP}/pkg/esc", "up/../../etc/passwd", kind=tarfile.SYMTYPE),
+        ],
+        "outside the destination",
+    ),
+    "file-then-folder": (
+        [_dir(TOP), _file(f"{TOP}/pkg"), _file(f"{TOP}/pkg/x.py")],
+        "both a file and a folder",
+    ),
+    "folder-then-file": (
+        [_dir(TOP), _file(f"{TOP}/pkg/x.py"), _file(f"{TOP}/pkg")],
+        "both a file and a folder",
+    ),
+    "git-folder": (
+        [_dir(TOP), _file(f"{TOP}/pkg/.git/config", b"[core]\n")],
+        "inside a .git folder",
+    ),
+    "pax-header-bomb": (
+        [_dir(TOP), _with_pax(_file(f"{TOP}/x.py"), comment="x" * 2**20)],
+        "extended header of",
+    ),
     "two-tops": ([_dir(TOP), _dir("other")], "one top-level folder"),
     "top-level-file": ([_file("setup.py")], "not inside a folder"),
 }
@@ -172,6 +204,27 @@ def test_refuses_too_many_bytes(layout: tuple[Path, Path]) -> None:
 
     with pytest.raises(UnsafeArchiveError, match="exceed 100 bytes"):
         extract_sdist(archive=archive, dest_dir=dest, max_bytes=100)
+
+    assert list(dest.iterdir()) == []
+
+
+def test_hard_links_count_the_size_of_their_target(
+    layout: tuple[Path, Path],
+) -> None:
+    """One module of 1 KiB and 200 hard links to it are 201 KiB of files."""
+    archive, dest = layout
+    _archive(
+        archive,
+        _dir(TOP),
+        _file(f"{TOP}/big.py", b"x" * 1024),
+        *(
+            _link(f"{TOP}/copy{i}.py", f"{TOP}/big.py", kind=tarfile.LNKTYPE)
+            for i in range(200)
+        ),
+    )
+
+    with pytest.raises(UnsafeArchiveError, match="exceed 102400 bytes"):
+        extract_sdist(archive=archive, dest_dir=dest, max_bytes=100 * 1024)
 
     assert list(dest.iterdir()) == []
 

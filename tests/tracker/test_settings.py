@@ -129,6 +129,10 @@ def test_database_url_decodes_password_and_options(load_settings: LoadSettings) 
         ),
         ({"DJANGO_PRODUCTION": "1"}, "DJANGO_SECRET_KEY must be set"),
         (
+            {"DJANGO_PRODUCTION": "1", "DJANGO_SECRET_KEY": "   \t "},
+            "DJANGO_SECRET_KEY must be set",
+        ),
+        (
             {"DJANGO_PRODUCTION": "1", "DJANGO_DEBUG": "1", "DJANGO_SECRET_KEY": "k"},
             "DJANGO_DEBUG must be off",
         ),

@@ -98,7 +98,7 @@ if PRODUCTION and DEBUG:
 DATA_DIR = _read("path", "ASYNCDASH_DATA_DIR", default=BASE_DIR / ".data").resolve()
 
 SECRET_KEY = _read("str", "DJANGO_SECRET_KEY", default="")
-if not SECRET_KEY:
+if not SECRET_KEY.strip():  # a key of spaces is no key
     if PRODUCTION:
         raise ImproperlyConfigured(
             "DJANGO_SECRET_KEY must be set when DJANGO_PRODUCTION=1."
@@ -161,7 +161,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = CELERY_BROKER_TRANSPORT_OPTIONS
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
-CELERY_TASK_EAGER_PROPAGATES = True
+# In-process tasks behave as on a worker: retried, and when they give up their
+# on_failure hook marks the scans failed (propagating skips both); the scan
+# command reports the scans' errors.
+CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True  # a killed worker's task is redelivered
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -39,7 +39,11 @@ def previous_release(release: Release) -> Release | None:
 
 
 def release_drift_update(*, release: Release) -> None:
-    """Record this release's drift, and that of releases that now follow it."""
+    """Record this release's drift, and that of releases that now follow it.
+
+    The caller holds the project's row lock until it commits
+    (`steps.scan_finalise`), so no other release is being written meanwhile.
+    """
     _record(release)
     later = Release.objects.filter(
         project=release.project, version_key__gt=release.version_key

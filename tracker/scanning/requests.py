@@ -47,7 +47,21 @@ def scans_request(
     forced; a request while one is queued or running joins it. The new scans
     go out as one task, so releases requested together share their analysis
     (a blob is analysed once even when ten releases hold it).
+
+    Requests for one project take turns (its row is locked until they
+    commit): two weekly beats at once would otherwise both find no done
+    scan, and the second would start a new one once the first had finished.
     """
+    with transaction.atomic():
+        Project.objects.select_for_update().get(pk=project.pk)
+        return _scans_request(
+            project=project, targets=targets, trigger=trigger, force=force
+        )
+
+
+def _scans_request(
+    *, project: Project, targets: list[Target], trigger: str, force: bool
+) -> list[Scan]:
     scans, created = [], []
     for target in targets:
         existing = None if force else _done_scan(project, target.version)

@@ -5,6 +5,10 @@ chord of `analyze_batch` (fill the cache) -> `finalise_scans`, which sends
 one `finalise_scan` (write a release) per scan. No task waits on another.
 All are idempotent and `acks_late`: a task whose worker died is redelivered
 and simply runs again.
+
+Transient errors (the database or a git command briefly failing) are retried;
+when a task gives up, after its retries or on a permanent error, its scans
+end `failed` with that error, so no later request joins a dead scan.
 """
 
 from __future__ import annotations
@@ -13,15 +17,30 @@ import logging
 
 from celery import chord, group, shared_task
 from django.db import InterfaceError, OperationalError
-from git.exc import GitCommandError
 
 from tracker.models import Project, Scan
 from tracker.scanning import steps
+from tracker.sources.git import GitUnavailableError
 
 logger = logging.getLogger(__name__)
 
 # Worth retrying: the repository or the database was briefly unavailable.
-TRANSIENT = (GitCommandError, OperationalError, InterfaceError)
+TRANSIENT = (GitUnavailableError, OperationalError, InterfaceError)
+
+
+def _fail_scans(task, exc, task_id, args, kwargs, einfo) -> None:
+    """`on_failure`: the task gave up, so its scans failed, saying why.
+
+    Celery calls it once, after the last retry, in a worker and in-process.
+    The scan ids are the task's first argument (one id or a list of them).
+    """
+    ids = args[0] if isinstance(args[0], list) else [args[0]]
+    for scan_id in ids:
+        steps.scan_fail(
+            scan_id=scan_id, error=f"{task.name.rsplit('.', 1)[-1]}: {exc!r}"
+        )
+
+
 RETRY = dict(
     acks_late=True,
     autoretry_for=TRANSIENT,
@@ -40,20 +59,13 @@ def _active_scans(scan_ids: list[int]) -> list[Scan]:
     )
 
 
-@shared_task(**RETRY)
+@shared_task(**RETRY, on_failure=_fail_scans)
 def scan_releases(scan_ids: list[int]) -> None:
     scans = _active_scans(scan_ids)
     if not scans:
         return
     ids = [scan.pk for scan in scans]
-    try:
-        batches = steps.scans_prepare(scans=scans)
-    except TRANSIENT:
-        raise
-    except Exception as exc:
-        for scan_id in ids:
-            steps.scan_fail(scan_id=scan_id, error=f"prepare: {exc!r}")
-        raise
+    batches = steps.scans_prepare(scans=scans)
     finalise = finalise_scans.si(ids).on_error(scans_errback.s(scan_ids=ids))
     if not batches:
         finalise.delay()
@@ -72,24 +84,18 @@ def analyze_batch(project_id: int, entries: list[list[str]]) -> int:
     )
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, on_failure=_fail_scans)
 def finalise_scans(scan_ids: list[int]) -> None:
     """Write the releases side by side, one task each."""
     group(finalise_scan.si(scan_id) for scan_id in scan_ids).delay()
 
 
-@shared_task(**RETRY)
+@shared_task(**RETRY, on_failure=_fail_scans)
 def finalise_scan(scan_id: int) -> None:
     scans = _active_scans([scan_id])
     if not scans:
         return
-    try:
-        steps.scan_finalise(scan=scans[0])
-    except TRANSIENT:
-        raise
-    except Exception as exc:
-        steps.scan_fail(scan_id=scan_id, error=f"finalise: {exc!r}")
-        raise
+    steps.scan_finalise(scan=scans[0])
 
 
 @shared_task

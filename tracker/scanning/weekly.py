@@ -10,7 +10,12 @@ from django.utils import timezone
 from tracker import versions
 from tracker.models import Project, Scan
 from tracker.scanning.mirrors import mirror_open
-from tracker.scanning.requests import Target, scans_request, target_of
+from tracker.scanning.requests import (
+    Target,
+    scan_abandon_stale,
+    scans_request,
+    target_of,
+)
 from tracker.sources import pypi
 from tracker.sources.git import Tag
 
@@ -85,7 +90,13 @@ def main_snapshot_request(
 
 
 def weekly_scan_request(*, project: Project, today: date | None = None) -> list[Scan]:
-    """Scan what is new this week: releases not scanned yet, and main."""
+    """Scan what is new this week: releases not scanned yet, and main.
+
+    A scan still active after twice the task time limit lost its worker: it
+    is failed first, so the week's request scans its release afresh rather
+    than joining it.
+    """
+    scan_abandon_stale(project=project, older_than=2 * settings.CELERY_TASK_TIME_LIMIT)
     scans = scans_request(
         project=project,
         targets=[target_of(tag) for tag in releases_refresh(project=project)],

@@ -56,6 +56,17 @@ _IMPORT_TAG = r"[0-9][0-9A-Za-z.]*"
 # Characters git check-ref-format refuses anywhere in a ref name.
 _REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
 _URL_FORBIDDEN = re.compile(r"[\x00-\x20\x7f\\]")
+# git reads "<transport>::<address>" as a remote helper to run (transport.c);
+# an IPv6 host in brackets ("https://[::1]/x") has "::" but is not one.
+_REMOTE_HELPER = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*::")
+# The host of an https URL: DNS labels (a letter or digit first, so never an
+# option), an IPv4 address, or an IPv6 one in brackets; then a port, maybe.
+_HOST = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?"
+    r"|\[[0-9A-Fa-f:.]+\])"
+    r"(?::[0-9]{1,5})?"
+)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _REF_FIELDS = (
     "%(refname)",
@@ -67,10 +78,31 @@ _REF_FIELDS = (
     "%(*committerdate:iso-strict)",
 )
 _REGULAR_FILE_MODES = {b"100644", b"100755"}
+# The seconds since 1970 that git reads as a date in "<seconds> +0000": fewer
+# than nine digits read as something else, and it stops before 2100.
+_GIT_DATES = (100_000_000, 4_102_444_799)
 
 
-class GitSourceError(ValueError):
-    """A repository URL, ref or object was refused, or a git command failed."""
+class GitSourceError(Exception):
+    """Something the git layer could not do; one of the three kinds below.
+
+    The kinds tell a caller whether trying again can help: only
+    `GitUnavailableError` is worth a retry.
+    """
+
+
+class GitRefusedError(GitSourceError, ValueError):
+    """Permanent: a URL, ref, object name, folder or file name was refused."""
+
+
+class GitDamagedError(GitSourceError):
+    """Permanent: the mirror lacks an object it should hold, or holds the
+    wrong kind (a damaged object store); reading it again gives the same."""
+
+
+class GitUnavailableError(GitSourceError):
+    """Transient: a git command failed or was killed after its timeout (the
+    network, the disk, a busy host); worth trying again."""
 
 
 @dataclass(frozen=True)
@@ -89,27 +121,27 @@ class BlobEntry:
 def validate_repo_url(url: str) -> str:
     """Return `url` if it is an https URL or an existing absolute directory."""
     if not url:
-        raise GitSourceError("the repository URL is empty")
+        raise GitRefusedError("the repository URL is empty")
     if url.startswith("-"):
-        raise GitSourceError(f"{url!r} starts with '-' and would read as an option")
-    if "::" in url:
-        raise GitSourceError(f"{url!r} uses git's '<helper>::' remote helper syntax")
+        raise GitRefusedError(f"{url!r} starts with '-' and would read as an option")
+    if _REMOTE_HELPER.match(url):
+        raise GitRefusedError(f"{url!r} uses git's '<helper>::' remote helper syntax")
     if _URL_FORBIDDEN.search(url) or any(char.isspace() for char in url):
-        raise GitSourceError(
+        raise GitRefusedError(
             f"{url!r} contains whitespace, a control character or a backslash"
         )
     if url.startswith("/"):
         if not Path(url).is_dir():
-            raise GitSourceError(f"{url!r} is not an existing directory")
+            raise GitRefusedError(f"{url!r} is not an existing directory")
         return url
     if "://" not in url:
-        raise GitSourceError(
+        raise GitRefusedError(
             f"{url!r} is neither an https:// URL nor an absolute local path "
             "(relative paths and scp-style host:path are refused)"
         )
     scheme = url.split("://", 1)[0]
     if scheme != "https":
-        raise GitSourceError(
+        raise GitRefusedError(
             f"{url!r} uses the {scheme!r} scheme; only https:// URLs and absolute "
             "local paths are accepted"
         )
@@ -117,15 +149,19 @@ def validate_repo_url(url: str) -> str:
     try:
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError as exc:
-        raise GitSourceError(f"{url!r} has an invalid port") from exc
+        raise GitRefusedError(f"{url!r} has an invalid port") from exc
     if "@" in parts.netloc:
-        raise GitSourceError(
+        raise GitRefusedError(
             f"{url!r} carries credentials; use a git credential helper instead"
         )
-    if not parts.hostname or parts.hostname.startswith("-"):
-        raise GitSourceError(f"{url!r} has no valid host name")
+    if not _HOST.fullmatch(parts.netloc):
+        # Also refuses userinfo in any encoding ("%40" is an "@" to git).
+        raise GitRefusedError(
+            f"{url!r} has no valid host name (a DNS name or address, an IPv6"
+            " one in brackets, and an optional port)"
+        )
     if parts.path in {"", "/"}:
-        raise GitSourceError(f"{url!r} names no repository path")
+        raise GitRefusedError(f"{url!r} names no repository path")
     return url
 
 
@@ -149,7 +185,7 @@ def is_release_tag(name: str, pattern: str) -> bool:
 
 def _check_sha(sha: str) -> str:
     if not isinstance(sha, str) or not _SHA.fullmatch(sha):
-        raise GitSourceError(f"{sha!r} is not a 40-hex object name")
+        raise GitRefusedError(f"{sha!r} is not a 40-hex object name")
     return sha
 
 
@@ -157,9 +193,9 @@ def _check_folders(folders: tuple[str, ...]) -> tuple[str, ...]:
     for folder in folders:
         parts = folder.split("/")
         if not folder or _URL_FORBIDDEN.search(folder) or {"", ".", ".."} & {*parts}:
-            raise GitSourceError(f"{folder!r} is not a plain relative folder")
+            raise GitRefusedError(f"{folder!r} is not a plain relative folder")
     if not folders:
-        raise GitSourceError("no folders given")
+        raise GitRefusedError("no folders given")
     return folders
 
 
@@ -191,10 +227,10 @@ def _execute(
             strip_newline_in_stdout=False,
         )
     if status == -signal.SIGKILL:
-        raise GitSourceError(f"git {args[0]} was killed after {timeout:g}s")
+        raise GitUnavailableError(f"git {args[0]} was killed after {timeout:g}s")
     if status != 0:
         # GitPython decodes stderr whatever stdout_as_string says.
-        raise GitSourceError(f"git {args[0]} failed ({status}): {err.strip()}")
+        raise GitUnavailableError(f"git {args[0]} failed ({status}): {err.strip()}")
     return out
 
 
@@ -248,11 +284,25 @@ def _snapshot_files(
                     logger.debug("skipping %s: not a regular file", relative)
                     continue
                 if _CONTROL.search(str(path.absolute())):
-                    raise GitSourceError(f"{relative!r} has a control character")
+                    raise GitRefusedError(f"{relative!r} has a control character")
+                if not _is_utf8(str(path.absolute())):
+                    raise GitRefusedError(f"{relative!r} is not valid UTF-8")
+                if any(part.casefold() == ".git" for part in relative.split("/")):
+                    # update-index would drop it, saying only "Ignoring path".
+                    raise GitRefusedError(f"{relative!r} is inside a .git folder")
                 files.append(
                     ("100755" if mode & stat.S_IXUSR else "100644", relative, path)
                 )
     return sorted(files, key=lambda entry: entry[1])
+
+
+def _is_utf8(text: str) -> bool:
+    # Undecodable bytes in a file name reach Python as lone surrogates.
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _create_atomically(*, path: Path, command: list[str], timeout: float) -> None:
@@ -262,16 +312,22 @@ def _create_atomically(*, path: Path, command: list[str], timeout: float) -> Non
     the private ones of the temp dir.
     """
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
-        raise GitSourceError(f"{path} exists and is not a bare git repository")
+        raise GitRefusedError(f"{path} exists and is not a bare git repository")
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
         git = Git(path.parent)
         git.update_environment(**_GIT_ENV)
         _execute(git, [*command, str(staging / "repo")], timeout=timeout)
-        if path.is_dir():
-            path.rmdir()  # empty, checked above
-        (staging / "repo").rename(path)
+        try:
+            if path.is_dir() and not any(path.iterdir()):
+                path.rmdir()  # empty: git's own folder takes its place
+            (staging / "repo").rename(path)
+        except OSError:
+            # Another process (a second beat) made it first: theirs is used,
+            # and opening it checks it as it would check ours.
+            if not path.is_dir() or not any(path.iterdir()):
+                raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -301,7 +357,7 @@ class Mirror:
             return None
         if not repo.bare:
             repo.close()
-            raise GitSourceError(f"{path} is a git work tree, not a bare mirror")
+            raise GitRefusedError(f"{path} is a git work tree, not a bare mirror")
         return cls(repo, timeout=timeout)
 
     @classmethod
@@ -314,11 +370,11 @@ class Mirror:
             _create_atomically(path=path, command=[*_CLONE, "--", url], timeout=timeout)
             mirror = cls._open(path=path, timeout=timeout)
         if mirror is None:
-            raise GitSourceError(f"git left no repository at {path}")
+            raise GitUnavailableError(f"git left no repository at {path}")
         origin = mirror._origin_url()
         if origin != url:
             mirror.close()
-            raise GitSourceError(
+            raise GitRefusedError(
                 f"the mirror at {path} is of {origin or 'no remote'}, not {url}"
             )
         return mirror
@@ -333,7 +389,7 @@ class Mirror:
             )
             mirror = cls._open(path=path, timeout=timeout)
         if mirror is None:
-            raise GitSourceError(f"git left no repository at {path}")
+            raise GitUnavailableError(f"git left no repository at {path}")
         return mirror
 
     def close(self) -> None:
@@ -409,14 +465,14 @@ class Mirror:
     def tag_commit(self, name: str) -> str | None:
         """The commit tag `name` points at, or None if there is no such tag."""
         if not is_release_tag(name, r".+"):
-            raise GitSourceError(f"{name!r} is not a valid tag name")
+            raise GitRefusedError(f"{name!r} is not a valid tag name")
         found = self._ref_commit(f"refs/tags/{name}")
         return found[0] if found else None
 
     def branch_commit(self, name: str) -> tuple[str, datetime] | None:
         """The tip commit of branch `name` and its committer date, if any."""
         if not is_release_tag(name, _BRANCH_NAME):
-            raise GitSourceError(f"{name!r} is not a valid branch name")
+            raise GitRefusedError(f"{name!r} is not a valid branch name")
         return self._ref_commit(f"refs/heads/{name}")
 
     def python_blobs(self, commit: str, folders: tuple[str, ...]) -> list[BlobEntry]:
@@ -466,16 +522,16 @@ class Mirror:
             except ValueError as exc:
                 self._repo.git.clear_cache()  # the stream is out of step or dead
                 if expired.is_set():
-                    raise GitSourceError(
+                    raise GitUnavailableError(
                         f"git cat-file was killed after {self.timeout:g}s"
                     ) from exc
-                raise GitSourceError(f"cannot read object {sha}: {exc}") from exc
+                raise GitDamagedError(f"cannot read object {sha}: {exc}") from exc
             finally:
                 watchdog.cancel()
             if expired.is_set():
                 self._repo.git.clear_cache()  # killed just as the read ended
             if kind != b"blob":
-                raise GitSourceError(f"object {sha} is a {kind.decode()}, not a blob")
+                raise GitDamagedError(f"object {sha} is a {kind.decode()}, not a blob")
             yield sha, data
 
     def commit_tree(
@@ -501,9 +557,14 @@ class Mirror:
         recorded: nothing reads through them and `python_blobs` skips links.
         """
         if not is_release_tag(tag, _IMPORT_TAG):
-            raise GitSourceError(f"{tag!r} is not a valid release tag")
+            raise GitRefusedError(f"{tag!r} is not a valid release tag")
         if date.tzinfo is None:
-            raise GitSourceError("the commit date needs a time zone")
+            raise GitRefusedError("the commit date needs a time zone")
+        if not _GIT_DATES[0] <= date.timestamp() <= _GIT_DATES[1]:
+            raise GitRefusedError(
+                f"git cannot record the date {date.isoformat()}"
+                " (it takes 1973-03-03 to 2099-12-31)"
+            )
         refname = f"refs/tags/{tag}"
         existing = self._ref_commit(refname)
         if existing:
@@ -511,7 +572,7 @@ class Mirror:
             return existing[0]
         files = _snapshot_files(source_dir=source_dir, folders=_check_folders(folders))
         if not files:
-            raise GitSourceError(f"no files under {folders} in {source_dir}")
+            raise GitRefusedError(f"no files under {folders} in {source_dir}")
         paths = "".join(f"{path.absolute()}\n" for _, _, path in files)
         shas = self._run(
             "hash-object", "-w", "--no-filters", "--stdin-paths", stdin=paths.encode()

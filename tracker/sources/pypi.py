@@ -7,8 +7,10 @@ quick start. Shell code: pip and git through `tracker.sources.sdist` and
 
 import logging
 import re
+import shutil
 import subprocess
 import sys
+import tarfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,14 +18,23 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from tracker.sources.git import Mirror
-from tracker.sources.sdist import SdistDownloadError, fetch_tree
+from tracker import versions as release_versions
+from tracker.sources.git import GitSourceError, Mirror
+from tracker.sources.sdist import SdistDownloadError, UnsafeArchiveError, fetch_tree
 
 logger = logging.getLogger(__name__)
 
 # PEP 508 project names; anything else could reach pip as an option.
 _PACKAGE_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
 _AVAILABLE_LINE = re.compile(r"^Available versions:\s*(.*)$", re.MULTILINE)
+
+
+class ReleaseImportError(RuntimeError):
+    """One release could not be imported; the message names it and says why.
+
+    Nothing of that release is in the mirror, and its extracted tree is not
+    left in the cache.
+    """
 
 
 @dataclass(frozen=True)
@@ -99,6 +110,31 @@ def _release_date(tree: Path) -> datetime:
     return datetime.now(UTC)
 
 
+def _import_one(
+    *, mirror: Mirror, package: str, version: str, cache_dir: Path, folders
+) -> str:
+    """Commit and tag one release; on failure, drop its extracted tree.
+
+    The tree would otherwise be reused as it is by the next import and fail
+    the same way for ever; the archive stays, and is checked again.
+    """
+    # "==3.0" is exactly 3.0 (or 3.0.0), never 3.0.x.
+    tree = fetch_tree(package=package, spec=f"=={version}", cache_dir=cache_dir)
+    try:
+        commit = mirror.commit_tree(
+            source_dir=tree,
+            folders=folders,
+            tag=version,
+            message=f"{package} {version}, imported from its PyPI sdist\n",
+            date=_release_date(tree),
+        )
+    except BaseException:
+        shutil.rmtree(tree, ignore_errors=True)
+        raise
+    logger.info("imported %s %s as %s", package, version, commit)
+    return commit
+
+
 def import_releases(
     *,
     mirror: Mirror,
@@ -111,23 +147,37 @@ def import_releases(
     """Commit and tag each version's sdist `folders`; skip tags already there.
 
     `progress` is called with each version once it is done (or skipped).
+    Raises ReleaseImportError, naming the release, for an invalid version or
+    a release that cannot be fetched, unpacked or committed; the releases
+    before it stay imported.
     """
     _check_package(package)
+    for version in versions:
+        try:
+            release_versions.parse(version)
+        except release_versions.VersionError as exc:
+            raise ReleaseImportError(str(exc)) from None
     imported = []
     for version in versions:
-        commit = mirror.tag_commit(version)
-        created = commit is None
-        if commit is None:
-            # "==3.0" is exactly 3.0 (or 3.0.0), never 3.0.x.
-            tree = fetch_tree(package=package, spec=f"=={version}", cache_dir=cache_dir)
-            commit = mirror.commit_tree(
-                source_dir=tree,
-                folders=folders,
-                tag=version,
-                message=f"{package} {version}, imported from its PyPI sdist\n",
-                date=_release_date(tree),
-            )
-            logger.info("imported %s %s as %s", package, version, commit)
+        try:
+            commit = mirror.tag_commit(version)
+            created = commit is None
+            if commit is None:
+                commit = _import_one(
+                    mirror=mirror,
+                    package=package,
+                    version=version,
+                    cache_dir=cache_dir,
+                    folders=folders,
+                )
+        except (
+            SdistDownloadError,
+            UnsafeArchiveError,
+            GitSourceError,
+            tarfile.TarError,
+            OSError,
+        ) as exc:
+            raise ReleaseImportError(f"{package} {version}: {exc}") from exc
         imported.append(
             ImportedRelease(
                 version=version, tag=version, commit=commit, created=created

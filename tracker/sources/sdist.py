@@ -32,6 +32,35 @@ class UnsafeArchiveError(ValueError):
     """The archive holds a member that must not be written to disk."""
 
 
+# Extended headers (pax, GNU long names) hold a member's name and metadata:
+# a few hundred bytes. tarfile reads each one whole into memory and parses
+# it in copies, so a header of megabytes costs gigabytes; refuse it first.
+MAX_HEADER_BYTES = 256 * 2**10
+_EXTENDED_HEADERS = {
+    tarfile.XHDTYPE,
+    tarfile.XGLTYPE,
+    tarfile.SOLARIS_XHDTYPE,
+    tarfile.GNUTYPE_LONGNAME,
+    tarfile.GNUTYPE_LONGLINK,
+}
+
+
+class _BoundedTarInfo(tarfile.TarInfo):
+    """A TarInfo that refuses an oversized extended header before reading it.
+
+    `_proc_member` is tarfile's (private) step that reads a header's data;
+    `tarfile.open(tarinfo=...)` is the documented way to supply the class.
+    """
+
+    def _proc_member(self, tarfile_):
+        if self.type in _EXTENDED_HEADERS and self.size > MAX_HEADER_BYTES:
+            raise UnsafeArchiveError(
+                f"an extended header of {self.size} bytes (more than"
+                f" {MAX_HEADER_BYTES}) before member {self.name!r}"
+            )
+        return super()._proc_member(tarfile_)
+
+
 def _normalized(name: str) -> str:
     # PEP 625 file names lowercase the project and use "_"; old ones did not.
     return re.sub(r"[-_.]+", "_", name).lower()
@@ -109,10 +138,17 @@ def _check_link(*, member: tarfile.TarInfo, parts: tuple[str, ...]) -> None:
 def _check_members(
     *, tar: tarfile.TarFile, max_members: int, max_bytes: int
 ) -> list[tarfile.TarInfo]:
-    """Refuse the archive unless every member stays in one top-level folder."""
+    """Refuse the archive unless every member stays in one top-level folder.
+
+    A hard link counts the size of its target: it is written as a full copy
+    wherever links are not kept (and read as one by everything after).
+    """
     members: list[tarfile.TarInfo] = []
     symlinks: set[tuple[str, ...]] = set()
     tops: set[str] = set()
+    sizes: dict[str, int] = {}  # regular files and hard links, by name
+    not_folders: set[tuple[str, ...]] = set()
+    folders: set[tuple[str, ...]] = set()
     total = 0
     for member in tar:
         members.append(member)
@@ -134,12 +170,27 @@ def _check_members(
             raise UnsafeArchiveError(f"member {name!r} is not inside a folder")
         if any(parts[:depth] in symlinks for depth in range(1, len(parts))):
             raise UnsafeArchiveError(f"member {name!r} is inside a symlink")
+        if any(part.casefold() == ".git" for part in parts):
+            # git never records a path through a .git folder: it would be
+            # dropped from the release without a word.
+            raise UnsafeArchiveError(f"member {name!r} is inside a .git folder")
+        _check_file_or_folder(
+            name=name, parts=parts, is_dir=member.isdir(),
+            not_folders=not_folders, folders=folders,
+        )  # fmt: skip
         if member.issym() or member.islnk():
             _check_link(member=member, parts=parts)
         if member.issym():
             symlinks.add(parts)
         tops.add(parts[0])
-        total += member.size if member.isfile() else 0
+        size = 0
+        if member.isfile():
+            size = member.size
+        elif member.islnk():
+            size = sizes.get(os.path.normpath(member.linkname), 0)
+        if member.isfile() or member.islnk():
+            sizes[os.path.normpath(name)] = size
+        total += size
         if total > max_bytes:
             raise UnsafeArchiveError(
                 f"members exceed {max_bytes} bytes uncompressed (at {name!r})"
@@ -149,6 +200,27 @@ def _check_members(
             f"expected one top-level folder, found {sorted(tops) or 'none'}"
         )
     return members
+
+
+def _check_file_or_folder(
+    *,
+    name: str,
+    parts: tuple[str, ...],
+    is_dir: bool,
+    not_folders: set[tuple[str, ...]],
+    folders: set[tuple[str, ...]],
+) -> None:
+    """Refuse a name that is a file (or link) in one member, a folder in another."""
+    above = [parts[:depth] for depth in range(1, len(parts))]
+    if any(folder in not_folders for folder in above) or (
+        not is_dir and parts in folders
+    ):
+        raise UnsafeArchiveError(f"member {name!r} is both a file and a folder")
+    folders.update(above)
+    if is_dir:
+        folders.add(parts)
+    else:
+        not_folders.add(parts)
 
 
 def _check_symlinks_on_disk(*, tree: Path) -> None:
@@ -189,12 +261,16 @@ def extract_sdist(
     dest_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=dest_dir))
     try:
-        with tarfile.open(archive, mode="r:gz") as tar:
+        with tarfile.open(archive, mode="r:gz", tarinfo=_BoundedTarInfo) as tar:
             members = _check_members(
                 tar=tar, max_members=max_members, max_bytes=max_bytes
             )
             # The "data" filter re-checks paths and links and drops odd modes.
-            tar.extractall(staging, members=members, filter="data")
+            try:
+                tar.extractall(staging, members=members, filter="data")
+            except tarfile.FilterError as exc:
+                # A link that leaves through another link, found on disk.
+                raise UnsafeArchiveError(f"{archive.name}: {exc}") from exc
         (top,) = staging.iterdir()
         _check_symlinks_on_disk(tree=top)
         try:

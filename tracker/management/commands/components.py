@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from analyzers.cli import format_components
-from tracker import selectors
+from tracker import selectors, versions
 from tracker.models import Project
 
 
@@ -18,7 +18,13 @@ class Command(BaseCommand):
         project = Project.objects.filter(slug=options["project"]).first()
         if project is None:
             raise CommandError(f"no project {options['project']!r}")
-        release = selectors.release_get(project=project, version=options["release"])
+        version = options["release"]
+        if version is not None and not versions.is_snapshot(version):
+            try:
+                versions.parse(version)
+            except versions.VersionError as exc:
+                raise CommandError(f"--release: {exc}") from None
+        release = selectors.release_get(project=project, version=version)
         if release is None:
             raise CommandError("no such scanned release; run `manage.py scan` first")
         self.stdout.write(f"{project.name} {release.version} ({release.commit[:12]})")

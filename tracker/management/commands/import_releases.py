@@ -10,10 +10,12 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from tracker import versions as release_versions
 from tracker.models import Project
 from tracker.scanning.mirrors import mirror_open
 from tracker.sources import pypi
-from tracker.sources.sdist import SdistDownloadError, UnsafeArchiveError
+from tracker.sources.git import GitSourceError
+from tracker.sources.sdist import SdistDownloadError
 
 
 class Command(BaseCommand):
@@ -33,37 +35,50 @@ class Command(BaseCommand):
         if project is None or not project.pypi_package:
             raise CommandError(f"no project {options['project']!r} with a PyPI name")
         versions = list(options["versions"])
-        if options["feature_releases_since"]:
-            available = pypi.pypi_versions(project.pypi_package)
-            versions += pypi.feature_releases_since(
-                available, options["feature_releases_since"]
-            )
+        since = options["feature_releases_since"]
+        if since is not None:
+            try:
+                release_versions.parse(since)
+                available = pypi.pypi_versions(project.pypi_package)
+            except release_versions.VersionError as exc:
+                raise CommandError(f"--feature-releases-since: {exc}") from None
+            except SdistDownloadError as exc:
+                raise CommandError(_one_line(exc)) from None
+            versions += pypi.feature_releases_since(available, since)
         if not versions:
             raise CommandError("name versions or --feature-releases-since")
         started = time.perf_counter()
-        with (
-            mirror_open(project, from_pypi=True) as mirror,
-            tqdm(
-                total=len(versions), desc="import", unit="release", disable=None
-            ) as bar,
-        ):
-            try:
-                imported = pypi.import_releases(
-                    mirror=mirror,
-                    package=project.pypi_package,
-                    versions=versions,
-                    cache_dir=settings.SDIST_CACHE_DIR,
-                    folders=project.folders,
-                    progress=lambda version: (
-                        bar.set_postfix_str(version),
-                        bar.update(),
-                    ),
-                )
-            except (SdistDownloadError, UnsafeArchiveError) as exc:
-                raise CommandError(str(exc)) from exc
+        try:
+            imported = self._import(project, versions)
+        except (pypi.ReleaseImportError, GitSourceError) as exc:
+            raise CommandError(_one_line(exc)) from None
         created = [r.version for r in imported if r.created]
         self.stdout.write(
             f"{len(imported)} releases: {len(created)} imported"
             f" ({', '.join(created) or 'none'}), {len(imported) - len(created)}"
             f" already in the mirror; {time.perf_counter() - started:.1f} s"
         )
+
+    def _import(self, project: Project, versions: list[str]):
+        with (
+            mirror_open(project, from_pypi=True) as mirror,
+            tqdm(
+                total=len(versions), desc="import", unit="release", disable=None
+            ) as bar,
+        ):
+            return pypi.import_releases(
+                mirror=mirror,
+                package=project.pypi_package,
+                versions=versions,
+                cache_dir=settings.SDIST_CACHE_DIR,
+                folders=project.folders,
+                progress=lambda version: (bar.set_postfix_str(version), bar.update()),
+            )
+
+
+def _one_line(exc: Exception) -> str:
+    """An error on one line: what failed, and pip's or git's last word on it."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    return lines[0] if len(lines) == 1 else f"{lines[0]} ... {lines[-1]}"

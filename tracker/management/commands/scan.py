@@ -9,7 +9,8 @@ from tqdm import tqdm
 
 from tracker import versions
 from tracker.models import Project, Scan
-from tracker.scanning import requests, weekly
+from tracker.scanning import requests, steps, weekly
+from tracker.sources.git import GitSourceError
 
 POLL_SECONDS = 0.5
 
@@ -50,7 +51,11 @@ class Command(BaseCommand):
 
     def _request(self, project, options) -> list[Scan]:
         requested_at = timezone.now()
-        tags = weekly.release_tags(project=project)
+        try:
+            tags = weekly.release_tags(project=project)
+        except GitSourceError as exc:
+            which = ", ".join(options["release"] or []) or f"{project.slug} releases"
+            raise CommandError(f"cannot scan {which}: {exc}") from None
         by_name = {tag.name: tag for tag in tags}
         if options["release"]:
             unknown = [v for v in options["release"] if v not in by_name]
@@ -66,21 +71,13 @@ class Command(BaseCommand):
             except versions.VersionError as exc:
                 raise CommandError(f"--since: {exc}") from None
             chosen = [t for t in tags if versions.sort_key(t.name) >= since]
-        try:
-            scans = requests.scans_request(
-                project=project,
-                targets=[requests.target_of(tag) for tag in chosen],
-                trigger=Scan.Trigger.COMMAND,
-                force=options["force"],
-            )
-        except Exception as exc:  # in-process tasks raise here; rows say which
-            self.stderr.write(f"scan failed: {exc!r}")
-            latest: dict[str, Scan] = {}
-            wanted = [tag.name for tag in chosen]
-            for scan in Scan.objects.filter(project=project, version__in=wanted):
-                if scan.version not in latest or scan.pk > latest[scan.version].pk:
-                    latest[scan.version] = scan
-            scans = list(latest.values())
+        # In-process, the scans run here; a failure is recorded on its scans.
+        scans = requests.scans_request(
+            project=project,
+            targets=[requests.target_of(tag) for tag in chosen],
+            trigger=Scan.Trigger.COMMAND,
+            force=options["force"],
+        )
         for scan in scans:
             if scan.status in Scan.ACTIVE and scan.created_at < requested_at:
                 # Requested before this run: its worker may have died. Running
@@ -91,6 +88,13 @@ class Command(BaseCommand):
     def _wait(self, scans: list[Scan]) -> list[Scan]:
         """Poll until every scan is done or failed (at once in embedded mode)."""
         ids = [scan.pk for scan in scans]
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            # Every task has run in this process: nothing left could end a
+            # scan still active, so it failed, and waiting would be forever.
+            for scan in Scan.objects.filter(pk__in=ids, status__in=Scan.ACTIVE):
+                steps.scan_fail(
+                    scan_id=scan.pk, error="the in-process scan stopped unfinished"
+                )
         with tqdm(total=len(ids), desc="scan", unit="release", disable=None) as bar:
             while True:
                 rows = list(Scan.objects.filter(pk__in=ids))

@@ -1,0 +1,125 @@
+"""`python -m analyzers` on hostile trees: every `.py` entry it cannot analyse
+is listed with the reason, and the run goes on to the end."""
+
+import errno
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from analyzers import safe_read
+from analyzers.cli import main
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+POISON = "type X = " + "not " * 50_000 + "y\n"  # overflows libcst's native parser
+ASYNC = "async def aget():\n    return 1\n"
+
+
+def tree(root: Path, files: dict[str, str]) -> Path:
+    for relative, code in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(code)
+    return root
+
+
+def parse_errors(out: str) -> dict[str, str]:
+    prefix = "  parse error: "
+    return dict(
+        line.removeprefix(prefix).split(": ", 1)
+        for line in out.splitlines()
+        if line.startswith(prefix)
+    )
+
+
+def test_a_file_that_crashes_the_parser_fails_alone(tmp_path):
+    """Run as a process: before, the whole CLI died of SIGSEGV."""
+    root = tree(
+        tmp_path, {"django/poison.py": POISON, "django/ok.py": ASYNC, "tests/x.py": ""}
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "analyzers", str(root)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    errors = parse_errors(done.stdout)
+    assert errors["django/poison.py"].startswith("the analyzer process crashed")
+    assert "django/ok.py" not in errors
+    assert "3 files, 1 functions" in done.stdout
+
+
+def test_links_fifos_and_folders_named_like_modules_are_listed(tmp_path, capsys):
+    root = tree(tmp_path, {"django/ok.py": ASYNC, "django/real/inner.py": ASYNC})
+    (root / "django/link.py").symlink_to(root / "django/ok.py")
+    (root / "django/outside.py").symlink_to("/etc/hostname")
+    (root / "django/dir_link.py").symlink_to(root / "django/real")
+    os.mkfifo(root / "django/pipe.py")
+    (root / "django/folder.py").mkdir()
+
+    assert main([str(root)]) == 0
+
+    errors = parse_errors(capsys.readouterr().out)
+    assert errors == {
+        "django/dir_link.py": "not analysed: a symbolic link",
+        "django/folder.py": "not analysed: a folder",
+        "django/link.py": "not analysed: a symbolic link",
+        "django/outside.py": "not analysed: a symbolic link",
+        "django/pipe.py": "not analysed: a FIFO",
+    }
+
+
+def test_an_unreadable_file_is_listed_and_the_run_goes_on(
+    tmp_path, capsys, monkeypatch
+):
+    """Mode 000 stops everyone but root; as root, opening it is made to fail
+    with the same error the kernel gives everyone else."""
+    root = tree(tmp_path, {"django/secret.py": ASYNC, "django/ok.py": ASYNC})
+    secret = root / "django/secret.py"
+    secret.chmod(0)
+    if os.geteuid() == 0:
+        real_open = os.open
+
+        def no_access(path, flags, *args, **kwargs):
+            if Path(path) == secret:
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
+            return real_open(path, flags, *args, **kwargs)
+
+        monkeypatch.setattr(safe_read.os, "open", no_access)
+
+    assert main([str(root)]) == 0
+
+    out = capsys.readouterr().out
+    assert parse_errors(out) == {
+        "django/secret.py": "not analysed: cannot read it (Permission denied)"
+    }
+    assert "2 files, 1 functions" in out
+
+
+@pytest.mark.parametrize(
+    ("toml", "missing"),
+    [
+        ('[project]\npackage = "django"\n', "missing [project] tests"),
+        ('[project]\ntests = "tests"\n', "missing [project] package"),
+        ('[modules]\n"django.db" = "orm"\n', "missing the [project] table"),
+        (
+            '[project]\npackage = "django"\ntests = "tests"\n[modules]\n"a" = 1\n',
+            "[modules] must map names to component names",
+        ),
+        ("[project\n", "Expected ']'"),
+    ],
+)
+def test_a_bad_component_map_is_named(tmp_path, capsys, toml, missing):
+    root = tree(tmp_path / "src", {"django/ok.py": ASYNC})
+    (tmp_path / "map.toml").write_text(toml)
+    with pytest.raises(SystemExit) as exc:
+        main([str(root), "--components-map", str(tmp_path / "map.toml")])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "--components-map: " in err and missing in err
+    assert "Traceback" not in err
