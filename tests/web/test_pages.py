@@ -143,7 +143,7 @@ def test_pair_page_shows_the_difference_and_the_one_sided_change(
     scanned, client, django_assert_max_num_queries
 ):
     url = "/releases/1.1/pairs/pkg.auth.aauthenticate/"
-    page = get(client, url, django_assert_max_num_queries, queries=15)
+    page = get(client, url, django_assert_max_num_queries, queries=20)
     html = page.content.decode()
     # Raw side by side: the changed lines are highlighted on each side.
     assert "diff-changed" in html
@@ -257,3 +257,19 @@ def test_robots_txt_keeps_crawlers_off_search_and_the_api(client):
     response = client.get("/robots.txt")
     assert response["Content-Type"] == "text/plain"
     assert "Disallow: /api/" in response.content.decode()
+
+
+def test_pair_page_shows_what_the_release_changed_on_the_one_side(scanned, client):
+    html = client.get("/releases/1.1/pairs/pkg.auth.aauthenticate/").content.decode()
+    section = html.split('id="release-diff-section"', 1)[1].split("</section>", 1)[0]
+    assert "Since 1.0: a one-sided change" in section
+    assert "Only the sync side changed" in section
+    assert (
+        '<span class="change-del">-    user = QuerySet().get(name=username)' in section
+    )
+    assert (
+        '<span class="change-add">+    user = QuerySet().get(name=username.strip())'
+        in section
+    )
+    drift = client.get("/one-sided-changes/").content.decode()
+    assert "/releases/1.1/pairs/pkg.auth.aauthenticate/#release-diff" in drift

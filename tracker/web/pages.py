@@ -68,18 +68,14 @@ def overview(request: HttpRequest) -> HttpResponse:
     if options["component"] and options["release"]:
         detail = _component_detail(project, options["component"], options["release"])
     if request.htmx:  # a cell was chosen: only its detail is needed
-        return render(
-            request, "tracker/overview.html#cell-detail", {"detail": detail}
-        )
+        return render(request, "tracker/overview.html#cell-detail", {"detail": detail})
     releases = list(
         selectors.release_list(
             project=project, points=options["points"], snapshots=options["snapshots"]
         )
     )
     newest = selectors.release_get(project=project)
-    headlines, previous = (
-        selectors.headlines(release=newest) if newest else ([], None)
-    )
+    headlines, previous = selectors.headlines(release=newest) if newest else ([], None)
     context = {
         "project": project,
         "form": form,
@@ -182,17 +178,8 @@ def function(request: HttpRequest, version: str, full_name: str) -> HttpResponse
     record = selectors.function_get(release=release, full_name=full_name)
     if record is None:
         raise Http404(f"no function {full_name} in {version}")
-    lines = None
-    file = source.module_file(release=release, module=record.module)
-    if file is not None:
-        text = source.file_text(release=release, file=file)
-        if text is not None:
-            lines = source.highlighted(
-                source.function_lines(
-                    text, first=record.first_line, last=record.last_line
-                ),
-                first=record.first_line,
-            )
+    file, text = source.module_text(release=release, module=record.module)
+    lines = source.function_source(text, record) if text is not None else None
     pair = None
     if record.twin:
         pair = selectors.pair_get(
@@ -229,23 +216,20 @@ def pair(request: HttpRequest, version: str, full_name: str) -> HttpResponse:
             full_name=f"{twin_pair.module}.{getattr(twin_pair, f'{side}_qualname')}",
         )
     rows, stored = None, None
-    file = source.module_file(release=release, module=twin_pair.module)
+    file, text = source.module_text(release=release, module=twin_pair.module)
     if file is not None:
         stored = source.stored_pair(
             file=file,
             sync_qualname=twin_pair.sync_qualname,
             async_qualname=twin_pair.async_qualname,
         )
-        text = source.file_text(release=release, file=file)
-        if text is not None and all(sides.values()):
-            left, right = (
-                source.highlighted(
-                    source.function_lines(text, first=f.first_line, last=f.last_line),
-                    first=f.first_line,
-                )
-                for f in (sides["sync"], sides["async"])
-            )
-            rows = source.side_by_side(left, right)
+    if text is not None and all(sides.values()):
+        rows = source.side_by_side(
+            source.function_source(text, sides["sync"]),
+            source.function_source(text, sides["async"]),
+        )
+    history = selectors.pair_history(pair=twin_pair)
+    drift = next((d for p, d in history if p.release_id == release.pk), None)
     context = {
         "release": release,
         "pair": twin_pair,
@@ -253,9 +237,29 @@ def pair(request: HttpRequest, version: str, full_name: str) -> HttpResponse:
         "async": sides["async"],
         "rows": rows,
         "stored": stored,
-        "history": selectors.pair_history(pair=twin_pair),
+        "history": history,
+        "drift": drift,
+        "changes": _pair_changes(twin_pair, drift, sides, text) if drift else [],
     }
     return render(request, "tracker/pair.html", context)
+
+
+def _pair_changes(twin_pair, drift, sides, text) -> list[tuple[str, list]]:
+    """Each side that changed since the previous release, as a unified diff."""
+    _, old_text = source.module_text(release=drift.previous, module=twin_pair.module)
+    changes = []
+    for side, changed in (("sync", drift.sync_changed), ("async", drift.async_changed)):
+        qualname = getattr(twin_pair, f"{side}_qualname")
+        old = selectors.function_get(
+            release=drift.previous, full_name=f"{twin_pair.module}.{qualname}"
+        )
+        if changed and old and sides[side] and old_text and text:
+            lines = source.release_change(
+                source.function_source(old_text, old),
+                source.function_source(text, sides[side]),
+            )
+            changes.append((qualname, lines))
+    return changes
 
 
 # Release, drift, search ------------------------------------------------------------

@@ -97,6 +97,45 @@ def function_lines(text: str, *, first: int, last: int) -> list[str]:
     return text.splitlines(keepends=True)[first - 1 : last]
 
 
+def module_text(
+    *, release: Release, module: str
+) -> tuple[ReleaseFile | None, str | None]:
+    """The file defining `module` at that release, and its text if readable."""
+    file = module_file(release=release, module=module)
+    if file is None:
+        return None, None
+    return file, file_text(release=release, file=file)
+
+
+def function_source(text: str, function) -> list[SourceLine]:
+    """A function's lines (a FunctionStat's range) from its file's text."""
+    return highlighted(
+        function_lines(text, first=function.first_line, last=function.last_line),
+        first=function.first_line,
+    )
+
+
+@dataclass(frozen=True)
+class ChangeLine:
+    tag: str  # "+", "-", " " or "@" (a hunk header)
+    text: str
+
+
+def release_change(
+    before: list[SourceLine], after: list[SourceLine]
+) -> list[ChangeLine]:
+    """A unified diff of one function between two releases, as rows."""
+    rows = []
+    for line in list(
+        difflib.unified_diff(
+            [x.text for x in before], [x.text for x in after], lineterm="", n=2
+        )
+    )[2:]:
+        tag = line[:1] if line[:1] in "+- " else "@"
+        rows.append(ChangeLine(tag=tag, text=line[1:] if tag != "@" else line))
+    return rows
+
+
 @dataclass(frozen=True)
 class DiffRow:
     tag: str  # "equal", "replace", "delete" or "insert"
