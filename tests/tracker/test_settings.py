@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SETTINGS_FILE = REPO_ROOT / "tracker" / "config" / "settings.py"
 ENV_VARS = (
+    "ASYNCDASH_API_RATE",
     "ASYNCDASH_DATA_DIR",
     "ASYNCDASH_LOG_LEVEL",
     "ASYNCDASH_STATIC_ROOT",
@@ -282,3 +283,8 @@ def test_logs_are_one_json_object_per_line_on_stdout(tmp_path: Path) -> None:
     assert line["release"] == "5.2"
     assert "time" in line
     assert done.stderr == ""
+
+
+def test_the_api_rate_limit_can_be_turned_off(load_settings: LoadSettings) -> None:
+    assert load_settings()["ASYNCDASH_API_RATE"] == "600/m"
+    assert load_settings(ASYNCDASH_API_RATE="off")["ASYNCDASH_API_RATE"] == ""

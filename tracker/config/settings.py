@@ -228,10 +228,12 @@ MIDDLEWARE = [
 # The project the site shows.
 ASYNCDASH_PROJECT = _read("str", "ASYNCDASH_PROJECT", default="django")
 
-# Anonymous API clients: requests per period ("600/m"; empty: no limit), keyed
+# Anonymous API clients: requests per period ("600/m"; "off": no limit), keyed
 # on the client address as seen through this many trusted reverse proxies
 # (0: the socket's address; X-Forwarded-For is then ignored).
-ASYNCDASH_API_RATE = _read("str", "ASYNCDASH_API_RATE", default="600/m")
+ASYNCDASH_API_RATE = _read("str", "ASYNCDASH_API_RATE", default="600/m").strip()
+if ASYNCDASH_API_RATE.lower() == "off":
+    ASYNCDASH_API_RATE = ""
 NINJA_NUM_PROXIES = _read("int", "ASYNCDASH_TRUSTED_PROXIES", default=0)
 
 # Other tools may read the JSON API from their own pages; nothing else.
