@@ -279,12 +279,12 @@ def function_list(
     return rows.order_by(*FUNCTION_ORDERINGS[ordering])
 
 
-def _split_full_name(full_name: str) -> Q:
+def _full_name_q(full_name: str, *, qualname_field: str = "qualname") -> Q:
     """module.qualname can split at any dot: match every way, in one query."""
     parts = full_name.split(".")
     q = Q(pk__in=[])
     for i in range(1, len(parts)):
-        q |= Q(module=".".join(parts[:i]), qualname=".".join(parts[i:]))
+        q |= Q(module=".".join(parts[:i]), **{qualname_field: ".".join(parts[i:])})
     return q
 
 
@@ -292,8 +292,17 @@ def function_get(*, release: Release, full_name: str) -> FunctionStat | None:
     """The function of that full name; the async one when a name has both
     (a def in each branch of an `if`)."""
     return (
-        FunctionStat.objects.filter(_split_full_name(full_name), release=release)
+        FunctionStat.objects.filter(_full_name_q(full_name), release=release)
         .order_by("-is_async")
+        .first()
+    )
+
+
+def function_newest(*, project: Project, full_name: str) -> FunctionStat | None:
+    """The function of that full name in the newest release that has it."""
+    return (
+        FunctionStat.objects.filter(_full_name_q(full_name), release__project=project)
+        .order_by("-release__version_key")
         .first()
     )
 
@@ -369,10 +378,7 @@ def pair_list(
 
 def pair_get(*, release: Release, full_name: str) -> TwinPairStat | None:
     """The pair whose async side is `full_name` (module.async_qualname)."""
-    parts = full_name.split(".")
-    q = Q(pk__in=[])
-    for i in range(1, len(parts)):
-        q |= Q(module=".".join(parts[:i]), async_qualname=".".join(parts[i:]))
+    q = _full_name_q(full_name, qualname_field="async_qualname")
     return TwinPairStat.objects.filter(q, release=release).first()
 
 

@@ -119,8 +119,6 @@ def scan_abandon_stale(*, project: Project, older_than: float) -> int:
     )
 
 
-
-
 def scan_resume(*, scan: Scan) -> None:
     """Dispatch an active scan again: it analyses only what is not cached yet.
 

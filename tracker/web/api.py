@@ -213,6 +213,14 @@ def _release(project: Project, version: str) -> Release:
     return release
 
 
+def _release_or_newest(version: str | None) -> Release | None:
+    """The release asked for (404 if not scanned), else the newest one."""
+    project = _project()
+    if version:
+        return _release(project, version)
+    return selectors.release_get(project=project)
+
+
 # Endpoints ---------------------------------------------------------------------------
 @api.get("/releases", response={200: list[ReleaseOut], **ERRORS}, tags=["releases"])
 @only("points", "snapshots")
@@ -280,12 +288,7 @@ class FunctionQuery(Schema):
 @paginate(Pages)
 def functions(request: HttpRequest, query: Query[FunctionQuery]):
     """Functions of one release (the newest by default), filtered and paginated."""
-    project = _project()
-    release = (
-        _release(project, query.release)
-        if query.release
-        else selectors.release_get(project=project)
-    )
+    release = _release_or_newest(query.release)
     if release is None:
         return FunctionStat.objects.none()
     filters = selectors.FunctionFilters(
@@ -305,12 +308,7 @@ def functions(request: HttpRequest, query: Query[FunctionQuery]):
 def function_history(request: HttpRequest, full_name: str):
     """One function (module.qualname) in every release it is in, oldest first."""
     project = _project()
-    newest = (
-        FunctionStat.objects.filter(release__project=project)
-        .filter(selectors._split_full_name(full_name))
-        .order_by("-release__version_key")
-        .first()
-    )
+    newest = selectors.function_newest(project=project, full_name=full_name)
     if newest is None:
         raise HttpError(404, f"no function {full_name!r}")
     return selectors.function_history(
@@ -333,12 +331,7 @@ class PairQuery(Schema):
 @paginate(Pages)
 def pairs(request: HttpRequest, query: Query[PairQuery]):
     """Sync/async twin pairs of one release, filtered and paginated."""
-    project = _project()
-    release = (
-        _release(project, query.release)
-        if query.release
-        else selectors.release_get(project=project)
-    )
+    release = _release_or_newest(query.release)
     if release is None:
         return TwinPairStat.objects.none()
     return selectors.pair_list(
