@@ -9,7 +9,7 @@ carry markup, to show that everything from scanned code is escaped.
 from contextlib import contextmanager
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.test import override_settings
 from repo_builder import RELEASES, demo_project, make_repo
 
@@ -44,6 +44,7 @@ def scanned_demo(root, django_db_blocker):
     overrides = override_settings(DATA_DIR=root / "data", ASYNCDASH_PROJECT="demo-web")
     overrides.enable()
     cache.clear()
+    caches["local"].clear()
     with django_db_blocker.unblock():
         project = demo_project(
             make_repo(root / "upstream", WEB_RELEASES), slug="demo-web"
@@ -60,6 +61,7 @@ def scanned_demo(root, django_db_blocker):
         with django_db_blocker.unblock():
             Project.objects.filter(slug="demo-web").delete()
         cache.clear()
+        caches["local"].clear()
         overrides.disable()
 
 
@@ -75,4 +77,5 @@ def _fresh_cache(settings):
     """Each test renders afresh: query counts measure the real work. No rate
     limit, but in the tests of the rate limit (test_rate_limit.py)."""
     cache.clear()
+    caches["local"].clear()
     settings.ASYNCDASH_API_RATE = ""

@@ -132,7 +132,14 @@ CACHES = {
         }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
+    ),
+    # Each process's own copy of the hottest answers (pages and API keyed on
+    # the data version, and that version): a hit costs no network round trip.
+    "local": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "asyncdash-local",
+        "OPTIONS": {"MAX_ENTRIES": 200},
+    },
 }
 
 # A task's hard time limit stays below the broker's visibility timeout, or a

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja.throttling import AnonRateThrottle
 
@@ -21,10 +21,13 @@ RESPONSE_SECONDS = 60 * 60
 
 
 def data_version() -> str:
-    version = cache.get("dashboard:data-version")
+    """The data version, asked of the database at most every VERSION_SECONDS
+    by each process."""
+    local = caches["local"]
+    version = local.get("dashboard:data-version")
     if version is None:
         version = selectors.data_version()
-        cache.set("dashboard:data-version", version, VERSION_SECONDS)
+        local.set("dashboard:data-version", version, VERSION_SECONDS)
     return version
 
 
@@ -37,8 +40,16 @@ def etag_for(request: HttpRequest) -> str:
 
 
 def cached_response(key: str, produce: Callable[[], HttpResponse]) -> HttpResponse:
-    """The response stored under `key`, or `produce()`'s, stored if a 200."""
-    stored = cache.get(key)
+    """The response stored under `key`, or `produce()`'s, stored if a 200.
+
+    Looked up in this process's memory first, then in the shared cache.
+    """
+    local = caches["local"]
+    stored = local.get(key)
+    if stored is None:
+        stored = cache.get(key)
+        if stored is not None:
+            local.set(key, stored, RESPONSE_SECONDS)
     if stored is not None:
         status, content, headers = stored
         response = HttpResponse(content, status=status)
@@ -48,7 +59,9 @@ def cached_response(key: str, produce: Callable[[], HttpResponse]) -> HttpRespon
     response = produce()
     if response.status_code == 200 and not response.cookies:
         headers = [(k, v) for k, v in response.items() if k != "Content-Length"]
-        cache.set(key, (200, response.content, headers), RESPONSE_SECONDS)
+        stored = (200, response.content, headers)
+        cache.set(key, stored, RESPONSE_SECONDS)
+        local.set(key, stored, RESPONSE_SECONDS)
     return response
 
 
