@@ -231,15 +231,18 @@ def url_table(access: dict[str, list[tuple[int, int]]]) -> str:
 
 
 def memory_table(watch: MemoryWatch, redis_pair: list[tuple[int, int]]) -> str:
+    """RSS at the start, the end and the peak; whether any process was replaced
+    (a gunicorn worker killed on a timeout, a Celery child lost)."""
     names = {"web": "gunicorn, master + workers", "worker": "Celery, main + children"}
     rows = [
         [label, rss_text(watch.start[n]), rss_text(watch.last[n])]
         + [f"{mib(watch.peak[n])} MiB"]
+        + ["yes" if watch.start[n].keys() == watch.last[n].keys() else "**no**"]
         for n, label in names.items()
     ]
     redis_row = [f"{keys} keys, {mib(kib)} MiB" for keys, kib in redis_pair]
-    rows.append(["Redis: keys in its database, server's memory", *redis_row, ""])
-    return markdown_table(["RSS", "start", "end", "peak"], rows)
+    rows.append(["Redis: keys in its database, server's memory", *redis_row, "", ""])
+    return markdown_table(["RSS", "start", "end", "peak", "same pids"], rows)
 
 
 def scan_table(scan_ids: list[int], ended_at: datetime, rounds: list[float]) -> str:
