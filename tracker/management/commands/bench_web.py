@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
@@ -28,7 +29,6 @@ from tracker import selectors
 
 TRIVIAL = "/robots.txt"
 _RATE = re.compile(r"Requests/sec:\s+([\d.]+)")
-_P99 = re.compile(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 _ERRORS = re.compile(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)")
 _UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
@@ -42,28 +42,66 @@ def gunicorn_command(port: int) -> list[str]:
     ]  # fmt: skip
 
 
+def gunicorn_start(
+    port: int, *, env: dict[str, str], log: Path, access_log: bool = False
+) -> subprocess.Popen:
+    """The production web server on loopback, its output appended to `log`;
+    with `access_log`, a JSON line per request too, as production writes."""
+    command = gunicorn_command(port)
+    if access_log:
+        command += ["--access-logfile", "-"]
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            command,
+            env={**env, "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost"},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=settings.BASE_DIR,
+        )
+
+
+def wait_up(url: str, timeout: float = 60) -> None:
+    """Return once `url` answers; CommandError if the server never does."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url).read()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise CommandError(f"nothing answers {url}") from None
+            time.sleep(0.5)
+
+
+def wrk_output(
+    url: str,
+    *,
+    seconds: int,
+    connections: int,
+    script: Path | None = None,
+    timeout: int = 2,
+) -> str:
+    """What `wrk --latency` prints for one run; `script` is a Lua file."""
+    command = ["wrk", "--latency", "-t", "2", "-c", str(connections)]
+    command += ["-d", f"{seconds}s", "--timeout", f"{timeout}s", url]
+    if script is not None:
+        command += ["-s", str(script)]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+
+def wrk_latency_ms(output: str, percent: int) -> float:
+    """A percentile of the latency distribution `wrk --latency` prints."""
+    line = re.compile(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s)\s*$", re.M)
+    value, unit = line.search(output).groups()
+    return float(value) * _UNIT_MS[unit]
+
+
 def wrk(url: str, *, seconds: int, connections: int) -> tuple[float, float, str]:
     """Requests per second, p99 latency in ms, and any error line."""
-    done = subprocess.run(
-        [
-            "wrk",
-            "--latency",
-            "-t",
-            "2",
-            "-c",
-            str(connections),
-            "-d",
-            f"{seconds}s",
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    rate = float(_RATE.search(done.stdout).group(1))
-    value, unit = _P99.search(done.stdout).groups()
-    errors = " ".join(m.group(0) for m in _ERRORS.finditer(done.stdout))
-    return rate, float(value) * _UNIT_MS[unit], errors
+    output = wrk_output(url, seconds=seconds, connections=connections)
+    rate = float(_RATE.search(output).group(1))
+    errors = " ".join(m.group(0) for m in _ERRORS.finditer(output))
+    return rate, wrk_latency_ms(output, 99), errors
 
 
 class Command(BaseCommand):
@@ -89,35 +127,16 @@ class Command(BaseCommand):
             "component page": "/components/cache/",
             f"API release {newest.version}": f"/api/v1/releases/{newest.version}",
         }
-        env = {**os.environ, "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost"}
         log = settings.DATA_DIR / "bench-web.log"
-        with log.open("ab") as out:
-            server = subprocess.Popen(
-                gunicorn_command(options["port"]),
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                cwd=settings.BASE_DIR,
-            )
+        server = gunicorn_start(options["port"], env=dict(os.environ), log=log)
         try:
-            self._wait_up(base + TRIVIAL)
+            wait_up(base + TRIVIAL)
             for path in [*pages.values(), TRIVIAL]:
                 urllib.request.urlopen(base + path).read()  # warm the caches
             self._measure(base, pages, options)
         finally:
             server.terminate()
             server.wait(timeout=30)
-
-    def _wait_up(self, url: str) -> None:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(url).read()
-                return
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise CommandError("gunicorn did not start") from None
-                time.sleep(0.5)
 
     def _measure(self, base: str, pages: dict[str, str], options) -> None:
         run = dict(seconds=options["seconds"], connections=options["connections"])
