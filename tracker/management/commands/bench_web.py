@@ -128,7 +128,10 @@ class Command(BaseCommand):
             f"API release {newest.version}": f"/api/v1/releases/{newest.version}",
         }
         log = settings.DATA_DIR / "bench-web.log"
-        server = gunicorn_start(options["port"], env=dict(os.environ), log=log)
+        # As production runs it, access log included; one client from one
+        # address would meet the API's rate limit, so it is off here.
+        env = {**os.environ, "ASYNCDASH_API_RATE": "off"}
+        server = gunicorn_start(options["port"], env=env, log=log, access_log=True)
         try:
             wait_up(base + TRIVIAL)
             for path in [*pages.values(), TRIVIAL]:
