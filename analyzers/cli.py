@@ -100,6 +100,8 @@ def format_functions(result: TreeResult, component: str) -> str:
     summary = result.component(component)
     boundary = ", ".join(summary.boundary) or "-"
     lines = [f"{summary.name}: {summary.stage}, boundary: {boundary}"]
+    if summary.boundary_by_name:
+        lines.append("  reached by name only: " + ", ".join(summary.boundary_by_name))
     for f in sorted(
         (f for f in result.functions if f.component == component),
         key=lambda f: (f.module, f.first_line),
@@ -117,7 +119,7 @@ def function_line(f: FunctionRecord) -> str:
     if f.concurrent:
         parts.append("concurrent")
     if f.chain:
-        parts.append("via " + " -> ".join(f.chain))
+        parts.append("via " + " -> ".join(chain_links(f)))
     if f.blocking:
         parts.append("blocks on " + ", ".join(b.name for b in f.blocking))
     if f.missing_twin:
@@ -125,6 +127,22 @@ def function_line(f: FunctionRecord) -> str:
     if not f.public:
         parts.append("private")
     return "  " + "  ".join(parts)
+
+
+def chain_links(f: FunctionRecord) -> list[str]:
+    """The chain's qualnames, each step marked with how it was resolved:
+    `[by name: 3 candidates]`, `[convention]`, `[default of 6]`."""
+    links = [f.chain[0]]
+    for name, step in zip(f.chain[1:], f.steps, strict=False):
+        marks = []
+        if step.resolution not in ("type", "hop"):
+            marks.append(str(step.resolution))
+        if step.default:
+            marks.append(f"default of {len(step.candidates)}")
+        elif step.candidates:
+            marks.append(f"{len(step.candidates)} candidates")
+        links.append(name + (f" [{', '.join(marks)}]" if marks else ""))
+    return links
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -79,6 +79,13 @@ def summarise(
     boundary = sorted(
         {component_of.get(hop, OTHER) for f in public_async for hop in f.hops}
     )
+    by_name = sorted(
+        {component_of.get(hop, OTHER) for f in public_async for hop in f.hops_by_name}
+        - set(boundary)
+    )
+    call_steps = Counter()
+    for f in functions:
+        call_steps.update(f.call_steps)
     by_async = {(f.module, f.qualname): f for f in functions if f.is_async}
     native_pairs = [
         p
@@ -126,6 +133,8 @@ def summarise(
         > len(native_pairs),
         sync_wrapped=bool(pairs) and len(sync_wrapped) * 2 > len(pairs),
         parse_errors=sum(1 for r in files if r.parse_error),
+        boundary_by_name=tuple(by_name),
+        call_steps=dict(sorted(call_steps.items())),
     )
 
 

@@ -11,6 +11,25 @@ DATA_FILE = Path(__file__).parent / "data" / "conventions.toml"
 
 
 @dataclass(frozen=True)
+class Chain:
+    on: tuple[str, ...]  # classes whose instances (and subclasses') chain
+    methods: frozenset[str]
+    returns: str
+
+
+@dataclass(frozen=True)
+class TypeConventions:
+    """Django's runtime conventions for typing receivers ([types])."""
+
+    attributes: dict[str, str]  # written path suffix -> class
+    objects: dict[str, str]  # module-level object -> class
+    items: dict[str, str]  # handler -> class of its items
+    returns: dict[str, str]  # function -> class of its result
+    yields: dict[str, tuple[str, ...]]  # function -> classes of loop targets
+    chains: tuple[Chain, ...]
+
+
+@dataclass(frozen=True)
 class Conventions:
     sync_to_async: frozenset[str]
     async_to_sync: frozenset[str]
@@ -27,6 +46,8 @@ class Conventions:
     test_markers_suffix: tuple[str, ...]
     test_class_markers: tuple[str, ...]
     renames: dict[str, str]
+    types: TypeConventions
+    defaults: dict[str, tuple[str, str]]  # setting -> (base class, default class)
 
     def is_sync_to_async(self, dotted: str) -> bool:
         return _matches_family(dotted, self.sync_to_async)
@@ -96,4 +117,20 @@ def load_conventions(path: Path = DATA_FILE) -> Conventions:
         test_markers_suffix=tuple(tests["async_markers_suffix"]),
         test_class_markers=tuple(tests["async_class_markers"]),
         renames=dict(data["renames"]),
+        types=_types(data.get("types", {})),
+        defaults={k: (v[0], v[1]) for k, v in data.get("defaults", {}).items()},
+    )
+
+
+def _types(data: dict) -> TypeConventions:
+    return TypeConventions(
+        attributes=dict(data.get("attributes", {})),
+        objects=dict(data.get("objects", {})),
+        items=dict(data.get("items", {})),
+        returns=dict(data.get("returns", {})),
+        yields={k: tuple(v) for k, v in data.get("yields", {}).items()},
+        chains=tuple(
+            Chain(tuple(c["on"]), frozenset(c["methods"]), c["returns"])
+            for c in data.get("chains", ())
+        ),
     )

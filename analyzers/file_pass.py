@@ -17,7 +17,7 @@ from analyzers.cst_path import Collector, collect, spans_from_ast, spans_from_po
 from analyzers.duplication import NEAR_COPY, compare_twins
 from analyzers.fast_path import analyze_sync_module, holds_no_async
 from analyzers.names import code_lines, count_loc, decode_source, is_package, is_public
-from analyzers.scopes import ModuleNames
+from analyzers.scopes import ModuleNames, attribute_pairs, instance_pairs
 from analyzers.twins import Def, pair_twins
 from analyzers.types import (
     BlockingCall,
@@ -187,6 +187,7 @@ def _assemble(collector: Collector, spans, *, text: str, path: str) -> FileResul
             async_capable=info.capability.get("async_capable", False),
             sync_capable=info.capability.get("sync_capable", False),
             marks_coroutine=info.marks_coroutine,
+            attributes=attribute_pairs(names, info.attrs),
         )
         for info, line in zip(collector.classes, spans.classes, strict=True)
     )
@@ -206,6 +207,7 @@ def _assemble(collector: Collector, spans, *, text: str, path: str) -> FileResul
                 for n in products
             ]
         ),
+        instances=instance_pairs(names, collector.module_assigned),
     )
 
 

@@ -10,7 +10,7 @@ from analyzers.fast_path import holds_no_async
 from analyzers.file_pass import analyze_file
 from analyzers.names import module_name
 from analyzers.tree import analyze_tree, source_files
-from analyzers.types import Kind, Reach, Relation, Stage
+from analyzers.types import Kind, Reach, Relation, Resolution, Stage
 
 
 @pytest.fixture(scope="module")
@@ -21,6 +21,37 @@ def django52(django52_tree: Path):
 @pytest.fixture(scope="module")
 def django61(django61_tree: Path):
     return analyze_tree(django61_tree)
+
+
+@pytest.fixture(params=["django52", "django61"])
+def release(request):
+    """Each analysed release in turn (5.2 and 6.1)."""
+    return request.getfixturevalue(request.param)
+
+
+def test_db_session_store_aload_ends_in_the_queryset_hop(release):
+    """The db store awaits `self.model.objects.aget(...)`: a QuerySet method,
+    not a cache's or a generic relation manager's `aget`."""
+    f = release.function(
+        "django.contrib.sessions.backends.db.SessionStore.aload", is_async=True
+    )
+    assert f.chain[-2:] == ("QuerySet.aget", "sync_to_async(get)")
+    assert f.hops == ("django.db.models.query.QuerySet.aget",)
+    assert Resolution.NAME not in {s.resolution for s in f.steps}
+
+
+def test_session_aset_does_not_hop_through_a_generic_relation(release):
+    f = release.function("django.contrib.sessions.backends.base.SessionBase.aset")
+    hops = f.hops + f.hops_by_name
+    assert not [h for h in hops if "contenttypes" in h]
+
+
+def test_auth_boundary_holds_no_component_reached_only_by_name(release):
+    """cache and contrib.contenttypes came in through same-named methods."""
+    auth = release.component("contrib.auth")
+    assert "orm-queryset" in auth.boundary
+    assert not {"cache", "contrib.contenttypes"} & set(auth.boundary)
+    assert not set(auth.boundary) & set(auth.boundary_by_name)
 
 
 def test_cache_aget_many_is_native_but_reaches_only_a_thread(django52):
