@@ -39,6 +39,8 @@ class Conventions:
     blocking_prefixes: tuple[str, ...]
     twin_prefixes: tuple[str, ...]
     twin_suffixes: tuple[str, ...]
+    twin_infixes: tuple[tuple[str, str], ...]
+    sibling_class_prefixes: tuple[str, ...]
     dunder_twins: dict[str, str]  # async dunder -> sync dunder
     missing_twin_ignore: frozenset[str]
     test_prefix: str
@@ -69,6 +71,13 @@ class Conventions:
             class_qualname = class_qualname.replace(marker, "")
         return class_qualname
 
+    def unasync(self, name: str) -> str:
+        """unasync's generic rule for one name: its first sync twin name
+        (`aget` -> `get`, `_aget_perms` -> `_get_perms`, `__aiter__` ->
+        `__iter__`), else the name itself."""
+        candidates = self.sync_twin_names(name)
+        return candidates[0][0] if candidates else name
+
     def sync_twin_names(self, async_name: str) -> list[tuple[str, str]]:
         """Candidate sync names for an async name, each with its convention."""
         if async_name in self.dunder_twins:
@@ -82,7 +91,19 @@ class Conventions:
         for suffix in self.twin_suffixes:
             if stem.endswith(suffix) and len(stem) > len(suffix):
                 candidates.append((underscores + stem[: -len(suffix)], "suffix"))
+        for infix, replacement in self.twin_infixes:
+            if infix in async_name:
+                candidates.append((async_name.replace(infix, replacement, 1), "infix"))
         return candidates
+
+    def sibling_class(self, scope: str) -> str | None:
+        """`pkg.AsyncPaginator` -> `pkg.Paginator` (a qualname's last part)."""
+        parent, dot, name = scope.rpartition(".")
+        for prefix in self.sibling_class_prefixes:
+            rest = name[len(prefix) :]
+            if name.startswith(prefix) and rest[:1].isupper():
+                return parent + dot + rest
+        return None
 
 
 def _matches_family(dotted: str, family: frozenset[str]) -> bool:
@@ -110,6 +131,8 @@ def load_conventions(path: Path = DATA_FILE) -> Conventions:
         blocking_prefixes=tuple(c.rstrip("*") for c in blocking if c.endswith("*")),
         twin_prefixes=tuple(twins["prefixes"]),
         twin_suffixes=tuple(twins["suffixes"]),
+        twin_infixes=tuple((a, b) for a, b in twins.get("infixes", ())),
+        sibling_class_prefixes=tuple(twins.get("sibling_class_prefixes", ())),
         dunder_twins={async_: sync for sync, async_ in twins["dunders"]},
         missing_twin_ignore=frozenset(twins["missing_twin_ignore_decorators"]),
         test_prefix=tests["prefix"],

@@ -1,15 +1,22 @@
 """Normalise twin bodies and measure how much of the async one repeats the sync one.
 
-Normalising drops docstrings and comments, drops `async` and `await`, turns
-`async for`/`async with` into `for`/`with` and maps async names back to their
-sync spelling, so that what is left is the real difference between the twins.
-libcst keeps the author's line layout, so duplicated lines are source lines.
+Normalising follows unasync's generic rule: drop docstrings and comments,
+drop `async` and `await`, turn `async for`/`async with` into `for`/`with`,
+map the catalogue's non-prefix renames (`StopAsyncIteration`, `asyncio.sleep`)
+in the async body, then map every name `aX` to `X` (and the other twin naming
+conventions: `async_x`, `x_async`) in both bodies: functions, methods,
+attributes, keyword arguments and string literals naming them. Bodies are
+compared in one canonical layout (`ast.unparse`: a statement a line, no
+comments), so a pair that only differs by how black wrapped a longer awaited
+line is still token-identical; duplicated lines are lines of that layout.
 """
 
 from __future__ import annotations
 
+import ast
 import difflib
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import libcst as cst
@@ -35,23 +42,33 @@ class Comparison:
 
 
 def compare_twins(
-    sync_def: cst.FunctionDef, async_def: cst.FunctionDef, renames: dict[str, str]
+    sync_def: cst.FunctionDef,
+    async_def: cst.FunctionDef,
+    renames: dict[str, str],
+    unasync: Callable[[str], str] | None = None,
 ) -> Comparison:
-    sync_lines = normalised_lines(sync_def, {})
-    own = _names_in(sync_def)
-    # An a-prefixed name whose plain form the sync twin uses: asend -> send.
-    pair_renames = dict(renames)
-    for name in _names_in(async_def) - own:
-        if name.startswith("a") and name[1:] in own:
-            pair_renames.setdefault(name, name[1:])
+    """Compare a pair. `renames` is the catalogue (and the pair's own names),
+    applied to the async body; `unasync` maps any name to its sync spelling
+    (`aget` -> `get`), applied to both bodies."""
+    unasync = unasync or (lambda name: name)
     applied: set[str] = set()
-    async_lines = normalised_lines(async_def, pair_renames, applied)
+    sync_shown, sync_lines = canonical_lines(normalised_lines(sync_def, {}), unasync)
+    async_shown, async_lines = canonical_lines(
+        normalised_lines(async_def, renames, applied), unasync, applied
+    )
     matcher = difflib.SequenceMatcher(None, sync_lines, async_lines, autojunk=False)
     sync_only, async_only = [], []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag != "equal":
-            sync_only.extend(sync_lines[i1:i2])
-            async_only.extend(async_lines[j1:j2])
+            sync_only.extend(sync_shown[i1:i2])
+            async_only.extend(async_shown[j1:j2])
+    # Report the renames that made a name meet the sync twin's: asend->send.
+    sync_names = _identifiers("\n".join(sync_shown))
+    reported = {
+        f"{old}->{new}"
+        for old, new in {**{n: unasync(n) for n in applied}, **renames}.items()
+        if old in applied and old != new and new.split(".")[-1] in sync_names
+    }
     return Comparison(
         similarity=round(matcher.ratio(), 4),
         duplicated_lines=sum(block.size for block in matcher.get_matching_blocks()),
@@ -59,12 +76,90 @@ def compare_twins(
         async_only=tuple(line.strip() for line in async_only),
         sync_hash=body_hash(sync_lines),
         async_hash=body_hash(async_lines),
-        renames=tuple(
-            sorted(
-                f"{old}->{new}" for old, new in pair_renames.items() if old in applied
-            )
-        ),
+        renames=tuple(sorted(reported)),
     )
+
+
+def canonical_lines(
+    lines: list[str], unasync: Callable[[str], str], applied: set[str] | None = None
+) -> tuple[list[str], list[str]]:
+    """The body in ast.unparse's layout, as shown and with `unasync` applied.
+
+    Renaming never changes the layout, so the two lists align line by line.
+    Code this Python's ast cannot parse keeps libcst's lines.
+    """
+    code = "\n".join(lines)
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return lines, lines
+    shown = ast.unparse(tree).splitlines()
+    _Unasync(unasync, applied if applied is not None else set()).visit(tree)
+    compared = ast.unparse(tree).splitlines()
+    if len(compared) != len(shown):  # cannot happen; keep the pair comparable
+        return compared, compared
+    return shown, compared
+
+
+def _identifiers(code: str) -> set[str]:
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return set()
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            found.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            found.add(node.attr)
+        elif isinstance(node, ast.keyword) and node.arg:
+            found.add(node.arg)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            found.add(node.value)
+    return found
+
+
+class _Unasync(ast.NodeTransformer):
+    """Map every identifier (and string literal holding one) to its sync name."""
+
+    def __init__(self, unasync: Callable[[str], str], applied: set[str]) -> None:
+        self.unasync = unasync
+        self.applied = applied
+
+    def _map(self, name: str) -> str:
+        new = self.unasync(name)
+        if new != name:
+            self.applied.add(name)
+        return new
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        node.id = self._map(node.id)
+        return node
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+        self.generic_visit(node)
+        node.attr = self._map(node.attr)
+        return node
+
+    def visit_keyword(self, node: ast.keyword) -> ast.AST:
+        self.generic_visit(node)
+        if node.arg:
+            node.arg = self._map(node.arg)
+        return node
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
+        self.generic_visit(node)
+        node.name = self._map(node.name)
+        return node
+
+    def visit_arg(self, node: ast.arg) -> ast.AST:
+        node.arg = self._map(node.arg)
+        return node
+
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        if isinstance(node.value, str) and node.value.isidentifier():
+            node.value = self._map(node.value)
+        return node
 
 
 def body_hash(lines: list[str]) -> str:
@@ -97,20 +192,6 @@ def _is_docstring(statement: cst.BaseStatement) -> bool:
             statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString)
         )
     )
-
-
-def _names_in(node: cst.CSTNode) -> set[str]:
-    collector = _NameCollector()
-    node.visit(collector)
-    return collector.names
-
-
-class _NameCollector(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.names: set[str] = set()
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.names.add(node.value)
 
 
 class _Normaliser(cst.CSTTransformer):

@@ -276,7 +276,9 @@ def _compare_pairs(
             renames.setdefault(defs[async_].name, defs[sync].name)
     result, hashes = [], {}
     for sync, async_, convention in pairs:
-        comparison = compare_twins(defs[sync].node, defs[async_].node, renames)
+        comparison = compare_twins(
+            defs[sync].node, defs[async_].node, renames, conventions.unasync
+        )
         hashes[sync], hashes[async_] = comparison.sync_hash, comparison.async_hash
         result.append(
             TwinPair(

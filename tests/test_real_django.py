@@ -102,6 +102,29 @@ def test_aauthenticate_is_native_and_copies_authenticate(django52):
     assert pair.relation in (Relation.DERIVABLE, Relation.NEAR_COPY)
 
 
+def test_model_backend_aauthenticate_is_derivable(django52):
+    """Token-identical to authenticate under unasync's generic rule, though
+    black wrapped the longer awaited line differently."""
+    pair = next(
+        p
+        for p in django52.pairs
+        if p.module == "django.contrib.auth.backends"
+        and p.async_qualname == "ModelBackend.aauthenticate"
+    )
+    assert pair.sync_qualname == "ModelBackend.authenticate"
+    assert pair.relation is Relation.DERIVABLE
+
+
+def test_paginator_async_siblings_are_twinned(django61):
+    """6.0 added AsyncPaginator/AsyncPage beside Paginator/Page."""
+    apage = django61.function("django.core.paginator.AsyncPaginator.apage")
+    assert apage.twin == "Paginator.page"
+    previous = django61.function("django.core.paginator.AsyncPage.ahas_previous")
+    assert previous.twin == "Page.has_previous"
+    paginator = django61.component("paginator")
+    assert paginator.async_twins * 2 > paginator.public_async
+
+
 def test_send_mail_is_sync(django52):
     f = django52.function("django.core.mail.send_mail")
     assert f.kind is Kind.SYNC
