@@ -23,6 +23,8 @@ class DefFacts:
     bridges: int
     concurrency_sites: int
     local_calls: frozenset[str]  # bare names it calls: for concurrency helpers
+    # Bare names passed to async_to_sync, a call site each: `async_to_sync(asend)`.
+    bridged: tuple[str, ...] = ()
 
 
 class DefClassifier:
@@ -52,11 +54,15 @@ class DefClassifier:
     def facts(self, info: DefInfo) -> DefFacts:
         runs_in_thread = any(self.is_sync_to_async(dec) for dec in info.decorators)
         hop_labels, bridges, concurrency, local_calls = [], 0, 0, set()
+        bridged = []
         for call in info.calls:
             if self.is_sync_to_async(call.dotted):
                 hop_labels.append(hop_label(call.node))
             elif self.is_async_to_sync(call.dotted):
                 bridges += 1
+                target = call.node.args[0].value if call.node.args else None
+                if isinstance(target, cst.Name):
+                    bridged.append(target.value)
             if self._is_concurrency(call.dotted):
                 concurrency += 1
             if call.dotted and "." not in call.dotted:
@@ -76,6 +82,7 @@ class DefClassifier:
             bridges=bridges,
             concurrency_sites=concurrency,
             local_calls=frozenset(local_calls),
+            bridged=tuple(bridged),
         )
 
     def _is_concurrency(self, dotted: str | None) -> bool:

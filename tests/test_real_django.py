@@ -137,6 +137,23 @@ def test_file_session_store_blocks_the_loop(django52):
         "django.contrib.sessions.backends.file.SessionStore.aload", is_async=True
     )
     assert [b.name for b in f.blocking] == ["self.load"]
+    # An async face over the sync implementation, with no thread.
+    assert f.kind is Kind.ASYNC_WRAPPER
+    assert f.reaches is Reach.LOOP
+    pair = next(
+        p
+        for p in django52.pairs
+        if p.module == "django.contrib.sessions.backends.file"
+        and p.async_qualname == "SessionStore.aload"
+    )
+    assert pair.relation is Relation.DELEGATING
+
+
+def test_signal_send_gathers_async_receivers_through_a_bridge(release):
+    """Signal.send runs its async receivers concurrently via async_to_sync."""
+    f = release.function("django.dispatch.dispatcher.Signal.send")
+    assert not f.is_async
+    assert f.concurrent
 
 
 def test_middleware_mixin_acall_reaches_a_thread(django52):
