@@ -102,6 +102,14 @@ def format_functions(result: TreeResult, component: str) -> str:
     lines = [f"{summary.name}: {summary.stage}, boundary: {boundary}"]
     if summary.boundary_by_name:
         lines.append("  reached by name only: " + ", ".join(summary.boundary_by_name))
+    if summary.stage_rule:
+        lines.append(f"  stage rule: {summary.stage_rule}")
+    judged = ", ".join(f"{n} {j}" for j, n in summary.entry_judgements.items())
+    lines.append(f"  entry points: {judged or 'none'}")
+    lines += [f"    {name}" for name in summary.entry_points]
+    lines += [
+        f"    {name} (inherited: {src})" for name, src in summary.inherited_entry_points
+    ]
     for f in sorted(
         (f for f in result.functions if f.component == component),
         key=lambda f: (f.module, f.first_line),

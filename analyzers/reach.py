@@ -50,6 +50,9 @@ class Site:
     # (the other backends, when `candidates` is the default one).
     alternatives: tuple[int, ...] = ()
     default: bool = False
+    # Resolved to sync methods only (`await self.get_response(request)` behind
+    # an iscoroutinefunction guard): nothing in the tree it awaits is async.
+    sync_only: bool = False
 
     @property
     def by_name(self) -> bool:  # resolved by name only: all candidates must agree
@@ -57,7 +60,7 @@ class Site:
 
     @property
     def opaque(self) -> bool:
-        return not self.candidates and not self.product
+        return not self.candidates and not self.product and not self.sync_only
 
 
 class SymbolIndex:
@@ -253,6 +256,8 @@ class ReachSolver:
             # The method comes from somewhere the index cannot see (a base built
             # at run time): fall back to the name.
             return self._by_name(name)
+        if not self._ids(found):
+            return Site((), resolution, sync_only=True)
         default = self.default_for(class_name) if include_self else None
         if default is not None:
             chosen = self._lookup(self.index.mro(default), name)
@@ -351,7 +356,7 @@ class ReachSolver:
 
     def solve(self) -> list[FunctionRecord]:
         n = len(self.nodes)
-        thread = self._thread()
+        self.thread = thread = self._thread()
         opaque_seed = [
             self.nodes[i].concurrent
             or (
@@ -360,7 +365,7 @@ class ReachSolver:
             )
             for i in range(n)
         ]
-        asynchronous = self._least_fixed_point(opaque_seed)
+        self.asynchronous = asynchronous = self._least_fixed_point(opaque_seed)
         edges = [self._edges(i, thread) for i in range(n)]
         solved = []
         for i, record in enumerate(self.nodes):
@@ -510,9 +515,14 @@ class ReachSolver:
 
 def solve_reach(files: list[FileResult], functions: list[FunctionRecord]):
     """`functions` with reaches, hops and chain filled in for awaitable ones."""
+    return solve_tree(files, functions)[0]
+
+
+def solve_tree(files: list[FileResult], functions: list[FunctionRecord]):
+    """As solve_reach, with the solver kept for judging entry points."""
     index = SymbolIndex(files)
     solver = ReachSolver(index, functions)
     solved = {
         id(old): new for old, new in zip(solver.nodes, solver.solve(), strict=True)
     }
-    return [solved.get(id(f), f) for f in functions]
+    return [solved.get(id(f), f) for f in functions], solver

@@ -23,6 +23,16 @@ def django61(django61_tree: Path):
     return analyze_tree(django61_tree)
 
 
+@pytest.fixture(scope="module")
+def django30(django30_tree: Path):
+    return analyze_tree(django30_tree)
+
+
+@pytest.fixture(scope="module")
+def django31(django31_tree: Path):
+    return analyze_tree(django31_tree)
+
+
 @pytest.fixture(params=["django52", "django61"])
 def release(request):
     """Each analysed release in turn (5.2 and 6.1)."""
@@ -52,6 +62,53 @@ def test_auth_boundary_holds_no_component_reached_only_by_name(release):
     assert "orm-queryset" in auth.boundary
     assert not {"cache", "contrib.contenttypes"} & set(auth.boundary)
     assert not set(auth.boundary) & set(auth.boundary_by_name)
+
+
+def test_sessions_are_native_under_the_default_configuration(release):
+    """A user with default settings reaches the db store, whose thread hop is
+    in the ORM; the other stores stay listed as candidates in the chain."""
+    sessions = release.component("contrib.sessions")
+    assert sessions.stage is Stage.ASYNC_NATIVE
+    assert "orm-queryset" in sessions.boundary
+    f = release.function("django.contrib.sessions.backends.base.SessionBase.aget")
+    assert f.hops == ("django.db.models.query.QuerySet.aget",)
+    (default,) = [s for s in f.steps if s.default]
+    assert default.target == "django.contrib.sessions.backends.db.SessionStore.aload"
+    assert (
+        "django.contrib.sessions.backends.file.SessionStore.aload" in default.candidates
+    )
+
+
+@pytest.mark.parametrize("name", ["django31", "django52"])
+def test_middleware_is_an_async_wrapper_through_the_mixin(name, request):
+    """Every built-in middleware inherits MiddlewareMixin.__acall__ (utils)."""
+    middleware = request.getfixturevalue(name).component("middleware")
+    assert middleware.stage is Stage.ASYNC_WRAPPER
+    inherited = {name: rest for name, *rest in middleware.inherited_entry_points}
+    assert inherited["django.middleware.csrf.CsrfViewMiddleware.__acall__"] == [
+        "hops-here",
+        "django.utils.deprecation.MiddlewareMixin.__acall__",
+    ]
+
+
+def test_middleware_is_sync_only_before_the_mixin_went_async(django30):
+    assert django30.component("middleware").stage is Stage.SYNC_ONLY
+
+
+def test_handlers_hop_once_in_30_and_run_an_async_path_in_31(django30, django31):
+    """3.0's ASGIHandler.__call__ runs the request in one sync_to_async hop,
+    its helpers read_body/send_response aside; 3.1 has get_response_async."""
+    handlers30 = django30.component("handlers")
+    assert handlers30.entry_points == (
+        ("django.core.handlers.asgi.ASGIHandler.__call__", "hops-here"),
+    )
+    assert handlers30.stage is Stage.ASYNC_WRAPPER
+    handlers31 = django31.component("handlers")
+    assert (
+        "django.core.handlers.base.BaseHandler.get_response_async",
+        "native",
+    ) in handlers31.entry_points
+    assert handlers31.stage is Stage.ASYNC_NATIVE
 
 
 def test_cache_aget_many_is_native_but_reaches_only_a_thread(django52):
