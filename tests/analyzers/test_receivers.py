@@ -428,3 +428,55 @@ def test_boundary_counts_resolved_steps_and_lists_name_only_apart():
     assert app.boundary == ("app", "cache")  # Registry.aget hops in app
     assert app.boundary_by_name == ("orm",)
     assert app.call_steps == {"convention": 1, "name": 1}
+
+
+DEFAULTS = [
+    pytest.param(
+        "django.contrib.sessions.backends.base.SessionBase.aget",
+        {
+            "target": "django.contrib.sessions.backends.db.SessionStore.aload",
+            "default": True,
+            "candidates": (
+                "django.contrib.sessions.backends.base.SessionBase.aload",
+                "django.contrib.sessions.backends.cache.SessionStore.aload",
+                "django.contrib.sessions.backends.db.SessionStore.aload",
+                "django.contrib.sessions.backends.file.SessionStore.aload",
+            ),
+        },
+        id="base-class-call-runs-the-default-store",
+    ),
+]
+
+
+@pytest.mark.parametrize(("full_name", "expected"), DEFAULTS)
+def test_default_configuration(full_name, expected):
+    """A call that may reach any configured backend follows the default one;
+    the others stay listed as candidates of the step."""
+    record = tree({}).function(full_name, is_async=True)
+    step = record.steps[0]
+    assert fields(step, expected) == expected
+    assert record.hops == ("django.db.models.query.QuerySet.aget",)
+
+
+def test_a_non_default_store_keeps_its_own_methods():
+    """The file store is not the default: its own self-calls stay its own, and
+    its async face over `load` runs on the loop."""
+    record = tree(
+        {
+            "django/contrib/sessions/backends/file.py": """
+                from django.contrib.sessions.backends.base import SessionBase
+
+                class SessionStore(SessionBase):
+                    def load(self):
+                        return {}
+
+                    async def aload(self):
+                        return self.load()
+
+                    async def aget(self, key):
+                        return (await self.aload()).get(key)
+            """
+        }
+    ).function("django.contrib.sessions.backends.file.SessionStore.aget", is_async=True)
+    assert record.reaches is Reach.LOOP
+    assert record.hops == () and record.steps == ()
