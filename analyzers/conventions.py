@@ -22,6 +22,7 @@ class TypeConventions:
     """Django's runtime conventions for typing receivers ([types])."""
 
     attributes: dict[str, str]  # written path suffix -> class
+    aliases: dict[str, str]  # attribute set at run time -> declared attribute
     objects: dict[str, str]  # module-level object -> class
     items: dict[str, str]  # handler -> class of its items
     returns: dict[str, str]  # function -> class of its result
@@ -148,6 +149,7 @@ def load_conventions(path: Path = DATA_FILE) -> Conventions:
 def _types(data: dict) -> TypeConventions:
     return TypeConventions(
         attributes=dict(data.get("attributes", {})),
+        aliases=dict(data.get("aliases", {})),
         objects=dict(data.get("objects", {})),
         items=dict(data.get("items", {})),
         returns=dict(data.get("returns", {})),

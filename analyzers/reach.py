@@ -167,7 +167,7 @@ class ReachSolver:
     ) -> None:
         conventions = conventions or load_conventions()
         self.index = index
-        self.typer = ReceiverTyper(index, conventions.types)
+        self.typer = ReceiverTyper(index, conventions.types, self.default_for)
         self.defaults = [
             (index.canonical(base), index.canonical(default))
             for base, default in conventions.defaults.values()

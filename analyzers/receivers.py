@@ -12,6 +12,7 @@ chain can tell the reader how each step was known.
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from analyzers.conventions import TypeConventions
@@ -28,9 +29,17 @@ def _weaker(a: Resolution, b: Resolution) -> Resolution:
 
 
 class ReceiverTyper:
-    def __init__(self, index: SymbolIndex, conventions: TypeConventions) -> None:
+    def __init__(
+        self,
+        index: SymbolIndex,
+        conventions: TypeConventions,
+        default_for: Callable[[str], str | None] = lambda cls: None,
+    ) -> None:
         self.index = index
         self.types = conventions
+        # The default backend an object of a class may be (reach.py): its
+        # attributes are what a user with default settings gets.
+        self.default_for = default_for
 
     def type_of(self, receiver: tuple[str, ...]) -> Typed | None:
         head, *parts = receiver
@@ -92,6 +101,9 @@ class ReceiverTyper:
             found = self._attribute(mro, part)
             if found is not None:
                 return found[0], _weaker(resolution, found[1])
+            found = self._declared(cls, part)
+            if found is not None:
+                return found[0], _weaker(Resolution.CONVENTION, found[1])
         if part.endswith("()"):
             return None
         # Naming conventions: `request.session`, `<anything>.objects`.
@@ -99,6 +111,20 @@ class ReceiverTyper:
             suffix = key.split(".")
             if written[-len(suffix) :] == suffix:
                 return self._class(cls, Resolution.CONVENTION)
+        return None
+
+    def _declared(self, cls: str, name: str) -> Typed | None:
+        """An attribute set at run time from a declared one (a model's
+        `_default_manager` from `objects`), on the class or its default."""
+        alias = self.types.aliases.get(name)
+        default = self.default_for(cls)
+        for owner in (cls, default) if default else (cls,):
+            mro = self.index.mro(owner)
+            found = self._attribute(mro, alias) if alias else None
+            if found is None and owner != cls:
+                found = self._attribute(mro, name)
+            if found is not None:
+                return found
         return None
 
     def _attribute(self, mro: list[str], name: str) -> Typed | None:

@@ -381,6 +381,56 @@ RECEIVERS = [
 ]
 
 
+MANAGERS = {
+    "django/app/models.py": """
+        from asgiref.sync import sync_to_async
+        from django.db.models.manager import Manager
+
+        class UserManager(Manager):
+            def get_by_natural_key(self, key):
+                pass
+
+            async def aget_by_natural_key(self, key):
+                return await sync_to_async(self.get_by_natural_key)(key)
+
+        class GroupManager(Manager):
+            async def aget_by_natural_key(self, key):
+                return await self.aget(name=key)
+
+        class User:
+            objects = UserManager()
+    """,
+    "django/app/auth.py": """
+        from django.app.models import User
+
+        async def login(key):
+            return await User._default_manager.aget_by_natural_key(key)
+    """,
+}
+
+RECEIVERS.append(
+    pytest.param(
+        MANAGERS,
+        "django.app.auth.login",
+        {
+            "chain": (
+                "login",
+                "UserManager.aget_by_natural_key",
+                "sync_to_async(get_by_natural_key)",
+            ),
+            "steps": (
+                ChainStep(
+                    "django.app.models.UserManager.aget_by_natural_key",
+                    Resolution.CONVENTION,
+                ),
+                ChainStep("sync_to_async(get_by_natural_key)", Resolution.HOP),
+            ),
+        },
+        id="default-manager-is-the-declared-objects-not-any-manager",
+    )
+)
+
+
 @pytest.mark.parametrize(("extra", "full_name", "expected"), RECEIVERS)
 def test_receiver(extra, full_name, expected):
     """A receiver is typed from the code first, then by convention; a
