@@ -9,6 +9,7 @@ import libcst as cst
 from analyzers.conventions import Conventions
 from analyzers.cst_path import Collector, DefInfo
 from analyzers.names import cst_dotted
+from analyzers.scopes import first_token, head_token
 from analyzers.types import AwaitSite, Kind, SiteKind
 
 
@@ -22,6 +23,8 @@ class DefFacts:
     bridges: int
     concurrency_sites: int
     local_calls: frozenset[str]  # bare names it calls: for concurrency helpers
+    # Bare names passed to async_to_sync, a call site each: `async_to_sync(asend)`.
+    bridged: tuple[str, ...] = ()
 
 
 class DefClassifier:
@@ -51,11 +54,15 @@ class DefClassifier:
     def facts(self, info: DefInfo) -> DefFacts:
         runs_in_thread = any(self.is_sync_to_async(dec) for dec in info.decorators)
         hop_labels, bridges, concurrency, local_calls = [], 0, 0, set()
+        bridged = []
         for call in info.calls:
             if self.is_sync_to_async(call.dotted):
                 hop_labels.append(hop_label(call.node))
             elif self.is_async_to_sync(call.dotted):
                 bridges += 1
+                target = call.node.args[0].value if call.node.args else None
+                if isinstance(target, cst.Name):
+                    bridged.append(target.value)
             if self._is_concurrency(call.dotted):
                 concurrency += 1
             if call.dotted and "." not in call.dotted:
@@ -75,6 +82,7 @@ class DefClassifier:
             bridges=bridges,
             concurrency_sites=concurrency,
             local_calls=frozenset(local_calls),
+            bridged=tuple(bridged),
         )
 
     def _is_concurrency(self, dotted: str | None) -> bool:
@@ -155,8 +163,65 @@ class DefClassifier:
             dotted = cst_dotted(func)
             if dotted and self.names.is_bound(dotted.split(".", 1)[0]):
                 return AwaitSite(SiteKind.NAME, attr, (self.names.resolve(dotted),))
-            return AwaitSite(SiteKind.ATTR, attr)
+            return AwaitSite(SiteKind.ATTR, attr, receiver=self.receiver(value, info))
         return AwaitSite(SiteKind.OPAQUE, "")
+
+    # Receivers --------------------------------------------------------
+    def receiver(self, node: cst.BaseExpression, info: DefInfo) -> tuple[str, ...]:
+        """What `obj` in `obj.m()` is, as the code writes it: a head the
+        evidence of this module types, then the attributes and method calls
+        after it (`self.model.objects.filter(...)` -> self, model, objects,
+        filter()). The tree pass types the rest (analyzers/receivers.py)."""
+        parts = []
+        while True:
+            if isinstance(node, cst.Attribute):
+                parts.append(node.attr.value)
+                node = node.value
+            elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+                parts.append(node.func.attr.value + "()")
+                node = node.func.value
+            else:
+                break
+        head = self._head(node, info)
+        return (head, *reversed(parts)) if head else ()
+
+    def _head(self, node: cst.BaseExpression, info: DefInfo) -> str | None:
+        if isinstance(node, cst.Name):
+            name = node.value
+            if name in ("self", "cls") and info.owner is not None:
+                return f"self:{self.names.module}.{info.owner.qualname}"
+            return self._local_head(name, info)
+        dotted = None
+        if isinstance(node, cst.Call):
+            dotted, form = cst_dotted(node.func), "call"
+        elif isinstance(node, cst.Subscript):
+            dotted, form = cst_dotted(node.value), "item"
+        return head_token(self.names, form, dotted) if dotted else None
+
+    def _local_head(self, name: str, info: DefInfo) -> str:
+        """A bare name: an isinstance guard, a local binding, an annotated
+        parameter (innermost def first), a module-level binding, an import;
+        else the name as written, for the naming conventions."""
+        scope: DefInfo | None = info
+        while scope is not None:
+            if name in scope.guards:
+                token = head_token(self.names, "ann", scope.guards[name])
+                if token:
+                    return token
+            if name in scope.bindings:
+                token = first_token(self.names, scope.bindings[name])
+                if token:
+                    return token
+            if name in scope.params:
+                token = head_token(self.names, "ann", scope.params[name])
+                if token:
+                    return token
+            scope = scope.parent
+        if name in self.collector.module_bindings:
+            token = first_token(self.names, self.collector.module_bindings[name])
+            if token:
+                return token
+        return head_token(self.names, "name", name) or f"var:{name}"
 
     def _name_site(self, name: str, info: DefInfo) -> AwaitSite:
         scope: DefInfo | None = info

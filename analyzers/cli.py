@@ -102,6 +102,16 @@ def format_functions(result: TreeResult, component: str) -> str:
     summary = result.component(component)
     boundary = ", ".join(summary.boundary) or "-"
     lines = [f"{summary.name}: {summary.stage}, boundary: {boundary}"]
+    if summary.boundary_by_name:
+        lines.append("  reached by name only: " + ", ".join(summary.boundary_by_name))
+    if summary.stage_rule:
+        lines.append(f"  stage rule: {summary.stage_rule}")
+    judged = ", ".join(f"{n} {j}" for j, n in summary.entry_judgements.items())
+    lines.append(f"  entry points: {judged or 'none'}")
+    lines += [f"    {name}" for name in summary.entry_points]
+    lines += [
+        f"    {name} (inherited: {src})" for name, src in summary.inherited_entry_points
+    ]
     for f in sorted(
         (f for f in result.functions if f.component == component),
         key=lambda f: (f.module, f.first_line),
@@ -119,7 +129,7 @@ def function_line(f: FunctionRecord) -> str:
     if f.concurrent:
         parts.append("concurrent")
     if f.chain:
-        parts.append("via " + " -> ".join(f.chain))
+        parts.append("via " + " -> ".join(chain_links(f)))
     if f.blocking:
         parts.append("blocks on " + ", ".join(b.name for b in f.blocking))
     if f.missing_twin:
@@ -148,6 +158,22 @@ def load_component_map(path: Path) -> ComponentMap:
         ):
             raise ValueError(f"{path}: [{table}] must map names to component names")
     return ComponentMap.from_toml(path.read_text(encoding="utf-8"))
+
+
+def chain_links(f: FunctionRecord) -> list[str]:
+    """The chain's qualnames, each step marked with how it was resolved:
+    `[by name: 3 candidates]`, `[convention]`, `[default of 6]`."""
+    links = [f.chain[0]]
+    for name, step in zip(f.chain[1:], f.steps, strict=False):
+        marks = []
+        if step.resolution not in ("type", "hop"):
+            marks.append(str(step.resolution))
+        if step.default:
+            marks.append(f"default of {len(step.candidates)}")
+        elif step.candidates:
+            marks.append(f"{len(step.candidates)} candidates")
+        links.append(name + (f" [{', '.join(marks)}]" if marks else ""))
+    return links
 
 
 def main(argv: list[str] | None = None) -> int:

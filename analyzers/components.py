@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from analyzers.conventions import Conventions
+from analyzers.entry_points import NATIVE, EntryPoint
 from analyzers.twins import count_twinned_tests
 from analyzers.types import (
     ComponentSummary,
@@ -22,6 +23,18 @@ from analyzers.types import (
 )
 
 DEFAULT_MAP = Path(__file__).parent / "components" / "django.toml"
+
+# The stage rule, as the component page prints it (see judge_stage).
+STAGE_RULE = (
+    "A component is sync-only without async entry points, async-wrapper when "
+    "more than half of them do no native work of their own (they hop into a "
+    "thread in the component's own code, run their sync twin on the loop, or "
+    "only await a base class in another component), and async-native "
+    "otherwise; its entry points are its public async functions and those its "
+    "classes inherit from an async-capable class of another component, except "
+    "a function without a sync twin that only the component's other public "
+    "async functions await."
+)
 OTHER = "other"
 CLOSE_PAIRS = (Relation.DERIVABLE, Relation.NEAR_COPY)
 
@@ -69,6 +82,7 @@ def summarise(
     functions: list[FunctionRecord],
     pairs: list[TwinPair],
     component_of: dict[str, str],
+    entry_points: list[EntryPoint] = (),
 ) -> ComponentSummary:
     """One component's numbers. `component_of` maps full names of functions."""
     public = [f for f in functions if f.public]
@@ -79,6 +93,13 @@ def summarise(
     boundary = sorted(
         {component_of.get(hop, OTHER) for f in public_async for hop in f.hops}
     )
+    by_name = sorted(
+        {component_of.get(hop, OTHER) for f in public_async for hop in f.hops_by_name}
+        - set(boundary)
+    )
+    call_steps = Counter()
+    for f in functions:
+        call_steps.update(f.call_steps)
     by_async = {(f.module, f.qualname): f for f in functions if f.is_async}
     native_pairs = [
         p
@@ -94,15 +115,10 @@ def summarise(
     ]
     loc = sum(r.loc for r in files)
     twin_loc = sum(f.loc for f in functions if f.is_async and f.twin)
-    if not public_async:
-        stage = Stage.SYNC_ONLY
-    elif len(local) * 2 > len(public_async):
-        stage = Stage.ASYNC_WRAPPER
-    else:
-        stage = Stage.ASYNC_NATIVE
+    judgements = Counter(e.judgement for e in entry_points)
     return ComponentSummary(
         name=name,
-        stage=stage,
+        stage=judge_stage(judgements),
         files=len(files),
         loc=loc,
         functions=len(functions),
@@ -126,7 +142,37 @@ def summarise(
         > len(native_pairs),
         sync_wrapped=bool(pairs) and len(sync_wrapped) * 2 > len(pairs),
         parse_errors=sum(1 for r in files if r.parse_error),
+        boundary_by_name=tuple(by_name),
+        call_steps=dict(sorted(call_steps.items())),
+        entry_points=tuple(
+            sorted((e.name, e.judgement) for e in entry_points if not e.inherited_from)
+        ),
+        inherited_entry_points=tuple(
+            sorted(
+                (e.name, e.judgement, e.inherited_from)
+                for e in entry_points
+                if e.inherited_from
+            )
+        ),
+        entry_judgements=dict(sorted(judgements.items())),
+        stage_rule=STAGE_RULE,
     )
+
+
+def judge_stage(judgements: Counter | dict[str, int]) -> Stage:
+    """A component is sync-only without async entry points, async-wrapper when
+    more than half of them do no native work of their own (they hop into a
+    thread in the component's own code, run their sync twin on the loop, or
+    only await a base class in another component), and async-native otherwise.
+
+    `judgements` counts the entry points by judgement (entry_points.py).
+    """
+    total = sum(judgements.values())
+    if not total:
+        return Stage.SYNC_ONLY
+    if (total - judgements.get(NATIVE, 0)) * 2 > total:
+        return Stage.ASYNC_WRAPPER
+    return Stage.ASYNC_NATIVE
 
 
 def _hops_locally(record: FunctionRecord, name: str, component_of: dict) -> bool:

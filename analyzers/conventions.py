@@ -11,6 +11,26 @@ DATA_FILE = Path(__file__).parent / "data" / "conventions.toml"
 
 
 @dataclass(frozen=True)
+class Chain:
+    on: tuple[str, ...]  # classes whose instances (and subclasses') chain
+    methods: frozenset[str]
+    returns: str
+
+
+@dataclass(frozen=True)
+class TypeConventions:
+    """Django's runtime conventions for typing receivers ([types])."""
+
+    attributes: dict[str, str]  # written path suffix -> class
+    aliases: dict[str, str]  # attribute set at run time -> declared attribute
+    objects: dict[str, str]  # module-level object -> class
+    items: dict[str, str]  # handler -> class of its items
+    returns: dict[str, str]  # function -> class of its result
+    yields: dict[str, tuple[str, ...]]  # function -> classes of loop targets
+    chains: tuple[Chain, ...]
+
+
+@dataclass(frozen=True)
 class Conventions:
     sync_to_async: frozenset[str]
     async_to_sync: frozenset[str]
@@ -20,6 +40,8 @@ class Conventions:
     blocking_prefixes: tuple[str, ...]
     twin_prefixes: tuple[str, ...]
     twin_suffixes: tuple[str, ...]
+    twin_infixes: tuple[tuple[str, str], ...]
+    sibling_class_prefixes: tuple[str, ...]
     dunder_twins: dict[str, str]  # async dunder -> sync dunder
     missing_twin_ignore: frozenset[str]
     test_prefix: str
@@ -27,6 +49,8 @@ class Conventions:
     test_markers_suffix: tuple[str, ...]
     test_class_markers: tuple[str, ...]
     renames: dict[str, str]
+    types: TypeConventions
+    defaults: dict[str, tuple[str, str]]  # setting -> (base class, default class)
 
     def is_sync_to_async(self, dotted: str) -> bool:
         return _matches_family(dotted, self.sync_to_async)
@@ -48,6 +72,13 @@ class Conventions:
             class_qualname = class_qualname.replace(marker, "")
         return class_qualname
 
+    def unasync(self, name: str) -> str:
+        """unasync's generic rule for one name: its first sync twin name
+        (`aget` -> `get`, `_aget_perms` -> `_get_perms`, `__aiter__` ->
+        `__iter__`), else the name itself."""
+        candidates = self.sync_twin_names(name)
+        return candidates[0][0] if candidates else name
+
     def sync_twin_names(self, async_name: str) -> list[tuple[str, str]]:
         """Candidate sync names for an async name, each with its convention."""
         if async_name in self.dunder_twins:
@@ -61,7 +92,19 @@ class Conventions:
         for suffix in self.twin_suffixes:
             if stem.endswith(suffix) and len(stem) > len(suffix):
                 candidates.append((underscores + stem[: -len(suffix)], "suffix"))
+        for infix, replacement in self.twin_infixes:
+            if infix in async_name:
+                candidates.append((async_name.replace(infix, replacement, 1), "infix"))
         return candidates
+
+    def sibling_class(self, scope: str) -> str | None:
+        """`pkg.AsyncPaginator` -> `pkg.Paginator` (a qualname's last part)."""
+        parent, dot, name = scope.rpartition(".")
+        for prefix in self.sibling_class_prefixes:
+            rest = name[len(prefix) :]
+            if name.startswith(prefix) and rest[:1].isupper():
+                return parent + dot + rest
+        return None
 
 
 def _matches_family(dotted: str, family: frozenset[str]) -> bool:
@@ -89,6 +132,8 @@ def load_conventions(path: Path = DATA_FILE) -> Conventions:
         blocking_prefixes=tuple(c.rstrip("*") for c in blocking if c.endswith("*")),
         twin_prefixes=tuple(twins["prefixes"]),
         twin_suffixes=tuple(twins["suffixes"]),
+        twin_infixes=tuple((a, b) for a, b in twins.get("infixes", ())),
+        sibling_class_prefixes=tuple(twins.get("sibling_class_prefixes", ())),
         dunder_twins={async_: sync for sync, async_ in twins["dunders"]},
         missing_twin_ignore=frozenset(twins["missing_twin_ignore_decorators"]),
         test_prefix=tests["prefix"],
@@ -96,4 +141,21 @@ def load_conventions(path: Path = DATA_FILE) -> Conventions:
         test_markers_suffix=tuple(tests["async_markers_suffix"]),
         test_class_markers=tuple(tests["async_class_markers"]),
         renames=dict(data["renames"]),
+        types=_types(data.get("types", {})),
+        defaults={k: (v[0], v[1]) for k, v in data.get("defaults", {}).items()},
+    )
+
+
+def _types(data: dict) -> TypeConventions:
+    return TypeConventions(
+        attributes=dict(data.get("attributes", {})),
+        aliases=dict(data.get("aliases", {})),
+        objects=dict(data.get("objects", {})),
+        items=dict(data.get("items", {})),
+        returns=dict(data.get("returns", {})),
+        yields={k: tuple(v) for k, v in data.get("yields", {}).items()},
+        chains=tuple(
+            Chain(tuple(c["on"]), frozenset(c["methods"]), c["returns"])
+            for c in data.get("chains", ())
+        ),
     )

@@ -32,6 +32,9 @@ class ClassInfo:
     # decides which callees are sync_to_async (then the name is a thread hop).
     assigned: dict[str, str] = field(default_factory=dict)
     marks_coroutine: bool = False
+    # attribute -> values written to it in the class body or in __init__, as
+    # (form, dotted) pairs (scopes.head_token); the first that resolves wins.
+    attrs: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,10 @@ class DefInfo:
     assigned: dict[str, str] = field(default_factory=dict)  # x = callee(...)
     nested: dict[str, list[DefInfo]] = field(default_factory=dict)
     has_yield: bool = False
+    params: dict[str, str] = field(default_factory=dict)  # name -> annotation
+    # Local names -> (form, dotted) of the values bound to them, in order.
+    bindings: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    guards: dict[str, str] = field(default_factory=dict)  # isinstance(x, C)
 
     @property
     def name(self) -> str:
@@ -76,6 +83,7 @@ class Collector(cst.CSTVisitor):
         self.defs: list[DefInfo] = []
         self.classes: list[ClassInfo] = []
         self.module_assigned: dict[str, str] = {}
+        self.module_bindings: dict[str, list[tuple[str, str]]] = {}
         self.module_defs: dict[str, list[DefInfo]] = {}
         self._awaited_calls: set[int] = set()
         self._in_decorator = 0
@@ -128,6 +136,7 @@ class Collector(cst.CSTVisitor):
             scope=parent_qualname(parent),
             scope_is_class=isinstance(parent, ClassInfo),
             decorators=decorators,
+            params=_annotations(node.params),
         )
         if parent is None:
             self.names.top_level.add(info.name)
@@ -177,10 +186,43 @@ class Collector(cst.CSTVisitor):
     def visit_Assign(self, node: cst.Assign) -> None:
         targets = [t.target for t in node.targets]
         self._assigned(targets, node.value)
+        self._bind(targets, value_form(node.value))
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        annotation = annotation_name(node.annotation.annotation)
+        if annotation:
+            self._bind([node.target], ("ann", annotation))
         if node.value is not None:
             self._assigned([node.target], node.value)
+            self._bind([node.target], value_form(node.value))
+
+    def _bind(self, targets: list, form: tuple[str, str] | None) -> None:
+        """Record what names and `self.x` attributes hold, for typing receivers."""
+        if form is None:
+            return
+        top = self.stack[-1] if self.stack else None
+        for target in targets:
+            if isinstance(target, cst.Name):
+                if top is None:
+                    table = self.module_bindings
+                elif isinstance(top, ClassInfo):
+                    table = top.attrs
+                else:
+                    table = top.bindings
+                table.setdefault(target.value, []).append(form)
+            elif (
+                isinstance(top, DefInfo)
+                and top.name == "__init__"
+                and top.scope_is_class
+                and top.owner is not None
+                and isinstance(target, cst.Attribute)
+                and isinstance(target.value, cst.Name)
+                and target.value.value == "self"
+            ):
+                # `self.backend = backend`: the parameter's annotation says more.
+                if form[0] == "name" and form[1] in top.params:
+                    form = ("ann", top.params[form[1]])
+                top.owner.attrs.setdefault(target.attr.value, []).append(form)
 
     def _assigned(self, targets: list, value: cst.BaseExpression) -> None:
         names = [t.value for t in targets if isinstance(t, cst.Name)]
@@ -200,6 +242,14 @@ class Collector(cst.CSTVisitor):
     def visit_For(self, node: cst.For) -> None:
         if node.asynchronous is not None:
             self._awaits(node.iter)
+        if self._current_def() is None or not isinstance(node.iter, cst.Call):
+            return
+        if source := cst_dotted(node.iter.func):
+            if isinstance(node.target, cst.Name):
+                self._bind([node.target], ("each0", source))
+            elif isinstance(node.target, (cst.Tuple, cst.List)):
+                for i, element in enumerate(node.target.elements):
+                    self._bind([element.value], (f"each{i}", source))
 
     def visit_CompFor(self, node: cst.CompFor) -> None:
         if node.asynchronous is not None:
@@ -234,6 +284,44 @@ class Collector(cst.CSTVisitor):
         if current is not None:
             awaited = id(node) in self._awaited_calls
             current.calls.append(CallSite(name, node, awaited))
+            if name == "isinstance" and len(node.args) == 2:
+                subject, cls = node.args[0].value, cst_dotted(node.args[1].value)
+                if isinstance(subject, cst.Name) and cls:
+                    current.guards.setdefault(subject.value, cls)
+
+
+def value_form(value: cst.BaseExpression) -> tuple[str, str] | None:
+    """How a bound value is written: `X(...)`, `X[...]` or `X` (scopes.head_token)."""
+    if isinstance(value, cst.Call):
+        dotted = cst_dotted(value.func)
+        return ("call", dotted) if dotted else None
+    if isinstance(value, cst.Subscript):
+        dotted = cst_dotted(value.value)
+        return ("item", dotted) if dotted else None
+    dotted = cst_dotted(value)
+    return ("name", dotted) if dotted else None
+
+
+def annotation_name(node: cst.BaseExpression) -> str | None:
+    """`Foo`, `mod.Foo` or `"Foo"`; generics and unions say too little."""
+    if isinstance(node, cst.SimpleString):
+        text = node.evaluated_value
+        return text if isinstance(text, str) and _is_dotted(text) else None
+    return cst_dotted(node)
+
+
+def _is_dotted(text: str) -> bool:
+    return all(part.isidentifier() for part in text.split("."))
+
+
+def _annotations(params: cst.Parameters) -> dict[str, str]:
+    found = {}
+    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+        if param.annotation is not None:
+            name = annotation_name(param.annotation.annotation)
+            if name:
+                found[param.name.value] = name
+    return found
 
 
 def parent_qualname(parent: ClassInfo | DefInfo | None) -> str:

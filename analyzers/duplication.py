@@ -1,15 +1,23 @@
 """Normalise twin bodies and measure how much of the async one repeats the sync one.
 
-Normalising drops docstrings and comments, drops `async` and `await`, turns
-`async for`/`async with` into `for`/`with` and maps async names back to their
-sync spelling, so that what is left is the real difference between the twins.
-libcst keeps the author's line layout, so duplicated lines are source lines.
+Normalising follows unasync's generic rule: drop docstrings and comments,
+drop `async` and `await`, turn `async for`/`async with` into `for`/`with`,
+map the catalogue's non-prefix renames (`StopAsyncIteration`, `asyncio.sleep`)
+in the async body, then map every name `aX` there to `X` (and the other twin
+naming conventions: `async_x`, `x_async`): functions, methods, attributes,
+keyword arguments and string literals naming them, except a name the sync
+body uses too (`args`, `all`: the same name on both sides). Bodies are
+compared in one canonical layout (`ast.unparse`: a statement a line, no
+comments), so a pair that only differs by how black wrapped a longer awaited
+line is still token-identical; duplicated lines are lines of that layout.
 """
 
 from __future__ import annotations
 
+import ast
 import difflib
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import libcst as cst
@@ -35,23 +43,35 @@ class Comparison:
 
 
 def compare_twins(
-    sync_def: cst.FunctionDef, async_def: cst.FunctionDef, renames: dict[str, str]
+    sync_def: cst.FunctionDef,
+    async_def: cst.FunctionDef,
+    renames: dict[str, str],
+    unasync: Callable[[str], str] | None = None,
 ) -> Comparison:
-    sync_lines = normalised_lines(sync_def, {})
-    own = _names_in(sync_def)
-    # An a-prefixed name whose plain form the sync twin uses: asend -> send.
-    pair_renames = dict(renames)
-    for name in _names_in(async_def) - own:
-        if name.startswith("a") and name[1:] in own:
-            pair_renames.setdefault(name, name[1:])
+    """Compare a pair. `renames` is the catalogue (and the pair's own names),
+    applied to the async body; `unasync` maps any name to its sync spelling
+    (`aget` -> `get`), applied to the async body's names the sync body lacks."""
+    unasync = unasync or (lambda name: name)
     applied: set[str] = set()
-    async_lines = normalised_lines(async_def, pair_renames, applied)
+    sync_shown, sync_lines = _layouts(sync_def, {}, None, set())
+    sync_names = _identifiers("\n".join(sync_shown))
+
+    def unasync_async_side(name: str) -> str:
+        return name if name in sync_names else unasync(name)
+
+    async_shown, async_lines = _layouts(async_def, renames, unasync_async_side, applied)
     matcher = difflib.SequenceMatcher(None, sync_lines, async_lines, autojunk=False)
     sync_only, async_only = [], []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag != "equal":
-            sync_only.extend(sync_lines[i1:i2])
-            async_only.extend(async_lines[j1:j2])
+            sync_only.extend(sync_shown[i1:i2])
+            async_only.extend(async_shown[j1:j2])
+    # Report the renames that made a name meet the sync twin's: asend->send.
+    reported = {
+        f"{old}->{new}"
+        for old, new in {**{n: unasync(n) for n in applied}, **renames}.items()
+        if old in applied and old != new and new.split(".")[-1] in sync_names
+    }
     return Comparison(
         similarity=round(matcher.ratio(), 4),
         duplicated_lines=sum(block.size for block in matcher.get_matching_blocks()),
@@ -59,12 +79,188 @@ def compare_twins(
         async_only=tuple(line.strip() for line in async_only),
         sync_hash=body_hash(sync_lines),
         async_hash=body_hash(async_lines),
-        renames=tuple(
-            sorted(
-                f"{old}->{new}" for old, new in pair_renames.items() if old in applied
-            )
-        ),
+        renames=tuple(sorted(reported)),
     )
+
+
+def _layouts(
+    node: cst.FunctionDef,
+    renames: dict[str, str],
+    unasync: Callable[[str], str] | None,
+    applied: set[str],
+) -> tuple[list[str], list[str]]:
+    """The normalised body in ast.unparse's layout, as shown and with
+    `unasync` applied. Renaming never changes the layout, so the two lists
+    align line by line. Normalising works on Python's ast (a tenth of a
+    libcst transform); code this Python cannot parse keeps libcst's lines."""
+    try:
+        tree = ast.parse(cst.Module(body=[node]).code)
+    except SyntaxError:
+        lines = normalised_lines(node, renames, applied)
+        return lines, lines
+    body = tree.body[0].body
+    if body and _is_ast_docstring(body[0]):
+        body = body[1:]
+    module = ast.Module(body=body, type_ignores=[])
+    module = _AstNormaliser(renames, applied).visit(module)
+    shown = ast.unparse(module).splitlines()
+    if unasync is None:
+        return shown, shown
+    _Unasync(unasync, applied).visit(module)
+    compared = ast.unparse(module).splitlines()
+    if len(compared) != len(shown):  # cannot happen; keep the pair comparable
+        return compared, compared
+    return shown, compared
+
+
+def _is_ast_docstring(statement: ast.stmt) -> bool:
+    return (
+        isinstance(statement, ast.Expr)
+        and isinstance(statement.value, ast.Constant)
+        and isinstance(statement.value.value, str)
+    )
+
+
+def _ast_dotted(node: ast.expr) -> str | None:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def _same_place(kind: type, node: ast.AST) -> ast.AST:
+    """The sync statement of an async one, fields and position kept."""
+    return ast.copy_location(kind(**{f: getattr(node, f) for f in node._fields}), node)
+
+
+class _AstNormaliser(ast.NodeTransformer):
+    """As _Normaliser, on Python's ast: no await, no async, catalogue renames."""
+
+    def __init__(self, renames: dict[str, str], applied: set[str]) -> None:
+        self.renames = renames
+        self.applied = applied
+
+    def visit_Await(self, node: ast.Await) -> ast.AST:
+        return self.visit(node.value)
+
+    def visit_AsyncFor(self, node: ast.AsyncFor) -> ast.AST:
+        self.generic_visit(node)
+        return _same_place(ast.For, node)
+
+    def visit_AsyncWith(self, node: ast.AsyncWith) -> ast.AST:
+        self.generic_visit(node)
+        return _same_place(ast.With, node)
+
+    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> ast.AST:
+        self.generic_visit(node)
+        node.name = self._rename(node.name)
+        return _same_place(ast.FunctionDef, node)
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
+        self.generic_visit(node)
+        node.name = self._rename(node.name)
+        return node
+
+    def visit_comprehension(self, node: ast.comprehension) -> ast.AST:
+        self.generic_visit(node)
+        node.is_async = 0
+        return node
+
+    def _rename(self, name: str) -> str:
+        new = self.renames.get(name)
+        if new is None or "." in new:
+            return name
+        self.applied.add(name)
+        return new
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        node.id = self._rename(node.id)
+        return node
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+        # Dotted renames (asyncio.sleep -> time.sleep) replace the whole chain.
+        dotted = _ast_dotted(node)
+        if dotted and dotted in self.renames:
+            self.applied.add(dotted)
+            return ast.parse(self.renames[dotted], mode="eval").body
+        self.generic_visit(node)
+        node.attr = self._rename(node.attr)
+        return node
+
+    def visit_keyword(self, node: ast.keyword) -> ast.AST:
+        self.generic_visit(node)
+        if node.arg:
+            node.arg = self._rename(node.arg)
+        return node
+
+    def visit_arg(self, node: ast.arg) -> ast.AST:
+        node.arg = self._rename(node.arg)
+        return node
+
+
+def _identifiers(code: str) -> set[str]:
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return set()
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            found.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            found.add(node.attr)
+        elif isinstance(node, ast.keyword) and node.arg:
+            found.add(node.arg)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            found.add(node.value)
+    return found
+
+
+class _Unasync(ast.NodeTransformer):
+    """Map every identifier (and string literal holding one) to its sync name."""
+
+    def __init__(self, unasync: Callable[[str], str], applied: set[str]) -> None:
+        self.unasync = unasync
+        self.applied = applied
+
+    def _map(self, name: str) -> str:
+        new = self.unasync(name)
+        if new != name:
+            self.applied.add(name)
+        return new
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        node.id = self._map(node.id)
+        return node
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+        self.generic_visit(node)
+        node.attr = self._map(node.attr)
+        return node
+
+    def visit_keyword(self, node: ast.keyword) -> ast.AST:
+        self.generic_visit(node)
+        if node.arg:
+            node.arg = self._map(node.arg)
+        return node
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
+        self.generic_visit(node)
+        node.name = self._map(node.name)
+        return node
+
+    def visit_arg(self, node: ast.arg) -> ast.AST:
+        node.arg = self._map(node.arg)
+        return node
+
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        if isinstance(node.value, str) and node.value.isidentifier():
+            node.value = self._map(node.value)
+        return node
 
 
 def body_hash(lines: list[str]) -> str:
@@ -74,6 +270,7 @@ def body_hash(lines: list[str]) -> str:
 def normalised_lines(
     node: cst.FunctionDef, renames: dict[str, str], applied: set[str] | None = None
 ) -> list[str]:
+    """The libcst normalisation, for code this Python's ast cannot parse."""
     body = node.body
     if isinstance(body, cst.SimpleStatementSuite):
         statements = [cst.SimpleStatementLine(body=body.body)]
@@ -97,20 +294,6 @@ def _is_docstring(statement: cst.BaseStatement) -> bool:
             statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString)
         )
     )
-
-
-def _names_in(node: cst.CSTNode) -> set[str]:
-    collector = _NameCollector()
-    node.visit(collector)
-    return collector.names
-
-
-class _NameCollector(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.names: set[str] = set()
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.names.add(node.value)
 
 
 class _Normaliser(cst.CSTTransformer):

@@ -13,7 +13,13 @@ from __future__ import annotations
 import ast
 
 from analyzers.names import code_lines, count_loc, is_public
-from analyzers.scopes import CAPABILITY_FLAGS, ModuleNames, qualname_of
+from analyzers.scopes import (
+    CAPABILITY_FLAGS,
+    ModuleNames,
+    attribute_pairs,
+    instance_pairs,
+    qualname_of,
+)
 from analyzers.types import ClassRecord, FileResult, FunctionRecord, Kind
 
 ASYNC_MARKERS = (b"async", b"await", b"coroutine")
@@ -56,10 +62,18 @@ def analyze_sync_module(
     names = ModuleNames(module=module, package=package)
     flags = code_lines(text)
     functions: list[FunctionRecord] = []
-    raw_classes: list[tuple[str, int, list[str], dict[str, bool]]] = []
+    raw_classes: list[tuple[str, int, list[str], dict[str, bool], dict]] = []
+    module_assigned: dict[str, str] = {}
+    # The attributes of the classes being visited, innermost last.
+    attrs_stack: list[dict[str, list[tuple[str, str]]]] = []
 
     def visit(body: list[ast.stmt], parents: list[tuple[str, bool]]) -> None:
         for node in body:
+            if isinstance(node, (ast.Assign, ast.AnnAssign)):
+                if not parents:
+                    _module_assigned(node, module_assigned)
+                elif not parents[-1][1]:
+                    _class_attrs(node, attrs_stack[-1])
             if isinstance(node, ast.FunctionDef):
                 if not parents:
                     names.top_level.add(node.name)
@@ -77,16 +91,27 @@ def analyze_sync_module(
                         kind=Kind.SYNC,
                     )
                 )
+                if node.name == "__init__" and parents and not parents[-1][1]:
+                    _init_attrs(node, attrs_stack[-1])
                 visit(node.body, [*parents, (node.name, True)])
             elif isinstance(node, ast.ClassDef):
                 if not parents:
                     names.top_level.add(node.name)
                 bases = [name for base in node.bases for name in base_names(base)]
                 capability = _capabilities(node.body)
+                attrs: dict[str, list[tuple[str, str]]] = {}
                 raw_classes.append(
-                    (qualname_of(parents, node.name), node.lineno, bases, capability)
+                    (
+                        qualname_of(parents, node.name),
+                        node.lineno,
+                        bases,
+                        capability,
+                        attrs,
+                    )
                 )
+                attrs_stack.append(attrs)
                 visit(node.body, [*parents, (node.name, False)])
+                attrs_stack.pop()
             elif isinstance(node, ast.Import):
                 for alias in node.names:
                     names.add_plain_import(
@@ -114,8 +139,9 @@ def analyze_sync_module(
             bases=tuple(names.resolve(base) for base in bases),
             async_capable=capability.get("async_capable", False),
             sync_capable=capability.get("sync_capable", False),
+            attributes=attribute_pairs(names, attrs),
         )
-        for qualname, line, bases, capability in raw_classes
+        for qualname, line, bases, capability, attrs in raw_classes
     )
     return FileResult(
         path=path,
@@ -124,7 +150,91 @@ def analyze_sync_module(
         functions=tuple(functions),
         classes=classes,
         imports=names.import_pairs(),
+        instances=instance_pairs(names, module_assigned),
     )
+
+
+# Bound values, as cst_path records them (the two must agree; see
+# tests/analyzers/test_fast_path_equivalence.py).
+def value_form(value: ast.expr) -> tuple[str, str] | None:
+    if isinstance(value, ast.Call):
+        name = dotted(value.func)
+        return ("call", name) if name else None
+    if isinstance(value, ast.Subscript):
+        name = dotted(value.value)
+        return ("item", name) if name else None
+    name = dotted(value)
+    return ("name", name) if name else None
+
+
+def annotation_name(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Constant):
+        text = node.value
+        ok = isinstance(text, str) and all(p.isidentifier() for p in text.split("."))
+        return text if ok else None
+    return dotted(node)
+
+
+def _assignment(node: ast.Assign | ast.AnnAssign):
+    """(targets, forms in the order libcst's walk records them)."""
+    if isinstance(node, ast.Assign):
+        form = value_form(node.value)
+        return node.targets, [form] if form else []
+    forms = []
+    if (annotation := annotation_name(node.annotation)) is not None:
+        forms.append(("ann", annotation))
+    if node.value is not None and (form := value_form(node.value)):
+        forms.append(form)
+    return [node.target], forms
+
+
+def _module_assigned(node: ast.Assign | ast.AnnAssign, table: dict) -> None:
+    if isinstance(node, ast.AnnAssign) and node.value is None:
+        return
+    value = node.value
+    if isinstance(value, ast.Call) and (callee := dotted(value.func)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        for target in targets:
+            if isinstance(target, ast.Name):
+                table[target.id] = callee
+
+
+def _class_attrs(node: ast.Assign | ast.AnnAssign, attrs: dict) -> None:
+    targets, forms = _assignment(node)
+    for form in forms:
+        for target in targets:
+            if isinstance(target, ast.Name):
+                attrs.setdefault(target.id, []).append(form)
+
+
+def _init_attrs(init: ast.FunctionDef, attrs: dict) -> None:
+    """`self.x = ...` in __init__ (not in its nested defs), in source order."""
+    params = {
+        arg.arg: name
+        for arg in (*init.args.posonlyargs, *init.args.args, *init.args.kwonlyargs)
+        if arg.annotation is not None
+        and (name := annotation_name(arg.annotation)) is not None
+    }
+
+    def walk(body: list[ast.stmt]) -> None:
+        for node in body:
+            if isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets, forms = _assignment(node)
+                for form in forms:
+                    for target in targets:
+                        if (
+                            isinstance(target, ast.Attribute)
+                            and isinstance(target.value, ast.Name)
+                            and target.value.id == "self"
+                        ):
+                            if form[0] == "name" and form[1] in params:
+                                form = ("ann", params[form[1]])
+                            attrs.setdefault(target.attr, []).append(form)
+            elif not isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                for child in _child_bodies(node):
+                    walk(child)
+
+    walk(init.body)
 
 
 def _capabilities(body: list[ast.stmt]) -> dict[str, bool]:

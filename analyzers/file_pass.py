@@ -7,6 +7,7 @@ blob. A file that does not parse becomes a parse-error record.
 from __future__ import annotations
 
 import ast
+import dataclasses
 from collections.abc import Callable
 
 import libcst as cst
@@ -17,7 +18,7 @@ from analyzers.cst_path import Collector, collect, spans_from_ast, spans_from_po
 from analyzers.duplication import NEAR_COPY, compare_twins
 from analyzers.fast_path import analyze_sync_module, holds_no_async
 from analyzers.names import code_lines, count_loc, decode_source, is_package, is_public
-from analyzers.scopes import ModuleNames
+from analyzers.scopes import ModuleNames, attribute_pairs, instance_pairs
 from analyzers.twins import Def, pair_twins
 from analyzers.types import (
     BlockingCall,
@@ -27,6 +28,7 @@ from analyzers.types import (
     Kind,
     ParseError,
     Relation,
+    SiteKind,
     TwinPair,
 )
 
@@ -140,7 +142,11 @@ def _assemble(collector: Collector, spans, *, text: str, path: str) -> FileResul
     for sync, async_, _ in pairing.pairs:
         twin_of.setdefault(sync, async_)
         twin_of.setdefault(async_, sync)
-    pairs, hashes = _compare_pairs(collector, facts, pairing.pairs, conventions)
+    faces = _sync_faces(defs, facts, twin_of)
+    for index in faces:
+        facts[index] = dataclasses.replace(facts[index], kind=Kind.ASYNC_WRAPPER)
+    bridged = _bridged_concurrency(collector, facts, concurrent)
+    pairs, hashes = _compare_pairs(collector, facts, pairing.pairs, conventions, faces)
     sync_twins = {(defs[s].scope, defs[s].name) for s, _, _ in pairing.pairs}
 
     flags = code_lines(text)
@@ -165,9 +171,12 @@ def _assemble(collector: Collector, spans, *, text: str, path: str) -> FileResul
                 thread_hops=fact.thread_hops,
                 hop_labels=fact.hop_labels,
                 bridges=fact.bridges,
-                # Only async defs run awaitables; sync helpers only pass it on.
-                concurrent=concurrent[index] and info.is_async,
-                concurrency_sites=fact.concurrency_sites if info.is_async else 0,
+                # Async defs run awaitables; a sync def does only by bridging
+                # to one that does (Signal.send gathers its async receivers).
+                concurrent=concurrent[index] and info.is_async or bridged[index] > 0,
+                concurrency_sites=fact.concurrency_sites
+                if info.is_async
+                else bridged[index],
                 await_sites=fact.sites,
                 blocking=_blocking(info, classifier, sync_twins)
                 if info.is_async
@@ -187,6 +196,7 @@ def _assemble(collector: Collector, spans, *, text: str, path: str) -> FileResul
             async_capable=info.capability.get("async_capable", False),
             sync_capable=info.capability.get("sync_capable", False),
             marks_coroutine=info.marks_coroutine,
+            attributes=attribute_pairs(names, info.attrs),
         )
         for info, line in zip(collector.classes, spans.classes, strict=True)
     )
@@ -206,7 +216,49 @@ def _assemble(collector: Collector, spans, *, text: str, path: str) -> FileResul
                 for n in products
             ]
         ),
+        instances=instance_pairs(names, collector.module_assigned),
     )
+
+
+def _sync_faces(defs, facts: list[DefFacts], twin_of: dict[int, int]) -> set[int]:
+    """Async defs that call their own sync twin on the loop and await no
+    other work (5.1's file session store: `aload` returns `self.load()`): an
+    async face over the sync implementation, with no thread."""
+    found = set()
+    for index, info in enumerate(defs):
+        if not info.is_async or index not in twin_of:
+            continue
+        if not all(site.kind is SiteKind.HOP for site in facts[index].sites):
+            continue
+        twin = defs[twin_of[index]].name
+        callees = {twin, f"self.{twin}", f"cls.{twin}"}
+        if any(not c.awaited and c.dotted in callees for c in info.calls):
+            found.add(index)
+    return found
+
+
+def _bridged_concurrency(
+    collector: Collector, facts: list[DefFacts], concurrent: list[bool]
+) -> list[int]:
+    """Per sync def, its async_to_sync calls of a def that runs awaitables
+    concurrently: concurrency sites of the sync def too."""
+    defs = collector.defs
+    index = {id(info): i for i, info in enumerate(defs)}
+    counts = []
+    for info, fact in zip(defs, facts, strict=True):
+        counts.append(
+            0
+            if info.is_async
+            else sum(
+                1
+                for name in fact.bridged
+                if any(
+                    concurrent[index[id(d)]]
+                    for d in _visible_defs(collector, info, name)
+                )
+            )
+        )
+    return counts
 
 
 def _concurrent(collector: Collector, facts: list[DefFacts]) -> list[bool]:
@@ -266,6 +318,7 @@ def _compare_pairs(
     facts: list[DefFacts],
     pairs: tuple[tuple[int, int, str], ...],
     conventions: Conventions,
+    faces: set[int],
 ) -> tuple[list[TwinPair], dict[int, str]]:
     defs = collector.defs
     renames = dict(conventions.renames)
@@ -274,7 +327,9 @@ def _compare_pairs(
             renames.setdefault(defs[async_].name, defs[sync].name)
     result, hashes = [], {}
     for sync, async_, convention in pairs:
-        comparison = compare_twins(defs[sync].node, defs[async_].node, renames)
+        comparison = compare_twins(
+            defs[sync].node, defs[async_].node, renames, conventions.unasync
+        )
         hashes[sync], hashes[async_] = comparison.sync_hash, comparison.async_hash
         result.append(
             TwinPair(
@@ -282,7 +337,13 @@ def _compare_pairs(
                 sync_qualname=defs[sync].qualname,
                 async_qualname=defs[async_].qualname,
                 convention=convention,
-                relation=_relation(defs[sync], facts[sync], facts[async_], comparison),
+                relation=_relation(
+                    defs[sync],
+                    facts[sync],
+                    facts[async_],
+                    comparison,
+                    calls_sync_twin=async_ in faces,
+                ),
                 similarity=comparison.similarity,
                 duplicated_lines=comparison.duplicated_lines,
                 sync_only_lines=comparison.sync_only,
@@ -295,10 +356,11 @@ def _compare_pairs(
     return result, hashes
 
 
-def _relation(sync_def, sync: DefFacts, async_: DefFacts, comparison) -> Relation:
-    wraps_sync = (
-        async_.kind is Kind.ASYNC_WRAPPER
-        and f"sync_to_async({sync_def.name})" in async_.hop_labels
+def _relation(
+    sync_def, sync: DefFacts, async_: DefFacts, comparison, *, calls_sync_twin: bool
+) -> Relation:
+    wraps_sync = async_.kind is Kind.ASYNC_WRAPPER and (
+        f"sync_to_async({sync_def.name})" in async_.hop_labels or calls_sync_twin
     )
     if wraps_sync or sync.kind is Kind.SYNC_WRAPPER:
         return Relation.DELEGATING

@@ -1,11 +1,16 @@
 """Where each async function's awaited work really ends: `reaches`, hops, chain.
 
-Awaited calls are resolved best-effort across the tree: `self.m` through the
-class, its bases and its subclasses' overrides; `super().m` through the bases;
-names through the module and its imports (following re-exports); `obj.m` on
-an object of unknown type by every async function of that name, which must
-agree. The result is solved as a least fixed point in two strata, so cycles
-terminate:
+Awaited calls are resolved across the tree, the code's own evidence first:
+`self.m` through the class, its bases and its subclasses' overrides;
+`super().m` through the bases; names through the module and its imports
+(following re-exports); `obj.m` through what `obj` is (analyzers/receivers.py:
+attributes, annotations, isinstance guards, module-level instances, then
+Django's conventions). Only when nothing types `obj` is `obj.m` resolved by
+name: every method of that name outside the caller's class family, which must
+agree, and the chain says so. A call on an object that may be a configured
+backend (a session store, a cache) is judged by the default backend
+(conventions.toml [defaults]). The result is solved as a least fixed point in
+two strata, so cycles terminate:
 
 1. thread: a function hops itself, or an awaited call resolves to a function
    that reaches a thread (for `obj.m`: all candidates do); see `_thread`;
@@ -18,14 +23,18 @@ terminate:
 from __future__ import annotations
 
 import dataclasses
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass
 
+from analyzers.conventions import Conventions, load_conventions
+from analyzers.receivers import ReceiverTyper
 from analyzers.types import (
+    ChainStep,
     ClassRecord,
     FileResult,
     FunctionRecord,
     Reach,
+    Resolution,
     SiteKind,
 )
 
@@ -34,13 +43,24 @@ MAX_ALIAS_DEPTH = 10
 
 @dataclass(frozen=True)
 class Site:
-    candidates: tuple[int, ...]  # indices into the awaitable functions
-    by_name: bool  # resolved by name only: all candidates must agree
+    candidates: tuple[int, ...]  # indices into the awaitable functions, judged
+    resolution: Resolution
     product: str = ""  # resolved to a name bound to sync_to_async(...): a hop
+    # Other implementations the call may dispatch to, shown but not judged
+    # (the other backends, when `candidates` is the default one).
+    alternatives: tuple[int, ...] = ()
+    default: bool = False
+    # Resolved to sync methods only (`await self.get_response(request)` behind
+    # an iscoroutinefunction guard): nothing in the tree it awaits is async.
+    sync_only: bool = False
+
+    @property
+    def by_name(self) -> bool:  # resolved by name only: all candidates must agree
+        return self.resolution is Resolution.NAME
 
     @property
     def opaque(self) -> bool:
-        return not self.candidates and not self.product
+        return not self.candidates and not self.product and not self.sync_only
 
 
 class SymbolIndex:
@@ -52,11 +72,17 @@ class SymbolIndex:
         self.methods: dict[tuple[str, str], list[FunctionRecord]] = {}
         self.imports: dict[str, dict[str, str]] = {}
         self.roots: set[str] = set()
+        self.attributes: dict[str, dict[str, str]] = {}
+        self.instances: dict[str, str] = {}
         for result in files:
             self.imports[result.module] = dict(result.imports)
             self.roots.add(result.module.split(".", 1)[0])
+            for name, cls_name in result.instances:
+                self.instances[f"{result.module}.{name}"] = cls_name
             for cls in result.classes:
                 self.classes[cls.full_name] = cls
+                if cls.attributes:
+                    self.attributes[cls.full_name] = dict(cls.attributes)
             for record in result.functions:
                 self.functions.setdefault(record.full_name, []).append(record)
                 owner, _, name = record.full_name.rpartition(".")
@@ -133,14 +159,27 @@ def awaitable(record: FunctionRecord) -> bool:
 
 
 class ReachSolver:
-    def __init__(self, index: SymbolIndex, functions: list[FunctionRecord]) -> None:
+    def __init__(
+        self,
+        index: SymbolIndex,
+        functions: list[FunctionRecord],
+        conventions: Conventions | None = None,
+    ) -> None:
+        conventions = conventions or load_conventions()
         self.index = index
+        self.typer = ReceiverTyper(index, conventions.types, self.default_for)
+        self.defaults = [
+            (index.canonical(base), index.canonical(default))
+            for base, default in conventions.defaults.values()
+        ]
         self.nodes = [f for f in functions if awaitable(f)]
         self.position = {id(f): i for i, f in enumerate(self.nodes)}
         self.by_name: dict[str, list[int]] = {}
         for i, record in enumerate(self.nodes):
-            name = record.qualname.rsplit(".", 1)[-1]
-            self.by_name.setdefault(name, []).append(i)
+            # Only methods: `obj.m()` on an object is never a module function.
+            if index.owner_class(record) is not None:
+                name = record.qualname.rsplit(".", 1)[-1]
+                self.by_name.setdefault(name, []).append(i)
         self.sites = [self._sites(record) for record in self.nodes]
 
     # Resolution ---------------------------------------------------------
@@ -148,15 +187,14 @@ class ReachSolver:
         return tuple(self.position[id(r)] for r in records if id(r) in self.position)
 
     def _by_name(self, name: str) -> Site:
-        return Site(tuple(self.by_name.get(name, ())), by_name=True)
+        return Site(tuple(self.by_name.get(name, ())), Resolution.NAME)
 
     def _other_objects(self, record: FunctionRecord, name: str) -> Site:
-        """`obj.m` where obj is not self: by name, outside the caller's family.
+        """`obj.m` on an object nothing types: by name, outside the caller's family.
 
-        An object the caller reaches through an attribute (`self._cache`,
-        `self.model.objects`) is rarely of the caller's own class family, and
-        counting the family in would make every such call disagree with
-        itself (a session store's `aexists` awaits a QuerySet's `aexists`).
+        An object the caller reaches through an attribute is rarely of the
+        caller's own class family, and counting the family in would make
+        every such call disagree with itself.
         """
         owner = self.index.owner_class(record)
         if owner is None:
@@ -167,41 +205,102 @@ class ReachSolver:
             for c in self.by_name.get(name, ())
             if self.index.owner_class(self.nodes[c]) not in family
         )
-        return Site(candidates, by_name=True)
+        return Site(candidates, Resolution.NAME)
 
-    def _method(self, class_name: str, name: str, *, include_self: bool) -> Site:
+    def default_for(self, class_name: str) -> str | None:
+        """The default backend an object of this class may be, if configured.
+
+        It may be the default when the default backend is the class or one of
+        its subclasses, and the class is one of the configured backends.
+        """
+        for base, default in self.defaults:
+            if (
+                default in self.index.classes
+                and class_name in self.index.mro(default)
+                and base in self.index.mro(class_name)
+            ):
+                return default
+        return None
+
+    def _lookup(self, mro: list[str], name: str) -> Site | list[FunctionRecord]:
+        for cls in mro:
+            if f"{cls}.{name}" in self.index.products:
+                return Site((), Resolution.TYPE, product=name)
+            if (cls, name) in self.index.methods:
+                return self.index.methods[(cls, name)]
+        return []
+
+    def _method(
+        self,
+        class_name: str,
+        name: str,
+        *,
+        include_self: bool,
+        resolution: Resolution = Resolution.TYPE,
+        typed: bool = False,
+    ) -> Site:
         mro = self.index.mro(class_name)
         if not mro:
             return self._by_name(name)
-        found = []
-        for cls in mro if include_self else mro[1:]:
-            if f"{cls}.{name}" in self.index.products:
-                return Site((), by_name=False, product=name)
-            if (cls, name) in self.index.methods:
-                found = self.index.methods[(cls, name)]
-                break
+        found = self._lookup(mro if include_self else mro[1:], name)
+        if isinstance(found, Site):
+            return dataclasses.replace(found, resolution=resolution)
         if include_self:
             for sub in self.index.descendants(class_name):
                 found = [*found, *self.index.methods.get((sub, name), ())]
         if not found:
+            if typed and self.typer.complete(class_name):
+                # The type is known and none of its classes has the method:
+                # no same-named method elsewhere may stand in for it.
+                return Site((), resolution)
             # The method comes from somewhere the index cannot see (a base built
-            # at run time, an instance attribute): fall back to the name.
+            # at run time): fall back to the name.
             return self._by_name(name)
-        return Site(self._ids(found), by_name=False)
+        if not self._ids(found):
+            return Site((), resolution, sync_only=True)
+        default = self.default_for(class_name) if include_self else None
+        if default is not None:
+            chosen = self._lookup(self.index.mro(default), name)
+            if isinstance(chosen, Site):
+                return dataclasses.replace(
+                    chosen,
+                    resolution=resolution,
+                    alternatives=self._ids(found),
+                    default=True,
+                )
+            if chosen:
+                ids = self._ids(chosen)
+                others = tuple(c for c in self._ids(found) if c not in ids)
+                return Site(ids, resolution, alternatives=others, default=True)
+        return Site(self._ids(found), resolution)
 
     def _name(self, target: str, name: str) -> Site:
         dotted = self.index.canonical(target)
         if dotted in self.index.products:
-            return Site((), by_name=False, product=name)
+            return Site((), Resolution.TYPE, product=name)
         if dotted in self.index.functions:
-            return Site(self._ids(self.index.functions[dotted]), by_name=False)
+            return Site(self._ids(self.index.functions[dotted]), Resolution.TYPE)
         owner, _, method = dotted.rpartition(".")
         owner = self.index.canonical(owner)
         if owner in self.index.classes:
             return self._method(owner, method, include_self=True)
         if dotted in self.index.classes or not self.index.in_tree(dotted):
-            return Site((), by_name=False)  # a class, or code outside the tree
-        return self._by_name(name)  # an attribute of a module-level object
+            # a class, or code outside the tree
+            return Site((), Resolution.TYPE)
+        typed = self.typer.type_of_dotted(owner)
+        if typed is not None:  # a method of a module-level object
+            return self._method(
+                typed[0], method, include_self=True, resolution=typed[1], typed=True
+            )
+        return self._by_name(name)
+
+    def _receiver(self, record: FunctionRecord, site) -> Site:
+        typed = self.typer.type_of(site.receiver) if site.receiver else None
+        if typed is None:
+            return self._other_objects(record, site.name)
+        return self._method(
+            typed[0], site.name, include_self=True, resolution=typed[1], typed=True
+        )
 
     def _sites(self, record: FunctionRecord) -> list[Site]:
         sites = []
@@ -217,20 +316,26 @@ class ReachSolver:
                     self._method(site.targets[0], site.name, include_self=False)
                 )
             elif site.kind is SiteKind.NAME:
-                resolved = [self._name(target, site.name) for target in site.targets]
-                candidates = (c for r in resolved for c in r.candidates)
                 sites.append(
-                    Site(
-                        tuple(dict.fromkeys(candidates)),
-                        by_name=any(r.by_name for r in resolved),
-                        product=next((r.product for r in resolved if r.product), ""),
-                    )
+                    self._merged([self._name(t, site.name) for t in site.targets])
                 )
             elif site.kind is SiteKind.ATTR:
-                sites.append(self._other_objects(record, site.name))
+                sites.append(self._receiver(record, site))
             else:
-                sites.append(Site((), by_name=False))
+                sites.append(Site((), Resolution.UNSEEN))
         return sites
+
+    @staticmethod
+    def _merged(resolved: list[Site]) -> Site:
+        """A name defined in both branches of an `if`: any of its definitions."""
+        if len(resolved) == 1:
+            return resolved[0]
+        candidates = (c for r in resolved for c in r.candidates)
+        return Site(
+            tuple(dict.fromkeys(candidates)),
+            Resolution.NAME if any(r.by_name for r in resolved) else Resolution.TYPE,
+            product=next((r.product for r in resolved if r.product), ""),
+        )
 
     # Solving ------------------------------------------------------------
     def own_hop(self, i: int) -> bool:
@@ -251,7 +356,7 @@ class ReachSolver:
 
     def solve(self) -> list[FunctionRecord]:
         n = len(self.nodes)
-        thread = self._thread()
+        self.thread = thread = self._thread()
         opaque_seed = [
             self.nodes[i].concurrent
             or (
@@ -260,7 +365,7 @@ class ReachSolver:
             )
             for i in range(n)
         ]
-        asynchronous = self._least_fixed_point(opaque_seed)
+        self.asynchronous = asynchronous = self._least_fixed_point(opaque_seed)
         edges = [self._edges(i, thread) for i in range(n)]
         solved = []
         for i, record in enumerate(self.nodes):
@@ -271,9 +376,23 @@ class ReachSolver:
                 if thread[i]
                 else Reach.LOOP
             )
-            hops, chain = self._hops(i, edges)
+            resolved_hops, resolved_chain = self._hops(i, edges, resolved_only=True)
+            all_hops, any_chain = self._hops(i, edges, resolved_only=False)
+            chain, steps = resolved_chain or any_chain or ((), ())
             solved.append(
-                dataclasses.replace(record, reaches=reach, hops=hops, chain=chain)
+                dataclasses.replace(
+                    record,
+                    reaches=reach,
+                    hops=resolved_hops,
+                    hops_by_name=tuple(h for h in all_hops if h not in resolved_hops),
+                    chain=chain,
+                    steps=steps,
+                    call_steps=dict(
+                        sorted(
+                            Counter(s.resolution.value for s in self.sites[i]).items()
+                        )
+                    ),
+                )
             )
         return solved
 
@@ -336,18 +455,19 @@ class ReachSolver:
                     values[i] = changed = True
         return values
 
-    def _edges(self, i: int, thread: list[bool]) -> list[int]:
-        """Callees along which a chain can reach a hop."""
+    def _edges(self, i: int, thread: list[bool]) -> list[tuple[int, int]]:
+        """(callee, site index) along which a chain can reach a hop."""
         out = []
-        for site in self.sites[i]:
+        for k, site in enumerate(self.sites[i]):
             if site.by_name and not self._site_reaches(site, thread):
                 continue
-            out.extend(c for c in site.candidates if thread[c])
+            out.extend((c, k) for c in site.candidates if thread[c])
         return list(dict.fromkeys(out))
 
-    def _hops(self, start: int, edges: list[list[int]]):
-        """All hop functions reachable, and the shortest chain to one of them."""
-        parent = {start: None}
+    def _hops(self, start: int, edges: list[list[tuple[int, int]]], *, resolved_only):
+        """All hop functions reachable (through resolved calls only, or through
+        any), and the shortest chain to one of them with its steps."""
+        parent: dict[int, tuple[int, int] | None] = {start: None}
         queue = deque([start])
         hops, nearest = [], None
         while queue:
@@ -356,25 +476,53 @@ class ReachSolver:
                 hops.append(self.nodes[i].full_name)
                 if nearest is None:
                     nearest = i
-            for j in edges[i]:
+            for j, k in edges[i]:
+                if resolved_only and self.sites[i][k].by_name:
+                    continue
                 if j not in parent:
-                    parent[j] = i
+                    parent[j] = (i, k)
                     queue.append(j)
         if nearest is None:
-            return tuple(hops), ()
-        chain, i = [], nearest
-        while i is not None:
-            chain.append(self.nodes[i].qualname)
-            i = parent[i]
+            return tuple(hops), None
+        chain = [self.nodes[nearest].qualname]
+        steps = [ChainStep(self._hop_label(nearest), Resolution.HOP)]
+        i = nearest
+        while parent[i] is not None:
+            caller, k = parent[i]
+            steps.append(self._step(self.sites[caller][k], i))
+            chain.append(self.nodes[caller].qualname)
+            i = caller
         chain.reverse()
-        return tuple(sorted(hops)), (*chain, self._hop_label(nearest))
+        steps.reverse()
+        return tuple(sorted(hops)), (
+            (*chain, self._hop_label(nearest)),
+            tuple(steps),
+        )
+
+    def _step(self, site: Site, callee: int) -> ChainStep:
+        """A link of a chain; it names the other functions the call may be
+        (same-named methods, overrides, other backends) when there are any."""
+        others = {
+            self.nodes[c].full_name for c in (*site.candidates, *site.alternatives)
+        }
+        return ChainStep(
+            target=self.nodes[callee].full_name,
+            resolution=site.resolution,
+            candidates=tuple(sorted(others)) if len(others) > 1 else (),
+            default=site.default and bool(site.alternatives),
+        )
 
 
 def solve_reach(files: list[FileResult], functions: list[FunctionRecord]):
     """`functions` with reaches, hops and chain filled in for awaitable ones."""
+    return solve_tree(files, functions)[0]
+
+
+def solve_tree(files: list[FileResult], functions: list[FunctionRecord]):
+    """As solve_reach, with the solver kept for judging entry points."""
     index = SymbolIndex(files)
     solver = ReachSolver(index, functions)
     solved = {
         id(old): new for old, new in zip(solver.nodes, solver.solve(), strict=True)
     }
-    return [solved.get(id(f), f) for f in functions]
+    return [solved.get(id(f), f) for f in functions], solver

@@ -86,3 +86,55 @@ def qualname_of(parents: list[tuple[str, bool]], name: str) -> str:
         if is_function:
             parts.append("<locals>")
     return ".".join([*parts, name])
+
+
+# How a value is written, for typing the names bound to it (both parse paths
+# reduce an assignment, annotation or loop to one of these and a dotted name):
+# "call" `X(...)`, "name" `X`, "item" `X[...]`, "ann" `x: X` or
+# isinstance(x, X), "each<i>" `for x in X(...)` (i-th name of the target).
+def head_token(names: ModuleNames, form: str, raw: str) -> str | None:
+    """A receiver head ("call:pkg.mod.Foo") for a value, if it names anything
+    bound in the module (an import or a top-level def or class)."""
+    if not names.is_bound(raw.split(".", 1)[0]):
+        return None
+    return f"{form}:{names.resolve(raw)}"
+
+
+def instance_pairs(
+    names: ModuleNames, assigned: dict[str, str]
+) -> tuple[tuple[str, str], ...]:
+    """Module-level `name = Callee(...)` whose callee looks like a class.
+
+    The tree pass decides whether the callee is a class; the capitalised last
+    part (Python's naming convention) only keeps `logger = getLogger()` and
+    the like out of every file's stored result.
+    """
+    return tuple(
+        sorted(
+            (name, names.resolve(callee))
+            for name, callee in assigned.items()
+            if callee.rsplit(".", 1)[-1][:1].isupper()
+            and names.is_bound(callee.split(".", 1)[0])
+        )
+    )
+
+
+def first_token(names: ModuleNames, forms: list[tuple[str, str]]) -> str | None:
+    """The first of the values bound to a name that names anything."""
+    for form, raw in forms:
+        token = head_token(names, form, raw)
+        if token is not None:
+            return token
+    return None
+
+
+def attribute_pairs(
+    names: ModuleNames, raw: dict[str, list[tuple[str, str]]]
+) -> tuple[tuple[str, str], ...]:
+    """A class's attributes as (name, receiver head), those that name anything."""
+    found = []
+    for attr, forms in raw.items():
+        token = first_token(names, forms)
+        if token is not None:
+            found.append((attr, token))
+    return tuple(sorted(found))

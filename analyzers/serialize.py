@@ -47,8 +47,9 @@ def file_result_from_json(data: dict) -> boundary.FileResult:
                 build({**{k: v for k, v in shared.items() if k in fields}, **item})
                 for item in data[key]
             )
-    if "imports" in data:
-        data["imports"] = tuple(tuple(pair) for pair in data["imports"])
+    for key in ("imports", "instances"):
+        if key in data:
+            data[key] = tuple(tuple(pair) for pair in data[key])
     if "thread_products" in data:
         data["thread_products"] = tuple(data["thread_products"])
     if data.get("parse_error"):
@@ -61,7 +62,7 @@ def _function(data: dict) -> boundary.FunctionRecord:
     data["kind"] = boundary.Kind(data["kind"])
     if data.get("reaches"):
         data["reaches"] = boundary.Reach(data["reaches"])
-    for key in ("hop_labels", "hops", "chain"):
+    for key in ("hop_labels", "hops", "chain", "hops_by_name"):
         if key in data:
             data[key] = tuple(data[key])
     if "await_sites" in data:
@@ -70,8 +71,13 @@ def _function(data: dict) -> boundary.FunctionRecord:
                 kind=boundary.SiteKind(site["kind"]),
                 name=site["name"],
                 targets=tuple(site.get("targets", ())),
+                receiver=tuple(site.get("receiver", ())),
             )
             for site in data["await_sites"]
+        )
+    if "steps" in data:
+        data["steps"] = tuple(
+            from_jsonable(boundary.ChainStep, step) for step in data["steps"]
         )
     if "blocking" in data:
         data["blocking"] = tuple(boundary.BlockingCall(**b) for b in data["blocking"])

@@ -9,14 +9,15 @@ from pathlib import Path
 
 from analyzers.components import ComponentMap, summarise, summarise_tests
 from analyzers.conventions import load_conventions
+from analyzers.entry_points import EntryPointJudge
 from analyzers.file_pass import analyze_file
 from analyzers.names import module_name
-from analyzers.reach import solve_reach
+from analyzers.reach import awaitable, solve_tree
 from analyzers.types import FileResult, TreeResult
 
 # Part of every cached result's key: bump it whenever a change to the analyzer
 # or its data files changes what a file's result would be.
-ANALYZER_VERSION = "1"
+ANALYZER_VERSION = "2"
 
 
 def source_files(root: Path, component_map: ComponentMap) -> Iterator[tuple[str, Path]]:
@@ -57,7 +58,7 @@ def tree_pass(files: list[FileResult], component_map: ComponentMap) -> TreeResul
     code = [f for f in files if not component_map.is_test_path(f.path)]
     tests = [f for f in files if component_map.is_test_path(f.path)]
 
-    functions = solve_reach(code, [fn for f in code for fn in f.functions])
+    functions, solver = solve_tree(code, [fn for f in code for fn in f.functions])
     component_of_module = {f.module: component_map.of_module(f.module) for f in code}
     functions = [
         dataclasses.replace(fn, component=component_of_module[fn.module])
@@ -69,6 +70,12 @@ def tree_pass(files: list[FileResult], component_map: ComponentMap) -> TreeResul
         for p in f.pairs
     ]
     component_of = {fn.full_name: fn.component for fn in functions}
+    entry_points = EntryPointJudge(
+        solver,
+        [fn for fn in functions if awaitable(fn)],
+        component_of,
+        component_of_module,
+    ).by_component()
 
     grouped_files = defaultdict(list)
     for f in code:
@@ -87,6 +94,7 @@ def tree_pass(files: list[FileResult], component_map: ComponentMap) -> TreeResul
             functions=grouped_functions[name],
             pairs=grouped_pairs[name],
             component_of=component_of,
+            entry_points=entry_points.get(name, []),
         )
         for name in sorted(grouped_files)
     )

@@ -40,18 +40,30 @@ def pair_twins(
 
     pairs = []
     twinned: set[int] = set()
+    siblings: set[str] = set()  # sync classes whose async sibling has a pair
     for index, item in enumerate(defs):
         if not item.is_async:
             continue
-        names = by_scope[item.scope]
         candidates = [(item.name, "same-name"), *conventions.sync_twin_names(item.name)]
-        for sync_name, convention in candidates:
-            sync = next(
-                (i for i in names.get(sync_name, ()) if not defs[i].is_async), None
-            )
+        scopes = [(item.scope, "")]
+        sibling = conventions.sibling_class(item.scope) if item.scope_is_class else None
+        if sibling is not None and sibling in by_scope:
+            scopes.append((sibling, "sibling-class "))
+        sync = None
+        for scope, how in scopes:
+            names = by_scope[scope]
+            for sync_name, convention in candidates:
+                sync = next(
+                    (i for i in names.get(sync_name, ()) if not defs[i].is_async),
+                    None,
+                )
+                if sync is not None:
+                    pairs.append((sync, index, how + convention))
+                    twinned.update((sync, index))
+                    if how:
+                        siblings.add(scope)
+                    break
             if sync is not None:
-                pairs.append((sync, index, convention))
-                twinned.update((sync, index))
                 break
 
     aliases = aliases or {}
@@ -62,6 +74,7 @@ def pair_twins(
         for sync_name, _ in conventions.sync_twin_names(name)
     }
     async_scopes = {d.scope for d in defs if d.is_async and d.scope_is_class}
+    async_scopes |= siblings
     async_scopes |= {scope for scope, names in aliases.items() if names}
     sync_dunders = set(conventions.dunder_twins.values())
     missing = frozenset(

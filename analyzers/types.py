@@ -57,6 +57,21 @@ class SiteKind(enum.StrEnum):
     OPAQUE = "opaque"  # a parameter, attribute or expression it cannot see into
 
 
+class Resolution(enum.StrEnum):
+    """How the analyzer knew which function an awaited call runs."""
+
+    # The code's own evidence: self/cls, super(), imports, instance attributes
+    # set in __init__ or class bodies, annotations, isinstance guards,
+    # module-level instances.
+    TYPE = "type"
+    # Django's runtime conventions (conventions.toml [types]): `X.objects` is a
+    # manager, `caches[...]` a cache, `request.session` a session store.
+    CONVENTION = "convention"
+    NAME = "name"  # by method name only: every same-named method is a candidate
+    UNSEEN = "unseen"  # nothing in the tree it could be (a parameter, a callback)
+    HOP = "hop"  # the sync_to_async hop that ends a chain
+
+
 @dataclass(frozen=True)
 class AwaitSite:
     """One `await`, `async for` or `async with` in an async function."""
@@ -66,6 +81,25 @@ class AwaitSite:
     # SELF/SUPER: qualified name of the enclosing class; NAME: dotted targets
     # (several when a name is defined in both branches of an `if`).
     targets: tuple[str, ...] = ()
+    # ATTR: what the receiver `obj` of `obj.m()` is, for the tree pass to type:
+    # a head ("self:<class>", "call:<dotted>", "name:<dotted>", "item:<dotted>",
+    # "ann:<dotted>", "each<i>:<dotted>", "var:<local name>") then the
+    # attributes ("objects") and method calls ("filter()") written after it.
+    receiver: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChainStep:
+    """One link of a chain: where it goes and how the analyzer knew."""
+
+    target: str  # full name of the function; for HOP the label "sync_to_async(get)"
+    resolution: Resolution
+    # NAME: every same-named method the call could be. Otherwise the other
+    # implementations the call may dispatch to (another backend, an override).
+    candidates: tuple[str, ...] = ()
+    # The target is the default configuration's implementation (the db session
+    # store, the locmem cache), chosen among `candidates`.
+    default: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,6 +138,13 @@ class FunctionRecord:
     reaches: Reach | None = None
     hops: tuple[str, ...] = ()  # full names of the functions where chains hop
     chain: tuple[str, ...] = ()  # evidence: qualnames down to the nearest hop
+    # How each link of `chain` was resolved: steps[i] leads to chain[i + 1].
+    steps: tuple[ChainStep, ...] = ()
+    # Hop functions reachable only through a call resolved by name only;
+    # `hops` holds those reached through resolved calls alone.
+    hops_by_name: tuple[str, ...] = ()
+    # Its awaited calls (not hops) by Resolution value: {"type": 3, "name": 1}.
+    call_steps: dict[str, int] = field(default_factory=dict)
 
     @property
     def full_name(self) -> str:
@@ -120,6 +161,10 @@ class ClassRecord:
     async_capable: bool = False
     sync_capable: bool = False
     marks_coroutine: bool = False  # uses markcoroutinefunction
+    # What its attributes hold, from the class body (`model = Session`,
+    # `cache: BaseCache`) and __init__ (`self._cache = caches[alias]`): name
+    # and a receiver head as in AwaitSite.receiver ("item:django...caches").
+    attributes: tuple[tuple[str, str], ...] = ()
 
     @property
     def full_name(self) -> str:
@@ -164,6 +209,9 @@ class FileResult:
     # Full names bound to sync_to_async products at module or class level
     # (`aload = sync_to_async(load)`): awaiting one is a thread hop.
     thread_products: tuple[str, ...] = ()
+    # Module-level instances (`cache = ConnectionProxy(...)`): name and the
+    # dotted class called, for typing `cache.aget()` in other modules.
+    instances: tuple[tuple[str, str], ...] = ()
     parse_error: ParseError | None = None
 
 
@@ -190,6 +238,20 @@ class ComponentSummary:
     duplicated: bool
     sync_wrapped: bool
     parse_errors: int
+    # Components its chains reach only through a call resolved by name only
+    # (left out of `boundary`, which counts resolved calls alone).
+    boundary_by_name: tuple[str, ...] = ()
+    # Awaited calls of its async functions by how they were resolved.
+    call_steps: dict[str, int] = field(default_factory=dict)
+    # What the stage is judged on (analyzers/entry_points.py): its own async
+    # entry points as (full name, judgement), and those its classes inherit as
+    # ("<class full name>.<method>", judgement, the inherited function's full
+    # name). A judgement is "native", "hops-here" or "delegates".
+    entry_points: tuple[tuple[str, str], ...] = ()
+    inherited_entry_points: tuple[tuple[str, str, str], ...] = ()
+    # Entry points by judgement: "native", "hops-here", "delegates".
+    entry_judgements: dict[str, int] = field(default_factory=dict)
+    stage_rule: str = ""  # the one sentence the stage follows (components.py)
 
 
 @dataclass(frozen=True)

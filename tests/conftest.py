@@ -10,7 +10,7 @@ from tracker.sources.sdist import SdistDownloadError, fetch_tree
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SDIST_CACHE = REPO_ROOT / ".cache" / "sdists"
-_TREE_FIXTURES = {"django52_tree", "django61_tree"}
+_TREE_FIXTURES = {"django30_tree", "django31_tree", "django52_tree", "django61_tree"}
 
 
 def _django_tree(*, spec: str) -> Path:
@@ -22,6 +22,18 @@ def _django_tree(*, spec: str) -> Path:
             raise
         reason = str(exc).splitlines()[-1]
         pytest.skip(f"needs PyPI access to download django{spec}: {reason}")
+
+
+@pytest.fixture(scope="session")
+def django30_tree() -> Path:
+    """The newest Django 3.0.x source tree (ASGI before the async request path)."""
+    return _django_tree(spec="==3.0.*")
+
+
+@pytest.fixture(scope="session")
+def django31_tree() -> Path:
+    """The newest Django 3.1.x source tree (async views and middleware)."""
+    return _django_tree(spec="==3.1.*")
 
 
 @pytest.fixture(scope="session")

@@ -144,6 +144,57 @@ CONCURRENCY = [
         (False, 0),
         id="sequential-awaits",
     ),
+    pytest.param(
+        """
+        import asyncio
+
+        from asgiref.sync import async_to_sync
+
+        class Signal:
+            def send(self, sender):
+                responses = [r(sender) for r in self.sync_receivers]
+                if self.async_receivers:
+
+                    async def asend():
+                        return await asyncio.gather(
+                            *(r(sender) for r in self.async_receivers)
+                        )
+
+                    responses.extend(async_to_sync(asend)())
+                return responses
+        """,
+        "Signal.send",
+        (True, 1),
+        id="sync-def-bridges-a-concurrent-nested-def",
+    ),
+    pytest.param(
+        """
+        from asgiref.sync import async_to_sync
+
+        async def fetch(url):
+            return await get(url)
+
+        def fetch_sync(url):
+            return async_to_sync(fetch)(url)
+        """,
+        "fetch_sync",
+        (False, 0),
+        id="sync-def-bridges-a-sequential-def",
+    ),
+    pytest.param(
+        """
+        import asyncio
+
+        async def both(a, b):
+            return await asyncio.gather(a, b)
+
+        def later(a, b):
+            return both(a, b)
+        """,
+        "later",
+        (False, 0),
+        id="sync-def-calls-without-bridging",
+    ),
 ]
 
 

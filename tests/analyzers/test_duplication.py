@@ -189,6 +189,84 @@ RELATION = [
 ]
 
 
+# unasync's generic rule: any name aX is X, in both bodies, in one layout.
+GENERIC = [
+    pytest.param(
+        """
+        class ModelBackend:
+            def authenticate(self, request, username=None, password=None):
+                user = self.manager.get_by_natural_key(username)
+                if user.check_password(password) and self.user_can_authenticate(user):
+                    return user
+
+            async def aauthenticate(self, request, username=None, password=None):
+                user = await self.manager.aget_by_natural_key(username)
+                if await user.acheck_password(password) and self.user_can_authenticate(
+                    user
+                ):
+                    return user
+        """,
+        {
+            "relation": Relation.DERIVABLE,
+            "duplicated_lines": 3,
+            "renames": (
+                "acheck_password->check_password",
+                "aget_by_natural_key->get_by_natural_key",
+            ),
+        },
+        id="line-wrapped-differently-by-black",
+    ),
+    pytest.param(
+        """
+        class Backend:
+            def has_perm(self, user, perm):
+                return perm in self._get_perms(user, "user")
+
+            async def ahas_perm(self, user, perm):
+                return perm in await self._aget_perms(user, "user")
+        """,
+        {"relation": Relation.DERIVABLE, "renames": ("_aget_perms->_get_perms",)},
+        id="private-a-prefixed-method",
+    ),
+    pytest.param(
+        """
+        class Loader:
+            def load(self, name):
+                method = getattr(self.backend, "fetch")
+                return method(name, callback=self.done)
+
+            async def aload(self, name):
+                method = getattr(self.backend, "afetch")
+                return await method(name, acallback=self.adone)
+        """,
+        {"relation": Relation.DERIVABLE},
+        id="string-literal-keyword-and-attribute",
+    ),
+    pytest.param(
+        """
+        class Cache:
+            def get(self, key):
+                return self.fetch(key)
+
+            async def aget(self, key):
+                return await self.alookup(key)
+        """,
+        {
+            "relation": Relation.DIVERGENT,
+            "async_only_lines": ("return self.alookup(key)",),
+        },
+        id="a-prefixed-name-of-another-method-is-not-derivable",
+    ),
+]
+
+
+@pytest.mark.parametrize(("code", "expected"), GENERIC)
+def test_generic_rule(code, expected):
+    """A pair is derivable when the bodies are token-identical after removing
+    async/await and mapping every aX to X; the lines shown keep the names."""
+    assert fields(pair(code), expected) == expected
+
+
 @pytest.mark.parametrize(("code", "expected"), RELATION)
 def test_relation(code, expected):
     """Twins are compared after dropping docstrings, comments, await and async."""

@@ -201,6 +201,40 @@ SYNC_ONLY = [
         ),
         id="starred-base",
     ),
+    pytest.param(
+        source(
+            """
+            from django.conf import settings
+            from django.core.cache import caches
+            from pkg.models import Session, Store
+
+            class Backend:
+                model = Session
+                store_class: Store
+                if settings.DEBUG:
+                    store_class = Store
+
+                def __init__(self, store: Store, other=None):
+                    self._cache = caches[settings.CACHE_ALIAS]
+                    self.store = store
+                    self.other = other
+                    if other:
+                        self.made = Store()
+                    self.typed: "Store" = make()
+
+                    def later():
+                        self.ignored = Store()
+
+                def load(self):
+                    self.not_in_init = Store()
+
+            backend = Backend(Store())
+            helper = make_helper()
+            HANDLER: Backend = Backend(None)
+            """
+        ),
+        id="class-attributes-and-module-instances",
+    ),
 ]
 
 

@@ -354,6 +354,70 @@ KIND = [
 ]
 
 
+# An async face over the sync twin, with no thread (5.1's file session store).
+FILE_STORE = """
+import asyncio
+
+class SessionStore:
+    def load(self):
+        with open(self.path) as f:
+            return f.read()
+
+    async def aload(self):
+        return self.load()
+
+    def exists(self, key):
+        return False
+
+    async def aexists(self, key):
+        await asyncio.sleep(0)
+        return self.exists(key)
+
+    def save(self):
+        pass
+
+    async def asave(self):
+        self.load()
+        return None
+
+    @classmethod
+    def clear_expired(cls):
+        pass
+
+    @classmethod
+    async def aclear_expired(cls):
+        cls.clear_expired()
+"""
+
+SYNC_FACE = [
+    pytest.param("SessionStore.aload", Kind.ASYNC_WRAPPER, id="returns-its-sync-twin"),
+    pytest.param(
+        "SessionStore.aclear_expired", Kind.ASYNC_WRAPPER, id="classmethod-twin"
+    ),
+    pytest.param(
+        "SessionStore.aexists", Kind.ASYNC_NATIVE, id="also-awaits-async-work"
+    ),
+    pytest.param("SessionStore.asave", Kind.ASYNC_NATIVE, id="calls-another-twin"),
+]
+
+
+@pytest.mark.parametrize(("qualname", "expected"), SYNC_FACE)
+def test_async_face_over_its_sync_twin(qualname, expected):
+    """An async def that calls its own sync twin on the loop and awaits nothing
+    else is an async wrapper with no thread; the blocking call stays flagged."""
+    record = function(analyze(FILE_STORE), qualname, is_async=True)
+    assert record.kind is expected
+    assert record.blocking
+
+
+def test_async_face_delegates_to_its_sync_twin():
+    """Its pair is delegating, not a (tiny) divergent copy."""
+    result = analyze(FILE_STORE)
+    relation = {p.async_qualname: p.relation for p in result.pairs}
+    assert relation["SessionStore.aload"] == "delegating"
+    assert relation["SessionStore.asave"] != "delegating"
+
+
 @pytest.mark.parametrize(("code", "qualname", "expected"), KIND)
 def test_kind(code, qualname, expected):
     """A def's kind and hop counts follow from what its own body does."""

@@ -7,7 +7,7 @@ from snippets import fields
 
 from analyzers.components import ComponentMap
 from analyzers.tree import analyze_sources, tree_pass
-from analyzers.types import Kind, Reach
+from analyzers.types import ChainStep, Kind, Reach, Resolution
 
 COMPONENTS = """
 [project]
@@ -247,8 +247,13 @@ REACH = [
         "pkg.jobs.start",
         {
             "reaches": Reach.THREAD,
-            "hops": ("pkg.db.Runner.arun",),
+            "hops": (),
+            "hops_by_name": ("pkg.db.Runner.arun",),
             "chain": ("start", "Runner.arun", "sync_to_async(run)"),
+            "steps": (
+                ChainStep("pkg.db.Runner.arun", Resolution.NAME),
+                ChainStep("sync_to_async(run)", Resolution.HOP),
+            ),
         },
         id="unknown-object-method-by-name",
     ),
@@ -272,7 +277,8 @@ REACH = [
         "pkg.sessions.SessionBase.aget",
         {
             "reaches": Reach.THREAD,
-            "hops": ("pkg.cache.BaseCache.aget",),
+            "hops": (),
+            "hops_by_name": ("pkg.cache.BaseCache.aget",),
             "chain": (
                 "SessionBase.aget",
                 "CacheSession.aload",

@@ -10,7 +10,7 @@ from analyzers.fast_path import holds_no_async
 from analyzers.file_pass import analyze_file
 from analyzers.names import module_name
 from analyzers.tree import analyze_tree, source_files
-from analyzers.types import Kind, Reach, Relation, Stage
+from analyzers.types import Kind, Reach, Relation, Resolution, Stage
 
 
 @pytest.fixture(scope="module")
@@ -21,6 +21,94 @@ def django52(django52_tree: Path):
 @pytest.fixture(scope="module")
 def django61(django61_tree: Path):
     return analyze_tree(django61_tree)
+
+
+@pytest.fixture(scope="module")
+def django30(django30_tree: Path):
+    return analyze_tree(django30_tree)
+
+
+@pytest.fixture(scope="module")
+def django31(django31_tree: Path):
+    return analyze_tree(django31_tree)
+
+
+@pytest.fixture(params=["django52", "django61"])
+def release(request):
+    """Each analysed release in turn (5.2 and 6.1)."""
+    return request.getfixturevalue(request.param)
+
+
+def test_db_session_store_aload_ends_in_the_queryset_hop(release):
+    """The db store awaits `self.model.objects.aget(...)`: a QuerySet method,
+    not a cache's or a generic relation manager's `aget`."""
+    f = release.function(
+        "django.contrib.sessions.backends.db.SessionStore.aload", is_async=True
+    )
+    assert f.chain[-2:] == ("QuerySet.aget", "sync_to_async(get)")
+    assert f.hops == ("django.db.models.query.QuerySet.aget",)
+    assert Resolution.NAME not in {s.resolution for s in f.steps}
+
+
+def test_session_aset_does_not_hop_through_a_generic_relation(release):
+    f = release.function("django.contrib.sessions.backends.base.SessionBase.aset")
+    hops = f.hops + f.hops_by_name
+    assert not [h for h in hops if "contenttypes" in h]
+
+
+def test_auth_boundary_holds_no_component_reached_only_by_name(release):
+    """cache and contrib.contenttypes came in through same-named methods."""
+    auth = release.component("contrib.auth")
+    assert "orm-queryset" in auth.boundary
+    assert not {"cache", "contrib.contenttypes"} & set(auth.boundary)
+    assert not set(auth.boundary) & set(auth.boundary_by_name)
+
+
+def test_sessions_are_native_under_the_default_configuration(release):
+    """A user with default settings reaches the db store, whose thread hop is
+    in the ORM; the other stores stay listed as candidates in the chain."""
+    sessions = release.component("contrib.sessions")
+    assert sessions.stage is Stage.ASYNC_NATIVE
+    assert "orm-queryset" in sessions.boundary
+    f = release.function("django.contrib.sessions.backends.base.SessionBase.aget")
+    assert f.hops == ("django.db.models.query.QuerySet.aget",)
+    (default,) = [s for s in f.steps if s.default]
+    assert default.target == "django.contrib.sessions.backends.db.SessionStore.aload"
+    assert (
+        "django.contrib.sessions.backends.file.SessionStore.aload" in default.candidates
+    )
+
+
+@pytest.mark.parametrize("name", ["django31", "django52"])
+def test_middleware_is_an_async_wrapper_through_the_mixin(name, request):
+    """Every built-in middleware inherits MiddlewareMixin.__acall__ (utils)."""
+    middleware = request.getfixturevalue(name).component("middleware")
+    assert middleware.stage is Stage.ASYNC_WRAPPER
+    inherited = {name: rest for name, *rest in middleware.inherited_entry_points}
+    assert inherited["django.middleware.csrf.CsrfViewMiddleware.__acall__"] == [
+        "hops-here",
+        "django.utils.deprecation.MiddlewareMixin.__acall__",
+    ]
+
+
+def test_middleware_is_sync_only_before_the_mixin_went_async(django30):
+    assert django30.component("middleware").stage is Stage.SYNC_ONLY
+
+
+def test_handlers_hop_once_in_30_and_run_an_async_path_in_31(django30, django31):
+    """3.0's ASGIHandler.__call__ runs the request in one sync_to_async hop,
+    its helpers read_body/send_response aside; 3.1 has get_response_async."""
+    handlers30 = django30.component("handlers")
+    assert handlers30.entry_points == (
+        ("django.core.handlers.asgi.ASGIHandler.__call__", "hops-here"),
+    )
+    assert handlers30.stage is Stage.ASYNC_WRAPPER
+    handlers31 = django31.component("handlers")
+    assert (
+        "django.core.handlers.base.BaseHandler.get_response_async",
+        "native",
+    ) in handlers31.entry_points
+    assert handlers31.stage is Stage.ASYNC_NATIVE
 
 
 def test_cache_aget_many_is_native_but_reaches_only_a_thread(django52):
@@ -71,6 +159,29 @@ def test_aauthenticate_is_native_and_copies_authenticate(django52):
     assert pair.relation in (Relation.DERIVABLE, Relation.NEAR_COPY)
 
 
+def test_model_backend_aauthenticate_is_derivable(django52):
+    """Token-identical to authenticate under unasync's generic rule, though
+    black wrapped the longer awaited line differently."""
+    pair = next(
+        p
+        for p in django52.pairs
+        if p.module == "django.contrib.auth.backends"
+        and p.async_qualname == "ModelBackend.aauthenticate"
+    )
+    assert pair.sync_qualname == "ModelBackend.authenticate"
+    assert pair.relation is Relation.DERIVABLE
+
+
+def test_paginator_async_siblings_are_twinned(django61):
+    """6.0 added AsyncPaginator/AsyncPage beside Paginator/Page."""
+    apage = django61.function("django.core.paginator.AsyncPaginator.apage")
+    assert apage.twin == "Paginator.page"
+    previous = django61.function("django.core.paginator.AsyncPage.ahas_previous")
+    assert previous.twin == "Page.has_previous"
+    paginator = django61.component("paginator")
+    assert paginator.async_twins * 2 > paginator.public_async
+
+
 def test_send_mail_is_sync(django52):
     f = django52.function("django.core.mail.send_mail")
     assert f.kind is Kind.SYNC
@@ -83,6 +194,23 @@ def test_file_session_store_blocks_the_loop(django52):
         "django.contrib.sessions.backends.file.SessionStore.aload", is_async=True
     )
     assert [b.name for b in f.blocking] == ["self.load"]
+    # An async face over the sync implementation, with no thread.
+    assert f.kind is Kind.ASYNC_WRAPPER
+    assert f.reaches is Reach.LOOP
+    pair = next(
+        p
+        for p in django52.pairs
+        if p.module == "django.contrib.sessions.backends.file"
+        and p.async_qualname == "SessionStore.aload"
+    )
+    assert pair.relation is Relation.DELEGATING
+
+
+def test_signal_send_gathers_async_receivers_through_a_bridge(release):
+    """Signal.send runs its async receivers concurrently via async_to_sync."""
+    f = release.function("django.dispatch.dispatcher.Signal.send")
+    assert not f.is_async
+    assert f.concurrent
 
 
 def test_middleware_mixin_acall_reaches_a_thread(django52):

@@ -13,15 +13,19 @@ from analyzers.serialize import (
     from_jsonable,
 )
 from analyzers.tree import analyze_sources, tree_pass
-from analyzers.types import FunctionRecord, to_jsonable
+from analyzers.types import ComponentSummary, FunctionRecord, to_jsonable
 
 SOURCE = textwrap.dedent(
     """
     import asyncio
     from asgiref.sync import sync_to_async
+    from django.core.cache import caches
 
     class Cache:
         async_capable = True
+
+        def __init__(self):
+            self._backend = caches["default"]
 
         def get(self, key):
             return key
@@ -32,7 +36,10 @@ SOURCE = textwrap.dedent(
         async def aget_many(self, keys):
             await asyncio.gather(*(self.aget(k) for k in keys))
             open("x")
+            await self._backend.aget(keys)
             return [await self.aget(k) for k in keys]
+
+    cache = Cache()
     """
 ).encode()
 
@@ -52,7 +59,11 @@ def round_trip(value, *, compact: bool):
 @pytest.mark.parametrize("compact", [False, True])
 def test_file_result_round_trips_through_json(compact):
     result = analyze_file(SOURCE, module="pkg.cache", path="pkg/cache.py")
-    assert result.pairs and result.functions[2].blocking  # the data is not trivial
+    # The data is not trivial: pairs, blocking calls, a typed receiver, class
+    # attributes and module-level instances.
+    assert result.pairs and result.functions[3].blocking
+    assert result.functions[3].await_sites[-2].receiver
+    assert result.classes[0].attributes and result.instances
     assert file_result_from_json(round_trip(result, compact=compact)) == result
 
 
@@ -83,5 +94,16 @@ def test_a_solved_function_round_trips():
         "pkg.cache.Cache.aget_many"
     )
     assert record.reaches is not None and record.chain
+    assert record.steps and record.call_steps
     data = round_trip(record, compact=True)
     assert from_jsonable(FunctionRecord, data) == record
+
+
+def test_a_component_summary_round_trips():
+    """ComponentSummary is stored whole as JSON and rebuilt by tracker."""
+    files = analyze_sources([("pkg/cache.py", SOURCE)])
+    (summary,) = tree_pass(files, ComponentMap.from_toml(MAP)).components
+    assert summary.call_steps
+    assert (
+        from_jsonable(ComponentSummary, round_trip(summary, compact=False)) == summary
+    )

@@ -140,6 +140,50 @@ TWINS = [
         ("deco.<locals>._wrapper", "same-name"),
         id="same-name-in-if-branches",
     ),
+    pytest.param(
+        """
+        class Paginator:
+            def page(self, number):
+                pass
+
+        class AsyncPaginator:
+            async def apage(self, number):
+                pass
+        """,
+        "AsyncPaginator.apage",
+        ("Paginator.page", "sibling-class prefix"),
+        id="async-sibling-class",
+    ),
+    pytest.param(
+        """
+        class Page:
+            def has_previous(self):
+                pass
+
+        class AsyncPage:
+            def has_previous(self):
+                pass
+
+            async def ahas_previous(self):
+                pass
+        """,
+        "AsyncPage.ahas_previous",
+        ("AsyncPage.has_previous", "prefix"),
+        id="own-class-before-sibling",
+    ),
+    pytest.param(
+        """
+        def csp_override(view):
+            async def _wrapped_async_view(request):
+                pass
+
+            def _wrapped_sync_view(request):
+                pass
+        """,
+        "csp_override.<locals>._wrapped_async_view",
+        ("csp_override.<locals>._wrapped_sync_view", "infix"),
+        id="async-infix",
+    ),
 ]
 
 
@@ -171,12 +215,26 @@ NO_TWIN = [
             def fetch(self):
                 pass
 
-        class AsyncReader:
+        class AsyncWriter:
             async def afetch(self):
                 pass
         """,
-        "AsyncReader.afetch",
-        id="different-classes",
+        "AsyncWriter.afetch",
+        id="different-classes-not-siblings",
+    ),
+    pytest.param(
+        """
+        class Paginator:
+            def page(self):
+                pass
+
+        def build():
+            class AsyncPaginator:
+                async def apage(self):
+                    pass
+        """,
+        "build.<locals>.AsyncPaginator.apage",
+        id="sibling-name-in-another-scope",
     ),
     pytest.param(
         """
@@ -299,6 +357,27 @@ def test_missing_twin(qualname, expected):
     an attribute, a constructor or a dunder with no async form."""
     (record,) = [f for f in analyze(MISSING_CODE).functions if f.qualname == qualname]
     assert record.missing_twin is expected
+
+
+def test_sync_sibling_methods_without_async_twin_are_missing():
+    """A sync class whose async sibling pairs with it lacks what the sibling
+    does not mirror."""
+    result = analyze(
+        """
+        class Paginator:
+            def page(self, number):
+                pass
+
+            def count(self):
+                pass
+
+        class AsyncPaginator:
+            async def apage(self, number):
+                pass
+        """
+    )
+    missing = {f.qualname for f in result.functions if f.missing_twin}
+    assert missing == {"Paginator.count"}
 
 
 def test_property_and_setter_are_not_missing_twins():
