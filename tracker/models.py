@@ -156,8 +156,17 @@ class FunctionStat(models.Model):
     concurrent = models.BooleanField(default=False)
     missing_twin = models.BooleanField(default=False)
     blocking = models.JSONField(default=list)
-    hops = models.JSONField(default=list)
+    hops = models.JSONField(default=list, help_text="hops reached by resolved calls")
+    hops_by_name = models.JSONField(
+        default=list, help_text="hops reached only through a call matched by name"
+    )
     chain = models.JSONField(default=list)
+    # How each link of the chain was resolved: steps[i] leads to chain[i + 1],
+    # as the analyzer's ChainStep (target, resolution, candidates, default).
+    steps = models.JSONField(default=list)
+    call_steps = models.JSONField(
+        default=dict, help_text="its awaited calls by how they were resolved"
+    )
 
     class Meta:
         indexes = [models.Index(fields=["release", "module", "qualname"])]

@@ -500,30 +500,59 @@ def release_parse_failures(*, release: Release) -> list[tuple[str, str]]:
     )
 
 
-def chain_links(*, function: FunctionStat) -> list[tuple[str, str | None]]:
-    """Each step of the evidence chain with the full name it links to.
+@dataclass(frozen=True)
+class ChainLink:
+    """One link of an evidence chain, as the function page shows it."""
 
-    The chain names functions by qualname; a step is linked to the function
-    of that qualname in the caller's module, else in a module that one of
-    the hops lives in, else the only one there is. The last step (the hop
-    itself, "sync_to_async(get)") links nowhere.
+    label: str  # the qualname, or the hop ("sync_to_async(get)")
+    target: str | None  # the full name it links to; None for the hop
+    resolution: str = ""  # how the analyzer knew: type, convention, name, hop
+    candidates: tuple[str, ...] = ()  # name only: all it could be; else others
+    default: bool = False  # the default configuration's implementation
+
+
+def chain_links(*, function: FunctionStat) -> list[ChainLink]:
+    """The evidence chain, each link with where it leads and how it was known.
+
+    The analyzer records each step's full name and resolution (`steps`);
+    rows of an analyzer that did not are linked by qualname: in the caller's
+    module, else in a module one of the hops lives in, else the only one.
     """
-    steps = list(function.chain)
+    chain = list(function.chain)
+    if not chain:
+        return []
+    if function.steps:
+        links = [ChainLink(label=chain[0], target=f"{function.module}.{chain[0]}")]
+        for label, step in zip(chain[1:], function.steps, strict=False):
+            hop = step["resolution"] == "hop"
+            links.append(
+                ChainLink(
+                    label=label,
+                    target=None if hop else step["target"],
+                    resolution=step["resolution"],
+                    candidates=tuple(step.get("candidates", ())),
+                    default=step.get("default", False),
+                )
+            )
+        return links
     rows = FunctionStat.objects.filter(
-        release_id=function.release_id, qualname__in=steps[:-1]
+        release_id=function.release_id, qualname__in=chain[:-1]
     ).values_list("module", "qualname")
     modules: dict[str, list[str]] = defaultdict(list)
     for module, qualname in rows:
         modules[qualname].append(module)
-    links: list[tuple[str, str | None]] = []
-    for step in steps[:-1]:
+    links = []
+    for step in chain[:-1]:
         found = modules.get(step, [])
         preferred = (
             [m for m in found if m == function.module]
             or [m for m in found if any(h.startswith(f"{m}.") for h in function.hops)]
             or found
         )
-        links.append((step, f"{preferred[0]}.{step}" if preferred else None))
-    if steps:
-        links.append((steps[-1], None))
+        links.append(
+            ChainLink(
+                label=step, target=f"{preferred[0]}.{step}" if preferred else None
+            )
+        )
+    links.append(ChainLink(label=chain[-1], target=None, resolution="hop"))
     return links

@@ -59,6 +59,14 @@ def test_functions_filtered_and_paginated(
     assert first["qualname"] == "QuerySet.aget"
     assert first["reaches"] == "thread"
     assert first["release"] == "1.0"
+    assert first["steps"] == [
+        {
+            "target": "sync_to_async(get)",
+            "resolution": "hop",
+            "candidates": [],
+            "default": False,
+        }
+    ]
     second = client.get(url + "&page=2").json()["items"]
     assert second[0]["qualname"] == "BaseCache.aget"
 

@@ -55,4 +55,3 @@ def test_behind_one_proxy_the_address_it_saw_counts(limited, scanned, monkeypatc
 def test_pages_are_not_rate_limited_by_the_api_limit(limited, scanned):
     client = Client()
     assert {client.get("/search/").status_code for _ in range(5)} == {200}
-

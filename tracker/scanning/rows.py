@@ -66,7 +66,10 @@ def release_rows_create(
                 missing_twin=f.missing_twin,
                 blocking=[b.name for b in f.blocking],
                 hops=list(f.hops),
+                hops_by_name=list(f.hops_by_name),
                 chain=list(f.chain),
+                steps=to_jsonable(f.steps),
+                call_steps=dict(f.call_steps),
             )
             for f in result.functions
         ),

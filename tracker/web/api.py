@@ -17,7 +17,7 @@ from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import HttpError, ValidationError
 from ninja.pagination import PageNumberPagination, paginate
 
-from analyzers.types import ComponentSummary, Kind, Reach, Relation
+from analyzers.types import ChainStep, ComponentSummary, Kind, Reach, Relation
 from tracker import selectors
 from tracker.models import FunctionStat, PairDrift, Project, Release, TwinPairStat
 
@@ -124,7 +124,10 @@ class FunctionOut(Schema):
     missing_twin: bool
     blocking: list[str]
     hops: list[str]
+    hops_by_name: list[str]
     chain: list[str]
+    steps: list[ChainStep] = Field(description="steps[i] leads to chain[i + 1]")
+    call_steps: dict[str, int]
 
     @staticmethod
     def resolve_release(row: FunctionStat) -> str:

@@ -14,18 +14,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from analyzers.components import STAGE_RULE
 from analyzers.types import Kind, Reach, Relation
 from tracker import selectors
 from tracker.models import Project, Release, Scan
 from tracker.web import forms, source
 from tracker.web.caching import cached_page
-
-STAGE_RULE = (
-    "sync-only when the component has no public async function; async-wrapper "
-    "when more than half of its public async functions hop to a thread inside "
-    "the component itself; async-native otherwise (their work awaits "
-    "genuinely async code, or hops only in another component)."
-)
 
 
 def _project() -> Project:
@@ -113,13 +107,17 @@ def component(request: HttpRequest, name: str) -> HttpResponse:
     history = selectors.component_history(project=project, name=name)
     if not history:
         raise Http404(f"no component {name}")
-    version = request.GET.get("release") or history[-1].release.version
-    release = next((p.release for p in history if p.release.version == version), None)
-    if release is None:
+    releases = [p.release for p in history if not p.release.is_snapshot]
+    version = (
+        request.GET.get("release") or (releases or [history[-1].release])[-1].version
+    )
+    point = next((p for p in history if p.release.version == version), None)
+    if point is None:
         return HttpResponseBadRequest(
             f"bad parameter: release: {name} has no release {version!r}",
             content_type="text/plain",
         )
+    release = point.release
     form = forms.FunctionFilterForm(request.GET)
     if not form.is_valid():
         return _bad_request(form)
@@ -132,6 +130,7 @@ def component(request: HttpRequest, name: str) -> HttpResponse:
         "name": name,
         "history": history,
         "release": release,
+        "summary": point.summary,
         "form": form,
         "functions": functions[:500],
         "function_count": functions.count(),
