@@ -4,6 +4,7 @@ from datetime import date
 from importlib import import_module
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.apps import apps
 from django.core.management import call_command
 from repo_builder import add_commit, demo_project, make_repo
@@ -251,6 +252,21 @@ def test_an_analyzer_bug_on_one_file_fails_that_file_only(project, monkeypatch):
     assert done.status == Scan.Status.DONE and done.parse_failures == 1
     failed = done.release.releasefile_set.get(path="pkg/db.py")
     assert failed.parse_error == "analyzer error: KeyError('a bug')"
+
+
+def test_a_soft_time_limit_ends_the_batch_and_records_no_file(project, monkeypatch):
+    """The time limit landing inside the analyzer is not that file's failure:
+    the batch stops, and nothing is cached for the file it landed on."""
+
+    def slow(data, *, module, path, **kwargs):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(steps, "analyze_file", slow)
+    started = Scan.objects.create(project=project, version="1.0", ref="1.0")
+    (batch,) = steps.scans_prepare(scans=[started])
+    with pytest.raises(SoftTimeLimitExceeded):
+        steps.blobs_analyse(project=project, entries=batch)
+    assert not FileAnalysis.objects.exists()
 
 
 def test_a_file_over_the_byte_limit_is_too_large_to_analyse(
