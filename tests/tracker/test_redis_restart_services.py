@@ -1,0 +1,88 @@
+"""Redis restarted under a scan: while the scan is queued, and while a worker
+runs its tasks. The worker reconnects and the scan finishes, exactly once.
+
+Each test runs its own redis-server (append-only file, fsync always) on a
+free loopback port, restarted on the same port and folder: the shared Redis
+is never touched. PostgreSQL and Celery worker processes are real too.
+"""
+
+import time
+
+import pytest
+import redis
+from repo_builder import RELEASES, demo_project, make_repo, many_files
+from services import RedisServer, request, wait_done
+
+from tracker.models import FileAnalysis, FunctionStat, Release, ReleaseFile, Scan
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+BROKER_LOST = "Connection to broker lost"
+
+
+def until(condition, *, what: str, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        time.sleep(0.05)
+
+
+def assert_written_once(scan: Scan, *, files: int) -> None:
+    """The scan is done and wrote one release, and no row twice."""
+    assert scan.status == Scan.Status.DONE, scan.error
+    releases = Release.objects.filter(project=scan.project, version=scan.version)
+    assert releases.count() == 1
+    assert Scan.objects.filter(project=scan.project, version=scan.version).count() == 1
+    release = releases.get()
+    assert ReleaseFile.objects.count() == release.releasefile_set.count() == files
+    functions = FunctionStat.objects.filter(release=release).count()
+    assert functions > 0
+    assert FunctionStat.objects.count() == functions
+    keys = FileAnalysis.objects.values_list("path", "blob_sha")
+    assert len(set(keys)) == len(keys) == files
+
+
+def test_a_queued_scan_survives_a_restart_then_runs_once(
+    tmp_path, private_redis: RedisServer, start_worker
+):
+    """No worker yet: the scan's task waits in Redis across a restart, and
+    the worker started after it runs the scan once."""
+    project = demo_project(make_repo(tmp_path / "upstream", {"1.0": RELEASES["1.0"]}))
+    broker = redis.Redis.from_url(private_redis.url)
+    scan = request(project, "1.0")
+    assert broker.llen("celery") == 1
+
+    private_redis.stop()
+    private_redis.start()
+    assert broker.llen("celery") == 1, "the queued task was lost in the restart"
+
+    start_worker()
+    scan = wait_done(scan)
+    python_files = [path for path in RELEASES["1.0"] if path.endswith(".py")]
+    assert_written_once(scan, files=len(python_files))
+
+
+def test_a_restart_while_the_worker_analyses_does_not_stop_or_repeat_the_scan(
+    tmp_path, private_redis: RedisServer, start_worker
+):
+    """Redis goes down once the first batch is stored and stays down until
+    the worker has seen the broker go; back on, the worker reconnects, the
+    rest of the batches run and one release is written."""
+    files = {"pkg/__init__.py": "", **many_files(1500)}
+    project = demo_project(make_repo(tmp_path / "big", {"1.0": files}))
+    # A loaded machine must not end a batch on its time limit.
+    worker = start_worker(CELERY_VISIBILITY_TIMEOUT=300, CELERY_TASK_TIME_LIMIT=240)
+    scan = request(project, "1.0")
+    until(FileAnalysis.objects.exists, what="the first batch stored")
+
+    private_redis.stop()
+    scan.refresh_from_db()
+    assert scan.status == Scan.Status.RUNNING, "the scan finished before the restart"
+    assert FileAnalysis.objects.count() < len(files)
+    log = tmp_path / "worker.log"
+    until(lambda: BROKER_LOST in log.read_text(), what="the worker lost the broker")
+    private_redis.start()
+
+    scan = wait_done(scan, timeout=300)
+    assert worker.alive()
+    assert_written_once(scan, files=len(files))
