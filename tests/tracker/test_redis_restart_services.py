@@ -8,6 +8,7 @@ is never touched. PostgreSQL and Celery worker processes are real too.
 
 import time
 
+import kombu
 import pytest
 import redis
 from repo_builder import RELEASES, demo_project, make_repo, many_files
@@ -86,3 +87,31 @@ def test_a_restart_while_the_worker_analyses_does_not_stop_or_repeat_the_scan(
     scan = wait_done(scan, timeout=300)
     assert worker.alive()
     assert_written_once(scan, files=len(files))
+
+
+def test_a_channel_left_open_by_a_lost_connection_closes_without_stopping_the_worker(
+    private_redis: RedisServer,
+):
+    """The state a lost connection leaves in a worker: a consuming channel
+    with a task unacknowledged, its transport already collected. Closing it
+    must not raise (kombu 5.7.0 raises AttributeError, which stops the
+    worker); the message stays in Redis, to come back after the visibility
+    timeout."""
+    connection = kombu.Connection(private_redis.url)
+    channel = connection.default_channel
+    queue = kombu.Queue("q", kombu.Exchange("q"), "q")
+    kombu.Producer(channel).publish(
+        {}, exchange=queue.exchange, routing_key="q", declare=[queue]
+    )
+    delivered = []
+    kombu.Consumer(
+        channel, [queue], callbacks=[lambda _, m: delivered.append(m)]
+    ).consume()
+    connection.drain_events(timeout=10)
+    assert len(delivered) == 1 and channel.qos._delivered  # running, not acked
+
+    channel.connection.client = None  # what collecting the connection leaves
+    channel.close()
+
+    assert channel.closed
+    assert redis.Redis.from_url(private_redis.url).hlen("unacked") == 1
