@@ -9,16 +9,19 @@ is never touched. PostgreSQL and Celery worker processes are real too.
 import time
 
 import kombu
+import kombu.exceptions
 import pytest
 import redis
 from repo_builder import RELEASES, demo_project, make_repo, many_files
 from services import RedisServer, request, wait_done
 
+from tracker.config.celery import app as celery_app
 from tracker.models import FileAnalysis, FunctionStat, Release, ReleaseFile, Scan
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 BROKER_LOST = "Connection to broker lost"
+PYTHON_FILES = [path for path in RELEASES["1.0"] if path.endswith(".py")]
 
 
 def until(condition, *, what: str, timeout: float = 90) -> None:
@@ -26,6 +29,14 @@ def until(condition, *, what: str, timeout: float = 90) -> None:
     while not condition():
         assert time.monotonic() < deadline, f"never happened: {what}"
         time.sleep(0.05)
+
+
+def answers(name: str) -> bool:
+    """The worker answers a ping (the test's own connection may be stale)."""
+    try:
+        return bool(celery_app.control.ping(destination=[name], timeout=1))
+    except (redis.ConnectionError, kombu.exceptions.OperationalError):
+        return False
 
 
 def assert_written_once(scan: Scan, *, files: int) -> None:
@@ -58,9 +69,34 @@ def test_a_queued_scan_survives_a_restart_then_runs_once(
     assert broker.llen("celery") == 1, "the queued task was lost in the restart"
 
     start_worker()
-    scan = wait_done(scan)
-    python_files = [path for path in RELEASES["1.0"] if path.endswith(".py")]
-    assert_written_once(scan, files=len(python_files))
+    assert_written_once(wait_done(scan), files=len(PYTHON_FILES))
+
+
+def test_an_idle_worker_reconnects_and_runs_the_scan_queued_before_the_restart(
+    tmp_path, private_redis: RedisServer, start_worker
+):
+    """A worker is connected but not consuming when the scan is queued;
+    Redis restarts under it. It reconnects, takes orders again (consume the
+    queue) and runs the scan once."""
+    project = demo_project(make_repo(tmp_path / "upstream", {"1.0": RELEASES["1.0"]}))
+    worker = start_worker()
+    replies = celery_app.control.cancel_consumer(
+        "celery", destination=[worker.name], reply=True
+    )
+    assert replies, "the worker did not stop consuming"
+    scan = request(project, "1.0")
+    broker = redis.Redis.from_url(private_redis.url)
+    assert broker.llen("celery") == 1
+
+    private_redis.stop()
+    log = tmp_path / "worker.log"
+    until(lambda: BROKER_LOST in log.read_text(), what="the worker lost the broker")
+    private_redis.start()
+    until(lambda: answers(worker.name), what="the worker answering again")
+    celery_app.control.add_consumer("celery", destination=[worker.name], reply=True)
+
+    assert_written_once(wait_done(scan), files=len(PYTHON_FILES))
+    assert worker.alive()
 
 
 def test_a_restart_while_the_worker_analyses_does_not_stop_or_repeat_the_scan(
