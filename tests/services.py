@@ -65,7 +65,7 @@ def start_worker(tmp_path, data_dir):
     """Start a worker process (two prefork children) on the test database."""
     workers = []
 
-    def start(**extra_env) -> WorkerProcess:
+    def start(*, beat: bool = False, **extra_env) -> WorkerProcess:
         env = worker_env(
             database_url=database_url(),
             redis_url=django_settings.REDIS_URL,
@@ -77,7 +77,7 @@ def start_worker(tmp_path, data_dir):
                 **extra_env,
             },
         )
-        workers.append(WorkerProcess(env=env, log=tmp_path / "worker.log"))
+        workers.append(WorkerProcess(env=env, log=tmp_path / "worker.log", beat=beat))
         return workers[-1].wait_ready()
 
     yield start

@@ -41,14 +41,27 @@ def weekly_schedule(spec: str, *, interval: int = 0) -> dict:
     }
 
 
+def stalled_scan_schedule(interval: int) -> dict:
+    """Beat's look for scans a lost task message left running."""
+    return {
+        "resume-stalled-scans": {
+            "task": "tracker.scanning.tasks.scans_resume_stalled",
+            "schedule": schedule(interval),
+        }
+    }
+
+
 @app.on_after_configure.connect
 def _schedule_weekly_scan(sender, **kwargs) -> None:
     from django.conf import settings
 
-    sender.conf.beat_schedule = weekly_schedule(
-        settings.ASYNCDASH_WEEKLY_SCAN,
-        interval=settings.ASYNCDASH_WEEKLY_SCAN_INTERVAL,
-    )
+    sender.conf.beat_schedule = {
+        **weekly_schedule(
+            settings.ASYNCDASH_WEEKLY_SCAN,
+            interval=settings.ASYNCDASH_WEEKLY_SCAN_INTERVAL,
+        ),
+        **stalled_scan_schedule(settings.ASYNCDASH_STALLED_SCAN_CHECK),
+    }
 
 
 class DataDirScheduler(PersistentScheduler):

@@ -198,6 +198,14 @@ ASYNCDASH_WEEKLY_SCAN = _read("str", "ASYNCDASH_WEEKLY_SCAN", default="0 4 * * 1
 ASYNCDASH_WEEKLY_SCAN_INTERVAL = _read(
     "int", "ASYNCDASH_WEEKLY_SCAN_INTERVAL", default=0
 )
+# A running scan started longer ago than this (seconds; default the
+# visibility timeout, when every task message still owed has come back) lost
+# a task message and is dispatched again; beat looks every
+# ASYNCDASH_STALLED_SCAN_CHECK seconds.
+ASYNCDASH_STALLED_SCAN_AFTER = _read(
+    "int", "ASYNCDASH_STALLED_SCAN_AFTER", default=CELERY_BROKER_VISIBILITY_TIMEOUT
+)
+ASYNCDASH_STALLED_SCAN_CHECK = _read("int", "ASYNCDASH_STALLED_SCAN_CHECK", default=600)
 # Where the seeded Django project is cloned from (read when `migrate` seeds it).
 ASYNCDASH_UPSTREAM_URL = _read(
     "str", "ASYNCDASH_UPSTREAM_URL", default="https://github.com/django/django.git"

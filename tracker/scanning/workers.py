@@ -21,14 +21,22 @@ ROLES = ("main", "pool", "isolated")
 class WorkerProcess:
     """A worker with `concurrency` prefork children, in its own process group."""
 
-    def __init__(self, *, env: dict[str, str], log: Path, concurrency: int = 2):
+    def __init__(
+        self,
+        *,
+        env: dict[str, str],
+        log: Path,
+        concurrency: int = 2,
+        beat: bool = False,
+    ):
+        """`beat`: run beat's schedule inside this worker (`-B`), for tests."""
         self.name = f"asyncdash-{uuid.uuid4().hex[:8]}@localhost"
         self.log = log
         command = [
             sys.executable, "-m", "celery", "-A", "tracker.config", "worker",
             "-c", str(concurrency), "-P", "prefork", "-n", self.name,
             "--without-mingle", "--without-gossip", "--without-heartbeat",
-            "--loglevel", "INFO",
+            "--loglevel", "INFO", *(["-B"] if beat else []),
         ]  # fmt: skip
         with log.open("ab") as out:
             self.process = subprocess.Popen(

@@ -50,7 +50,7 @@ tests = "tests"
 "pkg" = "pkg"
 """
 HEADER = "from asgiref.sync import sync_to_async\n"
-CLASS = '''
+CLASS = """
 
 class Store{n}:
     def load(self, key):
@@ -68,7 +68,7 @@ class Store{n}:
         data = await self.aload(key)
         data["value"] = value
         return data
-'''
+"""
 
 
 def async_module(*, at_least: int = 0, at_most: int | None = None) -> str:
