@@ -27,12 +27,11 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true"}
 VISIBILITY_TIMEOUT = 30  # seconds: a killed worker's tasks come back soon
 
 
-def _skip_unless(missing: list[str]) -> None:
-    if missing:
-        message = f"needs real services: {' and '.join(missing)}; make test has them"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+def _skip_or_fail(message: str) -> None:
+    """Skip saying what the test needs; under CI=true, fail instead."""
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 @pytest.fixture
@@ -43,7 +42,10 @@ def real_services():
         missing.append("DATABASE_URL=postgres://... (PostgreSQL)")
     if not django_settings.REDIS_URL:
         missing.append("REDIS_URL=redis://...")
-    _skip_unless(missing)
+    if missing:
+        _skip_or_fail(
+            f"needs real services: set {' and '.join(missing)}; make test does"
+        )
     redis.Redis.from_url(django_settings.REDIS_URL).flushdb()
     yield
     redis.Redis.from_url(django_settings.REDIS_URL).flushdb()
@@ -166,10 +168,11 @@ def private_redis(tmp_path, settings):
     """
     missing = []
     if connection.vendor != "postgresql":
-        missing.append("DATABASE_URL=postgres://... (PostgreSQL)")
+        missing.append("PostgreSQL (set DATABASE_URL=postgres://...)")
     if shutil.which("redis-server") is None:
         missing.append("the redis-server program on PATH")
-    _skip_unless(missing)
+    if missing:
+        _skip_or_fail(f"needs {' and '.join(missing)}; make test has them")
     server = RedisServer(tmp_path / "redis")
     server.start()
     settings.REDIS_URL = server.url
