@@ -4,7 +4,12 @@ import os
 from pathlib import Path
 
 import pytest
-from services import data_dir, real_services, start_worker  # noqa: F401 (fixtures)
+from services import (  # noqa: F401 (fixtures)
+    data_dir,
+    private_redis,
+    real_services,
+    start_worker,
+)
 
 from tracker.sources.sdist import SdistDownloadError, fetch_tree
 

@@ -98,6 +98,34 @@ RELEASES = {
 }
 
 
+def many_files(count: int) -> dict[str, str]:
+    """`count` modules of one class each: two twin pairs, four functions."""
+    body = textwrap.dedent(
+        """
+        from asgiref.sync import sync_to_async
+
+
+        class Store{n}:
+            def load(self, key):
+                return {{"key": key, "n": {n}}}
+
+            async def aload(self, key):
+                return await sync_to_async(self.load)(key)
+
+            def save(self, key, value):
+                data = self.load(key)
+                data["value"] = value
+                return data
+
+            async def asave(self, key, value):
+                data = await self.aload(key)
+                data["value"] = value
+                return data
+        """
+    )
+    return {f"pkg/store{n}.py": body.format(n=n) for n in range(count)}
+
+
 def git(cwd: Path, *args: str) -> str:
     env = {
         "GIT_AUTHOR_NAME": "t",

@@ -69,3 +69,23 @@ def test_beat_keeps_its_schedule_in_the_data_folder(tmp_path):
     scheduler.close()
 
     assert list(filename.parent.glob("celerybeat-schedule*"))
+
+
+def test_a_redis_restart_is_waited_out_not_a_failure():
+    """A worker waits for Redis at start as when it loses it, a result that
+    cannot be stored yet is retried, and a task running when the broker
+    drops finishes rather than waiting out the visibility timeout."""
+    assert app.conf.broker_connection_retry is True
+    assert app.conf.broker_connection_retry_on_startup is True
+    assert app.conf.result_backend_always_retry is True
+    assert app.conf.worker_cancel_long_running_tasks_on_connection_loss is False
+
+
+def test_beat_looks_for_stalled_scans_as_often_as_the_settings_say():
+    app.loader.import_default_modules()
+    entry = app.conf.beat_schedule["resume-stalled-scans"]
+    assert entry["task"] == "tracker.scanning.tasks.scans_resume_stalled"
+    assert entry["task"] in app.tasks
+    assert entry["schedule"] == schedule(settings.ASYNCDASH_STALLED_SCAN_CHECK)
+    visibility = app.conf.broker_transport_options["visibility_timeout"]
+    assert visibility == settings.ASYNCDASH_STALLED_SCAN_AFTER

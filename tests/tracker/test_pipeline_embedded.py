@@ -1,11 +1,13 @@
 """The scan pipeline on the embedded default: SQLite, tasks run in-process."""
 
-from datetime import date
+from datetime import date, timedelta
 from importlib import import_module
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.apps import apps
 from django.core.management import call_command
+from django.utils import timezone
 from repo_builder import add_commit, demo_project, make_repo
 
 from tracker import versions
@@ -18,7 +20,7 @@ from tracker.models import (
     Scan,
     TwinPairStat,
 )
-from tracker.scanning import requests, steps, weekly
+from tracker.scanning import requests, steps, tasks, weekly
 from tracker.scanning.drift import previous_release
 from tracker.sources import pypi
 
@@ -251,6 +253,47 @@ def test_an_analyzer_bug_on_one_file_fails_that_file_only(project, monkeypatch):
     assert done.status == Scan.Status.DONE and done.parse_failures == 1
     failed = done.release.releasefile_set.get(path="pkg/db.py")
     assert failed.parse_error == "analyzer error: KeyError('a bug')"
+
+
+def test_a_scan_stalled_by_a_lost_batch_is_dispatched_again_and_finishes(
+    project, settings
+):
+    """A batch's task message was lost: the scan stays running past the
+    stalled-scan age, beat's look dispatches it again, and the release is
+    written once. A scan running for less long is left alone."""
+    settings.ASYNCDASH_STALLED_SCAN_AFTER = 3600
+    stalled = Scan.objects.create(project=project, version="1.0", ref="1.0")
+    (batch,) = steps.scans_prepare(scans=[stalled])
+    steps.blobs_analyse(project=project, entries=batch[:-1])  # one lost
+    long_ago = timezone.now() - timedelta(hours=2)
+    Scan.objects.filter(pk=stalled.pk).update(started_at=long_ago)
+    recent = Scan.objects.create(
+        project=project, version="1.1", ref="1.1", status=Scan.Status.RUNNING,
+        started_at=timezone.now(),
+    )  # fmt: skip
+
+    assert tasks.scans_resume_stalled.delay().get() == 1
+
+    stalled.refresh_from_db()
+    assert stalled.status == Scan.Status.DONE, stalled.error
+    assert Release.objects.filter(project=project, version="1.0").count() == 1
+    recent.refresh_from_db()
+    assert recent.status == Scan.Status.RUNNING
+
+
+def test_a_soft_time_limit_ends_the_batch_and_records_no_file(project, monkeypatch):
+    """The time limit landing inside the analyzer is not that file's failure:
+    the batch stops, and nothing is cached for the file it landed on."""
+
+    def slow(data, *, module, path, **kwargs):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(steps, "analyze_file", slow)
+    started = Scan.objects.create(project=project, version="1.0", ref="1.0")
+    (batch,) = steps.scans_prepare(scans=[started])
+    with pytest.raises(SoftTimeLimitExceeded):
+        steps.blobs_analyse(project=project, entries=batch)
+    assert not FileAnalysis.objects.exists()
 
 
 def test_a_file_over_the_byte_limit_is_too_large_to_analyse(

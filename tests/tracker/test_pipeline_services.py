@@ -3,14 +3,13 @@ started as separate processes. `make test` runs this module with
 DATABASE_URL and REDIS_URL set; elsewhere it skips, saying what it needs."""
 
 import signal
-import textwrap
 import threading
 import time
 
 import pytest
 from django.core.management import call_command
 from django.db import connections
-from repo_builder import demo_project, make_repo
+from repo_builder import demo_project, make_repo, many_files
 from services import request, wait_done
 
 from tracker.config.celery import app as celery_app
@@ -63,33 +62,6 @@ def test_scans_on_a_worker_reuse_the_cache_and_find_a_one_sided_change(
     )
     assert (one_sided.sync_changed, one_sided.async_changed) == (True, False)
     assert not PairDrift.objects.filter(release__version="1.2", one_sided=True).exists()
-
-
-def many_files(count: int) -> dict[str, str]:
-    body = textwrap.dedent(
-        """
-        from asgiref.sync import sync_to_async
-
-
-        class Store{n}:
-            def load(self, key):
-                return {{"key": key, "n": {n}}}
-
-            async def aload(self, key):
-                return await sync_to_async(self.load)(key)
-
-            def save(self, key, value):
-                data = self.load(key)
-                data["value"] = value
-                return data
-
-            async def asave(self, key, value):
-                data = await self.aload(key)
-                data["value"] = value
-                return data
-        """
-    )
-    return {f"pkg/store{n}.py": body.format(n=n) for n in range(count)}
 
 
 def test_a_worker_killed_mid_scan_leaves_no_partial_release(tmp_path, start_worker):

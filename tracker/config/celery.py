@@ -6,6 +6,7 @@ from pathlib import Path
 from celery import Celery, signals
 from celery.beat import PersistentScheduler
 from celery.schedules import crontab, schedule
+from kombu.transport import redis as kombu_redis
 
 from tracker.config import logs
 
@@ -40,14 +41,27 @@ def weekly_schedule(spec: str, *, interval: int = 0) -> dict:
     }
 
 
+def stalled_scan_schedule(interval: int) -> dict:
+    """Beat's look for scans a lost task message left running."""
+    return {
+        "resume-stalled-scans": {
+            "task": "tracker.scanning.tasks.scans_resume_stalled",
+            "schedule": schedule(interval),
+        }
+    }
+
+
 @app.on_after_configure.connect
 def _schedule_weekly_scan(sender, **kwargs) -> None:
     from django.conf import settings
 
-    sender.conf.beat_schedule = weekly_schedule(
-        settings.ASYNCDASH_WEEKLY_SCAN,
-        interval=settings.ASYNCDASH_WEEKLY_SCAN_INTERVAL,
-    )
+    sender.conf.beat_schedule = {
+        **weekly_schedule(
+            settings.ASYNCDASH_WEEKLY_SCAN,
+            interval=settings.ASYNCDASH_WEEKLY_SCAN_INTERVAL,
+        ),
+        **stalled_scan_schedule(settings.ASYNCDASH_STALLED_SCAN_CHECK),
+    }
 
 
 class DataDirScheduler(PersistentScheduler):
@@ -68,6 +82,32 @@ def _keep_django_logging(**kwargs) -> None:
     A receiver on this signal stops Celery from installing its own handlers.
     """
 
+
+def _close_without_a_transport(close):
+    """Wrap kombu's Redis `Channel.close` for a channel outliving its transport.
+
+    When Redis goes away while the worker waits on BRPOP with a task running,
+    Celery collects the connection, then closes it. Collecting can leave the
+    consuming channel open (its pending read fails first) yet detach the
+    transport from its connection; closing the channel then tries to restore
+    its unacknowledged messages through a new pool, built from a connection
+    that is now None, and the AttributeError stops the worker ("Unrecoverable
+    error") instead of letting it reconnect (kombu 5.7.0). Without a transport
+    nothing can be restored here: the messages stay in Redis's unacked set,
+    and come back after the visibility timeout as on any lost connection.
+    """
+
+    def wrapper(self):
+        if self.connection is not None and self.connection.client is None:
+            self.do_restore = False
+        return close(self)
+
+    wrapper.__wrapped__ = close
+    return wrapper
+
+
+if not hasattr(kombu_redis.Channel.close, "__wrapped__"):
+    kombu_redis.Channel.close = _close_without_a_transport(kombu_redis.Channel.close)
 
 signals.task_prerun.connect(logs.task_started, weak=False)
 signals.task_postrun.connect(logs.task_finished, weak=False)

@@ -167,6 +167,20 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": 1,
 }
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = CELERY_BROKER_TRANSPORT_OPTIONS
+# Redis restarting (an upgrade, a container moved) must not cost a scan.
+# A worker started while Redis is still down waits for it, as a running one
+# does when it loses it (waits of 2 s, 4 s, ... up to 30 s, 100 tries: about
+# 45 minutes, then the worker exits and its restart policy takes over).
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A batch that ends while Redis is down keeps trying to store its result
+# (backing off up to 10 s; the task's time limit bounds it): without this its
+# result is a ConnectionError and the chord fails the scan on a healthy file.
+CELERY_RESULT_BACKEND_ALWAYS_RETRY = True
+# A task running when the broker connection drops finishes; it cannot be
+# acknowledged on the lost connection, so it runs once more after the
+# visibility timeout, finding its work done. Cancelling it instead would hold
+# its scan for the whole visibility timeout (an hour by default).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 # In-process tasks behave as on a worker: retried, and when they give up their
 # on_failure hook marks the scans failed (propagating skips both); the scan
@@ -191,6 +205,14 @@ ASYNCDASH_WEEKLY_SCAN = _read("str", "ASYNCDASH_WEEKLY_SCAN", default="0 4 * * 1
 ASYNCDASH_WEEKLY_SCAN_INTERVAL = _read(
     "int", "ASYNCDASH_WEEKLY_SCAN_INTERVAL", default=0
 )
+# A running scan started longer ago than this (seconds; default the
+# visibility timeout, when every task message still owed has come back) lost
+# a task message and is dispatched again; beat looks every
+# ASYNCDASH_STALLED_SCAN_CHECK seconds.
+ASYNCDASH_STALLED_SCAN_AFTER = _read(
+    "int", "ASYNCDASH_STALLED_SCAN_AFTER", default=CELERY_BROKER_VISIBILITY_TIMEOUT
+)
+ASYNCDASH_STALLED_SCAN_CHECK = _read("int", "ASYNCDASH_STALLED_SCAN_CHECK", default=600)
 # Where the seeded Django project is cloned from (read when `migrate` seeds it).
 ASYNCDASH_UPSTREAM_URL = _read(
     "str", "ASYNCDASH_UPSTREAM_URL", default="https://github.com/django/django.git"

@@ -119,6 +119,27 @@ def scan_abandon_stale(*, project: Project, older_than: float) -> int:
     )
 
 
+def scans_resume_stalled(*, older_than: float) -> int:
+    """Dispatch again the running scans started more than `older_than` s ago.
+
+    A task message can be lost outright: kombu's Redis transport pops it
+    (BRPOP) before recording it as unacknowledged, so Redis going away in
+    between drops it, and the scan's chord never completes. Past the
+    visibility timeout every message still owed has come back, so a scan
+    running since before then is missing one; dispatching it again analyses
+    what is not cached yet and finalises it once. Returns how many.
+    """
+    cutoff = timezone.now() - timezone.timedelta(seconds=older_than)
+    stalled = list(
+        Scan.objects.filter(
+            status=Scan.Status.RUNNING, started_at__lt=cutoff
+        ).values_list("pk", flat=True)
+    )
+    for pk in stalled:
+        scan_releases.delay_on_commit([pk])
+    return len(stalled)
+
+
 def scan_resume(*, scan: Scan) -> None:
     """Dispatch an active scan again: it analyses only what is not cached yet.
 

@@ -12,6 +12,7 @@ import hashlib
 import logging
 import time
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import transaction
 from django.utils import timezone
 
@@ -132,11 +133,17 @@ def blobs_analyse(*, project: Project, entries: list[tuple[str, str]]) -> int:
 
 def _analyse(data: bytes, *, module: str, path: str) -> FileResult:
     """One file; an analyzer bug on it is logged and recorded as its failure,
-    and the scan goes on."""
+    and the scan goes on.
+
+    The task's soft time limit is no fault of the file it lands on: it ends
+    the batch, and caching it as the file's failure would keep it for good.
+    """
     try:
         return analyze_file(
             data, module=module, path=path, libcst_only=analyze_isolated
         )
+    except SoftTimeLimitExceeded:
+        raise
     except Exception as exc:
         logger.exception("analyzer failed on %s", path)
         return FileResult(

@@ -114,3 +114,15 @@ def weekly_scan() -> int:
     for project in Project.objects.all():
         requested += len(weekly.weekly_scan_request(project=project))
     return requested
+
+
+@shared_task
+def scans_resume_stalled() -> int:
+    """Dispatch again the scans a lost task message left running."""
+    from django.conf import settings
+
+    from tracker.scanning import requests  # it queues tasks from this module
+
+    return requests.scans_resume_stalled(
+        older_than=settings.ASYNCDASH_STALLED_SCAN_AFTER
+    )

@@ -13,19 +13,30 @@ from pathlib import Path
 from tracker.config.celery import app as celery_app
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# A worker's processes by depth: itself, its prefork pool, their children
+# (`tracker.scanning.isolation` analyses a suspect file in one).
+ROLES = ("main", "pool", "isolated")
 
 
 class WorkerProcess:
     """A worker with `concurrency` prefork children, in its own process group."""
 
-    def __init__(self, *, env: dict[str, str], log: Path, concurrency: int = 2):
+    def __init__(
+        self,
+        *,
+        env: dict[str, str],
+        log: Path,
+        concurrency: int = 2,
+        beat: bool = False,
+    ):
+        """`beat`: run beat's schedule inside this worker (`-B`), for tests."""
         self.name = f"asyncdash-{uuid.uuid4().hex[:8]}@localhost"
         self.log = log
         command = [
             sys.executable, "-m", "celery", "-A", "tracker.config", "worker",
             "-c", str(concurrency), "-P", "prefork", "-n", self.name,
             "--without-mingle", "--without-gossip", "--without-heartbeat",
-            "--loglevel", "INFO",
+            "--loglevel", "INFO", *(["-B"] if beat else []),
         ]  # fmt: skip
         with log.open("ab") as out:
             self.process = subprocess.Popen(
@@ -53,6 +64,20 @@ class WorkerProcess:
             os.killpg(self.process.pid, sig)
             self.process.wait(timeout=30)
 
+    def peak_memory(self) -> list[tuple[int, str, int]]:
+        """(pid, role, peak resident KiB) of the worker's live processes.
+
+        The kernel's high-water mark (VmHWM) of each: the main process, its
+        prefork pool processes and any child one of them has running. Read
+        it before stopping the worker; a process that has ended is missing.
+        """
+        found = []
+        for depth, pid in _process_tree(self.process.pid):
+            kib = _status_kib(pid, "VmHWM")
+            if kib is not None:
+                found.append((pid, ROLES[min(depth, len(ROLES) - 1)], kib))
+        return found
+
     def stop(self) -> None:
         """Warm shutdown, then SIGKILL if it takes too long."""
         if self.alive():
@@ -61,6 +86,31 @@ class WorkerProcess:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+def _process_tree(pid: int, depth: int = 0):
+    """(depth, pid) of `pid` and its descendants, from /proc (Linux)."""
+    yield depth, pid
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            listed = children.read_text().split()
+        except OSError:  # the thread or process has just ended
+            continue
+        for child in listed:
+            yield from _process_tree(int(child), depth + 1)
+
+
+def _status_kib(pid: int, field: str) -> int | None:
+    """A `kB` field of /proc/<pid>/status, or None if the process is gone."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        name, _, value = line.partition(":")
+        if name == field:
+            return int(value.split()[0])
+    return None
 
 
 def worker_env(*, database_url: str, redis_url: str, data_dir: Path, **extra) -> dict:

@@ -10,10 +10,12 @@ It imports the releases from PyPI into a local mirror (not timed), starts
 one worker with two prefork processes, and prints: the cold scan of all but
 the last release; `libcst.parse_module` over the same distinct blobs in this
 single process; their ratio; the scan of the last release on top; and a
-re-scan of a finished release (a no-op) and a forced one (all from cache).
+re-scan of a finished release (a no-op) and a forced one (all from cache);
+then the peak memory (VmHWM) of each of the worker's processes.
 """
 
 import contextlib
+import re
 import time
 
 import libcst
@@ -49,6 +51,43 @@ VERSIONS = [
 ]
 
 
+def bench_database_check() -> None:
+    """Refuse to run anywhere but on a database of its own: the run wipes it."""
+    if connection.vendor != "postgresql" or not settings.REDIS_URL:
+        raise CommandError("needs DATABASE_URL (PostgreSQL) and REDIS_URL")
+    if not re.search(r"_bench\d*$", connection.settings_dict["NAME"]):
+        raise CommandError(
+            "wipes its database: use one whose name ends in _bench (or _bench2...)"
+        )
+
+
+def bench_wipe() -> None:
+    Scan.objects.all().delete()
+    Release.objects.all().delete()
+    FileAnalysis.objects.all().delete()
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+
+
+def bench_worker(concurrency: int) -> WorkerProcess:
+    db = connection.settings_dict
+    env = worker_env(
+        database_url=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}"
+        f"/{db['NAME']}",
+        redis_url=settings.REDIS_URL,
+        data_dir=settings.DATA_DIR,
+    )
+    log = settings.DATA_DIR / "bench-worker.log"
+    return WorkerProcess(env=env, log=log, concurrency=concurrency).wait_ready()
+
+
+def peak_memory_report(worker: WorkerProcess) -> str:
+    """The worker's peak resident memory, per process and the largest."""
+    peaks = worker.peak_memory()
+    each = ", ".join(f"{role} {kib / 1024:.0f}" for _, role, kib in peaks)
+    largest = max(kib for _, _, kib in peaks) / 1024
+    return f"worker peak memory (VmHWM, MiB): {each}; largest {largest:.0f} MiB"
+
+
 class Command(BaseCommand):
     help = "Time a cold scan of Django releases on two worker processes."
 
@@ -57,37 +96,18 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int, default=2)
 
     def handle(self, *args, **options):
-        if connection.vendor != "postgresql" or not settings.REDIS_URL:
-            raise CommandError("needs DATABASE_URL (PostgreSQL) and REDIS_URL")
-        if not connection.settings_dict["NAME"].endswith("_bench"):
-            raise CommandError("wipes its database: use one whose name ends in _bench")
+        bench_database_check()
         call_command("migrate", verbosity=0)
         versions = options["versions"]
         project = Project.objects.get(slug="django")
         call_command("import_releases", *versions, project="django")
-        self._wipe(project)
-        worker = self._start_worker(options["concurrency"])
+        bench_wipe()
+        worker = bench_worker(options["concurrency"])
         try:
             self._run(project, versions[:-1], versions[-1])
+            self.stdout.write(peak_memory_report(worker))
         finally:
             worker.stop()
-
-    def _wipe(self, project):
-        Scan.objects.all().delete()
-        Release.objects.all().delete()
-        FileAnalysis.objects.all().delete()
-        redis.Redis.from_url(settings.REDIS_URL).flushdb()
-
-    def _start_worker(self, concurrency: int) -> WorkerProcess:
-        db = connection.settings_dict
-        env = worker_env(
-            database_url=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}"
-            f"/{db['NAME']}",
-            redis_url=settings.REDIS_URL,
-            data_dir=settings.DATA_DIR,
-        )
-        log = settings.DATA_DIR / "bench-worker.log"
-        return WorkerProcess(env=env, log=log, concurrency=concurrency).wait_ready()
 
     def _scan(self, project, versions, *, force=False) -> float:
         started = time.perf_counter()
