@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/asyncdash
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: venv run test lint
+.PHONY: venv run test lint browser
 
 venv: $(VENV)/.installed
 
@@ -28,10 +28,16 @@ run: venv
 	$(BIN)/gunicorn tracker.config.wsgi:application --bind 127.0.0.1:8000 \
 		--worker-class gthread --workers 2 --threads 4
 
+# The browser test drives Debian's Chromium (Playwright cannot download its
+# own here); installed with apt-get when missing.
+browser:
+	command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
 lint: venv
 	$(BIN)/ruff check .
 
-test: venv
+test: venv browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -m "not services"
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
