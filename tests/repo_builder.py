@@ -99,31 +99,13 @@ RELEASES = {
 
 
 def many_files(count: int) -> dict[str, str]:
-    """`count` modules of one class each: two twin pairs, four functions."""
-    body = textwrap.dedent(
-        """
-        from asgiref.sync import sync_to_async
+    """`count` modules of one class each: two twin pairs, four functions.
 
+    The class is the one the hostile-input benchmark repeats.
+    """
+    from tracker.management.commands.bench_hostile import CLASS, HEADER
 
-        class Store{n}:
-            def load(self, key):
-                return {{"key": key, "n": {n}}}
-
-            async def aload(self, key):
-                return await sync_to_async(self.load)(key)
-
-            def save(self, key, value):
-                data = self.load(key)
-                data["value"] = value
-                return data
-
-            async def asave(self, key, value):
-                data = await self.aload(key)
-                data["value"] = value
-                return data
-        """
-    )
-    return {f"pkg/store{n}.py": body.format(n=n) for n in range(count)}
+    return {f"pkg/store{n}.py": HEADER + CLASS.format(n=n) for n in range(count)}
 
 
 def git(cwd: Path, *args: str) -> str:
