@@ -18,6 +18,7 @@ from analyzers.components import STAGE_RULE
 from analyzers.types import Kind, Reach, Relation
 from tracker import selectors
 from tracker.models import Project, Release, Scan
+from tracker.scanning import requests, weekly
 from tracker.web import forms, source
 from tracker.web.caching import cached_page
 
@@ -320,8 +321,6 @@ def scans(request: HttpRequest) -> HttpResponse:
 def scan_start(request: HttpRequest) -> HttpResponse:
     """Staff only (the decorator sends others to the login page, queueing
     nothing); CSRF-checked like every POST."""
-    from tracker.scanning import requests, weekly  # they load the task queue
-
     form = forms.ScanStartForm(request.POST)
     if not form.is_valid():
         return _bad_request(form)
