@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 
+import kombu.pools
 import pytest
 import redis
 from django.conf import settings as django_settings
@@ -150,9 +151,13 @@ class RedisServer:
 
 def _celery_reconnect() -> None:
     """Drop the test process's broker pools and result backend, so the next
-    task sent uses the configuration just changed."""
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
+    task sent uses the configuration just changed.
+
+    Celery takes its pool from kombu's process-wide registry, keyed by the
+    connection: closing a pool there without clearing the registry would hand
+    the same closed pool back for that URL later ("Acquire on closed pool").
+    """
+    kombu.pools.reset()  # closes every pool and empties the registry
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
     celery_app._backend_cache = None
