@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from analyzers.fast_path import dotted as ast_dotted
 from analyzers.names import cst_dotted
 
 NEAR_COPY = 0.8
@@ -121,17 +122,6 @@ def _is_ast_docstring(statement: ast.stmt) -> bool:
     )
 
 
-def _ast_dotted(node: ast.expr) -> str | None:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
-
-
 def _same_place(kind: type, node: ast.AST) -> ast.AST:
     """The sync statement of an async one, fields and position kept."""
     return ast.copy_location(kind(**{f: getattr(node, f) for f in node._fields}), node)
@@ -183,7 +173,7 @@ class _AstNormaliser(ast.NodeTransformer):
 
     def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
         # Dotted renames (asyncio.sleep -> time.sleep) replace the whole chain.
-        dotted = _ast_dotted(node)
+        dotted = ast_dotted(node)
         if dotted and dotted in self.renames:
             self.applied.add(dotted)
             return ast.parse(self.renames[dotted], mode="eval").body
