@@ -7,6 +7,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from analyzers.types import Convention
+
 DATA_FILE = Path(__file__).parent / "data" / "conventions.toml"
 
 
@@ -79,22 +81,28 @@ class Conventions:
         candidates = self.sync_twin_names(name)
         return candidates[0][0] if candidates else name
 
-    def sync_twin_names(self, async_name: str) -> list[tuple[str, str]]:
+    def sync_twin_names(self, async_name: str) -> list[tuple[str, Convention]]:
         """Candidate sync names for an async name, each with its convention."""
         if async_name in self.dunder_twins:
-            return [(self.dunder_twins[async_name], "dunder")]
+            return [(self.dunder_twins[async_name], Convention.DUNDER)]
         stem = async_name.lstrip("_")
         underscores = async_name[: len(async_name) - len(stem)]
         candidates = []
         for prefix in self.twin_prefixes:
             if stem.startswith(prefix) and len(stem) > len(prefix):
-                candidates.append((underscores + stem[len(prefix) :], "prefix"))
+                candidates.append(
+                    (underscores + stem[len(prefix) :], Convention.PREFIX)
+                )
         for suffix in self.twin_suffixes:
             if stem.endswith(suffix) and len(stem) > len(suffix):
-                candidates.append((underscores + stem[: -len(suffix)], "suffix"))
+                candidates.append(
+                    (underscores + stem[: -len(suffix)], Convention.SUFFIX)
+                )
         for infix, replacement in self.twin_infixes:
             if infix in async_name:
-                candidates.append((async_name.replace(infix, replacement, 1), "infix"))
+                candidates.append(
+                    (async_name.replace(infix, replacement, 1), Convention.INFIX)
+                )
         return candidates
 
     def sibling_class(self, scope: str) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from analyzers.conventions import Conventions
+from analyzers.types import Convention
 
 PROPERTY_ACCESSORS = (".setter", ".getter", ".deleter")
 
@@ -23,7 +24,9 @@ class Def:
 
 @dataclass(frozen=True)
 class Pairing:
-    pairs: tuple[tuple[int, int, str], ...]  # (sync index, async index, convention)
+    pairs: tuple[
+        tuple[int, int, Convention], ...
+    ]  # (sync index, async index, convention)
     missing_twins: frozenset[int]  # indices of public sync methods with no twin
 
 
@@ -44,13 +47,16 @@ def pair_twins(
     for index, item in enumerate(defs):
         if not item.is_async:
             continue
-        candidates = [(item.name, "same-name"), *conventions.sync_twin_names(item.name)]
-        scopes = [(item.scope, "")]
+        candidates = [
+            (item.name, Convention.SAME_NAME),
+            *conventions.sync_twin_names(item.name),
+        ]
+        scopes = [(item.scope, False)]
         sibling = conventions.sibling_class(item.scope) if item.scope_is_class else None
         if sibling is not None and sibling in by_scope:
-            scopes.append((sibling, "sibling-class "))
+            scopes.append((sibling, True))
         sync = None
-        for scope, how in scopes:
+        for scope, across_siblings in scopes:
             names = by_scope[scope]
             for sync_name, convention in candidates:
                 sync = next(
@@ -58,9 +64,11 @@ def pair_twins(
                     None,
                 )
                 if sync is not None:
-                    pairs.append((sync, index, how + convention))
+                    if across_siblings:
+                        convention = convention.across_sibling_classes()
+                    pairs.append((sync, index, convention))
                     twinned.update((sync, index))
-                    if how:
+                    if across_siblings:
                         siblings.add(scope)
                     break
             if sync is not None:

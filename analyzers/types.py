@@ -38,6 +38,25 @@ class Relation(enum.StrEnum):
     DIVERGENT = "divergent"
 
 
+class Convention(enum.StrEnum):
+    """Which naming rule paired a twin (data/conventions.toml [twins])."""
+
+    SAME_NAME = "same-name"  # one name in both branches of an `if`
+    DUNDER = "dunder"  # __aiter__ / __iter__
+    PREFIX = "prefix"  # aget / get
+    SUFFIX = "suffix"  # get_response_async / get_response
+    INFIX = "infix"  # _wrapped_async_view / _wrapped_sync_view
+    # The same rules across sibling classes (AsyncPaginator.apage / Paginator.page).
+    SIBLING_SAME_NAME = "sibling-class same-name"
+    SIBLING_DUNDER = "sibling-class dunder"
+    SIBLING_PREFIX = "sibling-class prefix"
+    SIBLING_SUFFIX = "sibling-class suffix"
+    SIBLING_INFIX = "sibling-class infix"
+
+    def across_sibling_classes(self) -> Convention:
+        return Convention(f"sibling-class {self.value}")
+
+
 class Stage(enum.StrEnum):
     """DEP 0009's stages, as seen in one component."""
 
@@ -176,7 +195,7 @@ class TwinPair:
     module: str
     sync_qualname: str
     async_qualname: str
-    convention: str  # which naming rule paired them
+    convention: Convention
     relation: Relation
     similarity: float
     duplicated_lines: int

@@ -12,13 +12,24 @@ import enum
 from django.db import models
 from django.db.models import Q
 
-from analyzers.types import Kind, Reach, Relation, Stage
+from analyzers.types import Convention, Kind, Reach, Relation, Stage
 from tracker import versions
 
 
 def choices(values: type[enum.StrEnum]) -> list[tuple[str, str]]:
     """Model choices from one of the analyzer's enums: declared once, there."""
     return [(member.value, member.value) for member in values]
+
+
+def enum_field(values: type[enum.StrEnum], **kwargs) -> models.CharField:
+    """A column for one of the analyzer's enums, as wide as its longest value.
+
+    SQLite ignores widths; PostgreSQL refuses a longer value at finalise. A
+    new, longer value changes the width, so `makemigrations --check` (and
+    tests/tracker/test_models.py) catch a forgotten migration.
+    """
+    width = max(len(member.value) for member in values)
+    return models.CharField(max_length=width, choices=choices(values), **kwargs)
 
 
 class Project(models.Model):
@@ -119,8 +130,8 @@ class ReleaseFile(models.Model):
 
 class ComponentStat(models.Model):
     release = models.ForeignKey(Release, on_delete=models.CASCADE)
-    name = models.CharField(max_length=60)
-    stage = models.CharField(max_length=20, choices=choices(Stage))
+    name = models.TextField()
+    stage = enum_field(Stage)
     public_async = models.PositiveIntegerField()
     async_twins = models.PositiveIntegerField()
     duplicated_lines = models.PositiveIntegerField()
@@ -143,11 +154,11 @@ class FunctionStat(models.Model):
     release = models.ForeignKey(Release, on_delete=models.CASCADE)
     module = models.TextField()
     qualname = models.TextField()
-    component = models.CharField(max_length=60)
-    kind = models.CharField(max_length=20, choices=choices(Kind))
+    component = models.TextField()
+    kind = enum_field(Kind)
     is_async = models.BooleanField()
     public = models.BooleanField()
-    reaches = models.CharField(max_length=10, blank=True, choices=choices(Reach))
+    reaches = enum_field(Reach, blank=True)
     twin = models.TextField(blank=True)
     first_line = models.PositiveIntegerField()
     last_line = models.PositiveIntegerField()
@@ -180,9 +191,9 @@ class TwinPairStat(models.Model):
     module = models.TextField()
     sync_qualname = models.TextField()
     async_qualname = models.TextField()
-    component = models.CharField(max_length=60)
-    convention = models.CharField(max_length=20)
-    relation = models.CharField(max_length=20, choices=choices(Relation))
+    component = models.TextField()
+    convention = enum_field(Convention)
+    relation = enum_field(Relation)
     similarity = models.FloatField()
     duplicated_lines = models.PositiveIntegerField()
     sync_hash = models.CharField(max_length=40)
@@ -203,11 +214,11 @@ class PairDrift(models.Model):
     module = models.TextField()
     sync_qualname = models.TextField()
     async_qualname = models.TextField()
-    component = models.CharField(max_length=60)
+    component = models.TextField()
     sync_changed = models.BooleanField()
     async_changed = models.BooleanField()
-    previous_relation = models.CharField(max_length=20, choices=choices(Relation))
-    relation = models.CharField(max_length=20, choices=choices(Relation))
+    previous_relation = enum_field(Relation)
+    relation = enum_field(Relation)
     one_sided = models.BooleanField(
         help_text="one side changed while the pair was derivable or a near-copy"
     )
@@ -222,7 +233,7 @@ class SuiteStat(models.Model):
     """Test counts of one component in the tests folder of a release."""
 
     release = models.ForeignKey(Release, on_delete=models.CASCADE)
-    component = models.CharField(max_length=60)
+    component = models.TextField()
     tests = models.PositiveIntegerField()
     async_tests = models.PositiveIntegerField()
     async_tests_with_sync_twin = models.PositiveIntegerField()

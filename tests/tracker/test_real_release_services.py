@@ -1,0 +1,57 @@
+"""Real Django releases on the production path: sdists from PyPI imported
+into the mirror, scanned by a Celery worker process and written to PostgreSQL,
+which (unlike SQLite) refuses a value wider than its column."""
+
+import os
+
+import pytest
+from conftest import SDIST_CACHE
+from django.core.management import call_command
+from services import request, wait_done
+
+from analyzers.types import Convention
+from tracker.models import Project, Release, TwinPairStat
+
+pytestmark = [
+    pytest.mark.services,
+    pytest.mark.realdata,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("real_services"),
+]
+
+
+def test_two_django_releases_scan_on_postgresql_with_a_worker(
+    settings, data_dir, start_worker
+):
+    """6.0 and 6.1 are done, with their components, twin pairs (6.0's
+    AsyncPaginator pairs by the longest convention there is) and 6.1 linked
+    to 6.0 as its previous release."""
+    settings.SDIST_CACHE_DIR = SDIST_CACHE
+    try:
+        call_command("import_releases", "6.0", "6.1")
+    except Exception as exc:  # noqa: BLE001 (offline: pip's error, one line)
+        if os.environ.get("CI", "").lower() in {"1", "true"}:
+            raise
+        pytest.skip(f"needs PyPI access to download Django 6.0 and 6.1: {exc}")
+    project = Project.objects.get(slug="django")
+    start_worker()
+    scans = [wait_done(request(project, v), timeout=600) for v in ("6.0", "6.1")]
+    assert [(s.status, s.error) for s in scans] == [("done", "")] * 2
+
+    older, newer = (Release.objects.get(version=v) for v in ("6.0", "6.1"))
+    assert newer.previous == older and older.previous is None
+    for release in (older, newer):
+        stages = dict(release.componentstat_set.values_list("name", "stage"))
+        assert {"orm-queryset", "cache", "contrib.auth", "signals"} <= set(stages)
+        assert stages["signals"] == "async-native"
+        assert release.functionstat_set.filter(is_async=True).count() > 200
+        assert release.twinpairstat_set.count() > 150
+    paired = TwinPairStat.objects.get(
+        release=newer,
+        module="django.core.paginator",
+        async_qualname="AsyncPaginator.apage",
+    )
+    assert paired.convention == Convention.SIBLING_PREFIX
+    longest = max(Convention, key=lambda c: len(c.value))
+    assert len(paired.convention) <= len(longest)
+    assert newer.pairdrift_set.filter(previous=older).exists()
