@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from analyzers.components import ComponentMap
+from analyzers.isolation import Limits
 from analyzers.safe_read import read_tree
 from analyzers.tree import tree_pass
 from analyzers.types import ComponentSummary, FunctionRecord, TreeResult, to_json
@@ -188,6 +189,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--components-map", type=Path, help="component map TOML (default: Django's)"
     )
+    bounds = parser.add_argument_group(
+        "limits per file (a file over one is listed as not analysed; the run goes on)"
+    )
+    bounds.add_argument(
+        "--seconds-per-file", type=int, default=Limits.seconds, metavar="SECONDS",
+        help="CPU seconds (default: %(default)s)",
+    )  # fmt: skip
+    bounds.add_argument(
+        "--memory-per-file", type=int, default=Limits.memory_mib, metavar="MIB",
+        help="MiB of address space of the analysing process (default: %(default)s)",
+    )  # fmt: skip
+    bounds.add_argument(
+        "--max-file-bytes", type=int, default=Limits.max_file_bytes, metavar="BYTES",
+        help="larger files are not parsed (default: %(default)s)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if not args.path.is_dir():
         parser.error(f"{args.path} is not a directory")
@@ -199,8 +215,16 @@ def main(argv: list[str] | None = None) -> int:
         )
     except ValueError as exc:
         parser.error(f"--components-map: {exc}")
+    try:
+        limits = Limits(
+            seconds=args.seconds_per_file,
+            memory_mib=args.memory_per_file,
+            max_file_bytes=args.max_file_bytes,
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
     # Files that cannot be read or analysed are listed as parse errors.
-    result = tree_pass(read_tree(args.path, component_map), component_map)
+    result = tree_pass(read_tree(args.path, component_map, limits), component_map)
     if args.json:
         print(to_json(result, indent=1))
     elif args.component:

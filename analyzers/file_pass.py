@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-from collections.abc import Callable
 
 import libcst as cst
 
@@ -26,7 +25,6 @@ from analyzers.types import (
     FileResult,
     FunctionRecord,
     Kind,
-    ParseError,
     Relation,
     SiteKind,
     TwinPair,
@@ -62,14 +60,13 @@ def analyze_file(
     module: str,
     path: str,
     force_full: bool = False,
-    libcst_only: Callable[..., FileResult] | None = None,
 ) -> FileResult:
     """Analyse one file. `force_full` skips the fast path (for tests).
 
-    A file that Python's `ast` cannot parse (newer syntax) has only libcst's
-    native parser left, which pathological input can crash (`type X = ` and
-    50,000 `not`s overflows its stack); `libcst_only(source, module=, path=)`
-    lets a caller run such files somewhere a crash costs only the file.
+    Pathological input can take libcst's native parser exponential time,
+    gigabytes or its process down (`type X = ` and 50,000 `not`s overflows
+    its stack), even where `ast` accepts it: the command line and the scans
+    run this in `analyzers.isolation`'s child, under per-file limits.
     """
     try:
         text = decode_source(source)
@@ -82,8 +79,6 @@ def analyze_file(
             marker in str(exc) for marker in REFUSED
         ):
             return failed(path=path, module=module, error=exc)
-        if libcst_only is not None:
-            return libcst_only(source, module=module, path=path)
         tree = None  # newer syntax than this Python's ast: libcst may parse it
     package = is_package(path)
     if tree is not None and not force_full and holds_no_async(source):
@@ -107,9 +102,7 @@ def analyze_file(
 def failed(*, path: str, module: str, error: BaseException) -> FileResult:
     lines = str(error).strip().splitlines()
     message = f"{type(error).__name__}: {lines[0] if lines else ''}"
-    return FileResult(
-        path=path, module=module, parse_error=ParseError(path=path, message=message)
-    )
+    return FileResult.failed(path=path, module=module, message=message)
 
 
 def _assemble(collector: Collector, spans, *, text: str, path: str) -> FileResult:

@@ -233,6 +233,11 @@ class FileResult:
     instances: tuple[tuple[str, str], ...] = ()
     parse_error: ParseError | None = None
 
+    @classmethod
+    def failed(cls, *, path: str, module: str, message: str) -> FileResult:
+        """A file that was not analysed, and why: `message` is its parse error."""
+        return cls(path=path, module=module, parse_error=ParseError(path, message))
+
 
 @dataclass(frozen=True)
 class ComponentSummary:

@@ -290,17 +290,3 @@ class Scan(models.Model):
 
     def __str__(self) -> str:
         return f"scan {self.pk} of {self.project.slug} {self.version} ({self.status})"
-
-
-class BatchAttempt(models.Model):
-    """How often a batch of blobs was started, by its content.
-
-    A batch whose worker died (a parser crash, an OOM kill) is analysed in a
-    child process the next time it comes round, so it cannot loop.
-    """
-
-    key = models.CharField(max_length=64, unique=True)
-    attempts = models.PositiveIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"batch {self.key[:12]}: {self.attempts} attempts"

@@ -55,7 +55,6 @@ NOT_ANALYZER_VALUES = {
     "ReleaseFile": {"blob_sha"},
     "TwinPairStat": {"sync_hash", "async_hash"},
     "Scan": {"version", "ref", "commit", "trigger", "status"},
-    "BatchAttempt": {"key"},
 }
 
 

@@ -16,6 +16,8 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from environs import Env, EnvError
 
+from analyzers.isolation import Limits
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 _env = Env(expand_vars=False)
@@ -156,6 +158,36 @@ if CELERY_TASK_TIME_LIMIT >= CELERY_BROKER_VISIBILITY_TIMEOUT:
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - max(
     CELERY_TASK_TIME_LIMIT // 10, 1
 )
+# What analysing one file may cost, in the embedded scan and on the workers
+# alike (the command line takes the same limits as flags): CPU seconds, MiB
+# of address space of the analysing process, bytes. A file over one is
+# recorded as not analysed, saying which (analyzers/isolation.py).
+_FILE_LIMITS = {
+    "seconds": "ASYNCDASH_SECONDS_PER_FILE",
+    "memory_mib": "ASYNCDASH_MEMORY_PER_FILE",
+    "max_file_bytes": "ASYNCDASH_MAX_FILE_BYTES",
+}
+_limits = {
+    field: _read("int", name, default=getattr(Limits, field))
+    for field, name in _FILE_LIMITS.items()
+}
+try:
+    ASYNCDASH_FILE_LIMITS = Limits(**_limits)
+except ValueError as exc:
+    given = ", ".join(f"{_FILE_LIMITS[f]}={v}" for f, v in _limits.items())
+    raise ImproperlyConfigured(f"{exc} ({given}).") from None
+# A batch starts a file only while the file's wall-clock deadline and the
+# time to store the results fit before the soft limit; one file must fit.
+ASYNCDASH_BATCH_STORE_SECONDS = 5
+if (
+    ASYNCDASH_FILE_LIMITS.wall_seconds + ASYNCDASH_BATCH_STORE_SECONDS
+    >= CELERY_TASK_SOFT_TIME_LIMIT
+):
+    raise ImproperlyConfigured(
+        f"CELERY_TASK_TIME_LIMIT={CELERY_TASK_TIME_LIMIT} leaves no time for one "
+        f"file: a file may take {ASYNCDASH_FILE_LIMITS.wall_seconds} s "
+        "(three times ASYNCDASH_SECONDS_PER_FILE)."
+    )
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
 CELERY_BROKER_TRANSPORT_OPTIONS = {

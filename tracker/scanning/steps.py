@@ -8,33 +8,26 @@ it in one transaction. Requesting a scan is `tracker.scanning.requests`.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 
-from celery.exceptions import SoftTimeLimitExceeded
 from django.db import transaction
 from django.utils import timezone
 
-from analyzers import ANALYZER_VERSION, analyze_file, tree_pass
+from analyzers import ANALYZER_VERSION, tree_pass
 from analyzers.components import ComponentMap
 from analyzers.names import module_name
-from analyzers.serialize import file_result_from_json, file_result_to_json
-from analyzers.types import FileResult, ParseError
+from analyzers.serialize import file_result_from_json
+from analyzers.types import FileResult
 from tracker import versions
-from tracker.models import BatchAttempt, FileAnalysis, Project, Release, Scan
-from tracker.scanning import drift, rows
-from tracker.scanning.isolation import analyze_isolated, analyze_many_isolated
+from tracker.models import FileAnalysis, Project, Release, Scan
+from tracker.scanning import drift, isolation, rows
 from tracker.scanning.mirrors import mirror_open
 from tracker.sources.git import Mirror
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 200  # blobs per task: SHAs travel, contents are read by the worker
-# Django's largest file is 0.4 MiB; a generated 10 MB async module took the
-# analyzer 9 minutes and 6.7 GB. A larger file is recorded as a parse
-# failure, "too large to analyse", and is never parsed.
-MAX_FILE_BYTES = 2**20
 
 
 # Preparing -------------------------------------------------------------------
@@ -82,14 +75,19 @@ def _scan_prepare(scan: Scan, *, already: set) -> set[tuple[str, str]]:
 
 
 # Analysing -------------------------------------------------------------------
-def blobs_analyse(*, project: Project, entries: list[tuple[str, str]]) -> int:
-    """Analyse one batch into the cache; returns how many results were new.
+def blobs_analyse(
+    *, project: Project, entries: list[tuple[str, str]], seconds: float | None = None
+) -> list[tuple[str, str]]:
+    """Analyse one batch into the cache; returns the entries left to analyse.
 
-    A batch that was started before and is back (its worker died: a parser
-    crash, an OOM kill) is analysed in a child process, where a crash costs
-    only the file it happened on, so the batch cannot loop.
+    Each file is analysed in this process's child under the per-file limits
+    (`tracker.scanning.isolation`): one that exceeds a limit or kills the
+    child is cached as not analysed, saying why, and the batch goes on.
+    With `seconds`, no file is started that could still be running when they
+    are up (at least one is): a batch of slow files returns the rest for
+    another task instead of meeting the task's time limit.
     """
-    isolate = _batch_attempt(entries) > 1
+    stop_at = None if seconds is None else time.monotonic() + seconds
     known = set(
         FileAnalysis.objects.filter(
             analyzer_version=ANALYZER_VERSION,
@@ -99,82 +97,30 @@ def blobs_analyse(*, project: Project, entries: list[tuple[str, str]]) -> int:
     wanted = sorted(set(map(tuple, entries)) - known)
     with mirror_open(project) as mirror:
         contents = dict(mirror.read_blobs(sorted({sha for _, sha in wanted})))
-    items = [(contents[sha], module_name(path), path) for path, sha in wanted]
-    # Too large ones are decided here; the rest are analysed in order.
-    results: list[FileResult | None] = [
-        _too_large(size=len(data), module=module, path=path)
-        for data, module, path in items
-    ]
-    todo = [item for item, result in zip(items, results, strict=True) if not result]
-    if isolate:
-        logger.warning("batch of %s blobs again: analysing in a child", len(todo))
-        analysed = iter(analyze_many_isolated(todo))
-    else:
-        analysed = iter(
-            [_analyse(data, module=module, path=path) for data, module, path in todo]
-        )
-    results = [result or next(analysed) for result in results]
+    results = []
+    with isolation.file_analyser() as analyser:
+        for path, sha in wanted:
+            late = time.monotonic() + analyser.limits.wall_seconds
+            if results and stop_at is not None and late > stop_at:
+                break
+            results.append(
+                analyser.analyse(contents[sha], module=module_name(path), path=path)
+            )
     FileAnalysis.objects.bulk_create(
         [
             FileAnalysis(
                 blob_sha=sha,
                 path=path,
                 analyzer_version=ANALYZER_VERSION,
-                result=file_result_to_json(result),
-                parse_error=result.parse_error.message if result.parse_error else "",
+                result=result,
+                parse_error=(result.get("parse_error") or {}).get("message", ""),
             )
-            for (path, sha), result in zip(wanted, results, strict=True)
+            for (path, sha), result in zip(wanted, results, strict=False)
         ],
         ignore_conflicts=True,
         batch_size=500,
     )
-    return len(results)
-
-
-def _analyse(data: bytes, *, module: str, path: str) -> FileResult:
-    """One file; an analyzer bug on it is logged and recorded as its failure,
-    and the scan goes on.
-
-    The task's soft time limit is no fault of the file it lands on: it ends
-    the batch, and caching it as the file's failure would keep it for good.
-    """
-    try:
-        return analyze_file(
-            data, module=module, path=path, libcst_only=analyze_isolated
-        )
-    except SoftTimeLimitExceeded:
-        raise
-    except Exception as exc:
-        logger.exception("analyzer failed on %s", path)
-        return FileResult(
-            path=path,
-            module=module,
-            parse_error=ParseError(path=path, message=f"analyzer error: {exc!r}"),
-        )
-
-
-def _too_large(*, size: int, module: str, path: str) -> FileResult | None:
-    """The failure of a file over MAX_FILE_BYTES, or None for one to analyse."""
-    if size <= MAX_FILE_BYTES:
-        return None
-    message = f"too large to analyse ({size} bytes; the limit is {MAX_FILE_BYTES})"
-    return FileResult(
-        path=path, module=module, parse_error=ParseError(path=path, message=message)
-    )
-
-
-def _batch_attempt(entries: list[tuple[str, str]]) -> int:
-    """Count one more start of this batch (by content) and return the count."""
-    digest = hashlib.sha256(
-        "\n".join(
-            [ANALYZER_VERSION, *(f"{p} {s}" for p, s in sorted(entries))]
-        ).encode()
-    ).hexdigest()
-    with transaction.atomic():
-        row, _ = BatchAttempt.objects.select_for_update().get_or_create(key=digest)
-        row.attempts += 1
-        row.save(update_fields=["attempts"])
-    return row.attempts
+    return wanted[len(results) :]
 
 
 # Finalising ------------------------------------------------------------------

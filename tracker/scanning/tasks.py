@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 
 from celery import chord, group, shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from tracker.models import Project, Scan
@@ -74,14 +75,22 @@ def scan_releases(scan_ids: list[int]) -> None:
     chord(analyze_batch.si(project_id, batch) for batch in batches)(finalise)
 
 
-@shared_task(**RETRY)
-def analyze_batch(project_id: int, entries: list[list[str]]) -> int:
+@shared_task(bind=True, **RETRY)
+def analyze_batch(self, project_id: int, entries: list[list[str]]) -> None:
+    """Fill the cache for a batch. Files slow enough to use up the task's
+    time leave the rest to a task in its place, which the chord waits for."""
     project = Project.objects.filter(pk=project_id).first()
     if project is None:
-        return 0
-    return steps.blobs_analyse(
-        project=project, entries=[(path, sha) for path, sha in entries]
+        return
+    left = steps.blobs_analyse(
+        project=project,
+        entries=[(path, sha) for path, sha in entries],
+        seconds=settings.CELERY_TASK_SOFT_TIME_LIMIT
+        - settings.ASYNCDASH_BATCH_STORE_SECONDS,
     )
+    if left:
+        logger.info("batch: %s files left for a task in its place", len(left))
+        self.replace(analyze_batch.si(project_id, left))
 
 
 @shared_task(acks_late=True, on_failure=_fail_scans)
@@ -119,8 +128,6 @@ def weekly_scan() -> int:
 @shared_task
 def scans_resume_stalled() -> int:
     """Dispatch again the scans a lost task message left running."""
-    from django.conf import settings
-
     from tracker.scanning import requests  # it queues tasks from this module
 
     return requests.scans_resume_stalled(
