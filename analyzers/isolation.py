@@ -10,8 +10,9 @@ the files it is sent one after another, under `Limits`:
 - the child's address space is limited (RLIMIT_AS): a file that needs more
   fails on it;
 - each file may use so many seconds of CPU (RLIMIT_CPU, moved on before each
-  file), and three times that in wall-clock time (the parent's deadline, for
-  a child that waits instead of computing);
+  file: a loaded machine does not fail a file that a quiet one analyses),
+  and five times that in wall-clock time (the parent's deadline, for a child
+  that waits instead of computing);
 - a file larger than `max_file_bytes` is never sent.
 
 A file that hits a limit or kills the child is recorded as a FileResult whose
@@ -52,7 +53,7 @@ logger = logging.getLogger(__name__)
 MIB = 2**20
 MIN_MEMORY_MIB = 128  # a child with the analyzer loaded holds about 35 MiB
 START_SECONDS = 60  # for a child to start and import the analyzer
-WALL_FACTOR = 3  # wall-clock deadline of a file, in CPU limits
+WALL_FACTOR = 5  # wall-clock deadline of a file, in CPU limits
 # What a child that ran out of its address space leaves on its stderr:
 # Rust's allocation failure (then SIGABRT), Python's own.
 OUT_OF_MEMORY = ("memory allocation of", "MemoryError", "Cannot allocate memory")
@@ -120,7 +121,7 @@ class IsolatedAnalyser:
             return failed(path=path, module=module, reason=died.reason)
         except BaseException:
             # Interrupted mid-file (a task's soft time limit, Ctrl-C).
-            self._forget()
+            self._forget(kill=True)
             raise
         if answer.get("error"):
             logger.warning("analyzer error on %s:\n%s", path, answer["error"])
@@ -137,9 +138,9 @@ class IsolatedAnalyser:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _forget(self) -> None:
+    def _forget(self, *, kill: bool = False) -> None:
         if self._child is not None:
-            self._child.stop()
+            self._child.stop(kill=kill)
             self.peak_kib = max(self.peak_kib, self._child.peak_kib)
             self._child = None
 

@@ -1,10 +1,12 @@
 """How twins relate: delegating, derivable, near-copy or divergent, line by line."""
 
+import difflib
 import textwrap
 
 import pytest
 from snippets import fields
 
+from analyzers import duplication, hostile
 from analyzers.file_pass import analyze_file
 from analyzers.types import Relation, TwinPair
 
@@ -318,3 +320,83 @@ def test_body_hashes(code, equal):
         only.sync_qualname: only.sync_hash,
         only.async_qualname: only.async_hash,
     }
+
+
+# Bounded diff ------------------------------------------------------------------
+def twins(sync_body: list[str], async_body: list[str]) -> bytes:
+    def block(lines: list[str]) -> str:
+        return "".join(f"        {line}\n" for line in lines)
+
+    return (
+        "class Store:\n"
+        f"    def get(self):\n{block(sync_body)}"
+        f"    async def aget(self):\n{block(async_body)}"
+    ).encode()
+
+
+def no_difflib(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("difflib's matcher ran past its budget")
+
+    monkeypatch.setattr(duplication.difflib, "SequenceMatcher", refuse)
+
+
+def test_a_pair_past_the_diff_budget_is_compared_in_linear_time(monkeypatch):
+    """Two bodies of 3,000 equal lines: difflib's matcher would take about
+    3,000^3 steps (52,000 took 479 s); as multisets of lines they are one."""
+    source = hostile.equal_twins(3000)
+    no_difflib(monkeypatch)
+    (only,) = analyze_file(source, module="pkg.mod", path="pkg/mod.py").pairs
+    assert (only.similarity, only.duplicated_lines) == (1.0, 3000)
+    assert only.relation is Relation.DERIVABLE
+    assert only.sync_only_lines == only.async_only_lines == ()
+
+
+def test_past_the_budget_lines_count_as_multisets(monkeypatch):
+    """Each line the async body repeats counts once, wherever it stands: the
+    measure is an upper bound of the matcher's, honest about what it shares."""
+    sync_body = [f"x{i} = {i}" for i in range(1500)] + ["return 1"] * 600
+    async_body = [*reversed(sync_body[:1500]), "return 2", *["return 1"] * 599]
+    cost = duplication.diff_cost(sync_body, async_body)
+    assert cost > duplication.DIFF_BUDGET
+    no_difflib(monkeypatch)
+    (only,) = analyze_file(
+        twins(sync_body, async_body), module="pkg.mod", path="pkg/mod.py"
+    ).pairs
+    assert only.duplicated_lines == 2099
+    assert only.similarity == round(2 * 2099 / 4200, 4)
+    assert (only.sync_only_lines, only.async_only_lines) == (
+        ("return 1",),
+        ("return 2",),
+    )
+    assert only.relation is Relation.NEAR_COPY
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        pytest.param(list("abcd"), list("axbcd"), id="one-inserted"),
+        pytest.param(list("abcabcde"), list("abcde"), id="repeated-run"),
+        pytest.param(list("aaaa"), list("ababab"), id="popular-line"),
+        pytest.param([], list("ab"), id="one-side-empty"),
+    ],
+)
+def test_within_the_budget_the_matcher_decides(a, b):
+    """Pairs as Django's (the largest needs under 10,000 steps) keep
+    difflib's answer exactly."""
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    only_a = [
+        i
+        for tag, i1, i2, _, _ in matcher.get_opcodes()
+        if tag != "equal"
+        for i in range(i1, i2)
+    ]
+    only_b = [
+        j
+        for tag, _, _, j1, j2 in matcher.get_opcodes()
+        if tag != "equal"
+        for j in range(j1, j2)
+    ]
+    matched = sum(block.size for block in matcher.get_matching_blocks())
+    assert duplication.diff_cost(a, b) <= duplication.DIFF_BUDGET
+    assert duplication.unmatched_lines(a, b) == (matched, only_a, only_b)

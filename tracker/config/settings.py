@@ -186,7 +186,7 @@ if (
     raise ImproperlyConfigured(
         f"CELERY_TASK_TIME_LIMIT={CELERY_TASK_TIME_LIMIT} leaves no time for one "
         f"file: a file may take {ASYNCDASH_FILE_LIMITS.wall_seconds} s "
-        "(three times ASYNCDASH_SECONDS_PER_FILE)."
+        "(five times ASYNCDASH_SECONDS_PER_FILE)."
     )
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
