@@ -41,3 +41,16 @@ def equal_twins(lines: int) -> bytes:
         f"    def get(self):\n{body}"
         f"    async def aget(self):\n{body}"
     ).encode()
+
+
+def alternating_twins(lines: int) -> bytes:
+    """A twin pair, `lines` equal lines against as many again, each after a
+    line of another kind: small, but difflib's matcher searches it cubically
+    (1,000 lines: minutes), one one-line match at a time."""
+    sync_body = "        x = 1\n" * lines
+    async_body = "        y = 2\n        x = 1\n" * lines
+    return (
+        "class Store:\n"
+        f"    def get(self):\n{sync_body}"
+        f"    async def aget(self):\n{async_body}"
+    ).encode()

@@ -2,6 +2,7 @@
 is listed with the reason, and the run goes on to the end."""
 
 import errno
+import json
 import os
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from analyzers import safe_read
+from analyzers import hostile, safe_read
 from analyzers.cli import main
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -34,24 +35,96 @@ def parse_errors(out: str) -> dict[str, str]:
     )
 
 
+def run_cli(root: Path, *flags: str, timeout: float = 300) -> str:
+    """`python -m analyzers ROOT FLAGS` as a process; its output, once it
+    ended well."""
+    done = subprocess.run(
+        [sys.executable, "-m", "analyzers", str(root), *flags],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 def test_a_file_that_crashes_the_parser_fails_alone(tmp_path):
     """Run as a process: before, the whole CLI died of SIGSEGV."""
     root = tree(
         tmp_path, {"django/poison.py": POISON, "django/ok.py": ASYNC, "tests/x.py": ""}
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "analyzers", str(root)],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    out = run_cli(root)
+    errors = parse_errors(out)
+    assert errors["django/poison.py"] == (
+        "not analysed: the analyzer crashed (signal 11, SIGSEGV)"
     )
-    assert done.returncode == 0, done.stderr
-    errors = parse_errors(done.stdout)
-    assert errors["django/poison.py"].startswith("the analyzer process crashed")
     assert "django/ok.py" not in errors
-    assert "3 files, 1 functions" in done.stdout
+    assert "3 files, 1 functions" in out
+
+
+# Each is accepted by Python's `ast` and took the CLI itself down or for ever:
+# 24 levels of `case [[[...]]]` 63 s (30: hours), 1 MiB of brackets 152 s and
+# 11 GB, a 10,000-term `and` signal 11. Smaller here, under smaller limits.
+OVER_A_LIMIT = [
+    pytest.param(
+        hostile.match_nesting(26),
+        ("--seconds-per-file", "2"),
+        "not analysed: took over ",
+        id="exponential-time",
+    ),
+    pytest.param(
+        hostile.nested_brackets(128 * 1024),
+        ("--memory-per-file", "256"),
+        "not analysed: over the 256 MiB memory limit",
+        id="gigabytes",
+    ),
+    pytest.param(
+        hostile.long_and(10_000),
+        (),
+        "not analysed: the analyzer crashed (signal 11, SIGSEGV)",
+        id="stack-overflow",
+    ),
+    pytest.param(
+        b"x = 1\n" * 200_000,
+        (),
+        "not analysed: too large (1200000 bytes; the limit is 1048576)",
+        id="over-the-byte-limit",
+    ),
+]
+
+
+@pytest.mark.parametrize(("source", "flags", "reason"), OVER_A_LIMIT)
+def test_a_file_over_a_limit_is_listed_and_the_run_goes_on(
+    tmp_path, source, flags, reason
+):
+    """A CPU-time failure may show as the wall-clock backstop on a loaded
+    machine: both say "took over"."""
+    root = tree(tmp_path, {"django/ok.py": ASYNC, "django/zz.py": ASYNC})
+    (root / "django/hostile.py").write_bytes(source)
+    out = run_cli(root, *flags, timeout=120)
+    assert parse_errors(out)["django/hostile.py"].startswith(reason)
+    assert "3 files, 2 functions" in out
+
+
+def test_twins_difflib_searched_cubically_are_compared(tmp_path):
+    """2,000 lines against 4,000: minutes in difflib's matcher (like 2 x 52,000
+    equal lines: 479 s), under a second in the bounded diff."""
+    root = tree(tmp_path, {"django/ok.py": ASYNC})
+    (root / "django/twins.py").write_bytes(hostile.alternating_twins(2000))
+    out = run_cli(root, "--json", timeout=120)
+    (pair,) = json.loads(out)["pairs"]
+    assert (pair["relation"], pair["duplicated_lines"]) == ("divergent", 2000)
+    assert pair["similarity"] == 0.6667
+
+
+def test_bad_limits_are_refused(tmp_path, capsys):
+    root = tree(tmp_path, {"django/ok.py": ASYNC})
+    with pytest.raises(SystemExit) as exc:
+        main([str(root), "--memory-per-file", "64"])
+    assert exc.value.code == 2
+    assert "the memory limit must be at least 128 MiB" in capsys.readouterr().err
 
 
 def test_links_fifos_and_folders_named_like_modules_are_listed(tmp_path, capsys):

@@ -1,5 +1,6 @@
 """The scan pipeline on the embedded default: SQLite, tasks run in-process."""
 
+import signal
 from datetime import date, timedelta
 from importlib import import_module
 
@@ -10,6 +11,9 @@ from django.core.management import call_command
 from django.utils import timezone
 from repo_builder import add_commit, demo_project, make_repo
 
+import analyzers.isolation
+from analyzers import hostile
+from analyzers.isolation import Limits
 from tracker import versions
 from tracker.models import (
     FileAnalysis,
@@ -20,7 +24,7 @@ from tracker.models import (
     Scan,
     TwinPairStat,
 )
-from tracker.scanning import requests, steps, tasks, weekly
+from tracker.scanning import isolation, requests, steps, tasks, weekly
 from tracker.scanning.drift import previous_release
 from tracker.sources import pypi
 
@@ -238,23 +242,6 @@ def test_weekly_refresh_of_a_pypi_mirror_asks_pypi_for_newer_releases(
     assert names == [newest, *newer]
 
 
-def test_an_analyzer_bug_on_one_file_fails_that_file_only(project, monkeypatch):
-    """The scan records the file as failed, says why, and goes on."""
-    real = steps.analyze_file
-
-    def buggy(data, *, module, path, **kwargs):
-        if path == "pkg/db.py":
-            raise KeyError("a bug")
-        return real(data, module=module, path=path, **kwargs)
-
-    monkeypatch.setattr(steps, "analyze_file", buggy)
-    done = scan(project, "1.0")
-    done.refresh_from_db()
-    assert done.status == Scan.Status.DONE and done.parse_failures == 1
-    failed = done.release.releasefile_set.get(path="pkg/db.py")
-    assert failed.parse_error == "analyzer error: KeyError('a bug')"
-
-
 def test_a_scan_stalled_by_a_lost_batch_is_dispatched_again_and_finishes(
     project, settings
 ):
@@ -281,42 +268,77 @@ def test_a_scan_stalled_by_a_lost_batch_is_dispatched_again_and_finishes(
     assert recent.status == Scan.Status.RUNNING
 
 
-def test_a_soft_time_limit_ends_the_batch_and_records_no_file(project, monkeypatch):
-    """The time limit landing inside the analyzer is not that file's failure:
-    the batch stops, and nothing is cached for the file it landed on."""
+def test_a_soft_time_limit_ends_the_batch_and_records_no_file(tmp_path, settings):
+    """The task's soft time limit (SIGUSR1 on a worker; SIGALRM here) lands
+    while the child analyses: the batch stops, the child is ended, and
+    nothing is cached, not even for the files done before."""
+    settings.ASYNCDASH_FILE_LIMITS = Limits(seconds=30)
+    files = {"pkg/a.py": "x = 1\n", "pkg/slow.py": hostile.match_nesting(26).decode()}
+    slow = demo_project(make_repo(tmp_path / "slow", {"1.0": files}), slug="slow")
+    started = Scan.objects.create(project=slow, version="1.0", ref="1.0")
+    (batch,) = steps.scans_prepare(scans=[started])
 
-    def slow(data, *, module, path, **kwargs):
+    def soft_time_limit(signum, frame):
         raise SoftTimeLimitExceeded()
 
-    monkeypatch.setattr(steps, "analyze_file", slow)
+    previous = signal.signal(signal.SIGALRM, soft_time_limit)
+    signal.alarm(3)
+    try:
+        with pytest.raises(SoftTimeLimitExceeded):
+            steps.blobs_analyse(project=slow, entries=batch)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert not FileAnalysis.objects.exists()
+    with isolation.file_analyser() as analyser:
+        assert analyser._child is None  # ended, not left running
+
+
+def test_a_batch_out_of_time_returns_the_rest_for_another_task(project):
+    """With no time left it still analyses one file (it must get on), stores
+    it and returns the others."""
     started = Scan.objects.create(project=project, version="1.0", ref="1.0")
     (batch,) = steps.scans_prepare(scans=[started])
-    with pytest.raises(SoftTimeLimitExceeded):
-        steps.blobs_analyse(project=project, entries=batch)
-    assert not FileAnalysis.objects.exists()
+
+    left = steps.blobs_analyse(project=project, entries=batch, seconds=0)
+
+    assert FileAnalysis.objects.count() == 1
+    assert len(left) == len(batch) - 1
+    assert steps.blobs_analyse(project=project, entries=left) == []
+    assert FileAnalysis.objects.count() == len(batch)
+
+
+def test_a_batch_task_out_of_time_is_replaced_and_the_scan_is_done(project, settings):
+    """In-process too: each task analyses one file, then a task in its place
+    takes the rest, until the batch is done and the release written."""
+    settings.CELERY_TASK_SOFT_TIME_LIMIT = settings.ASYNCDASH_BATCH_STORE_SECONDS
+    done = scan(project, "1.0")
+    done.refresh_from_db()
+    assert done.status == Scan.Status.DONE, done.error
+    assert done.blobs_analysed == done.blobs_total > 1
 
 
 def test_a_file_over_the_byte_limit_is_too_large_to_analyse(
     tmp_path, settings, monkeypatch
 ):
-    """It is recorded as that file's parse failure and never parsed; the
-    rest of the release is analysed."""
+    """It is recorded as that file's parse failure and never sent to the
+    analyser; the rest of the release is analysed."""
     settings.DATA_DIR = tmp_path / "data"
-    monkeypatch.setattr(steps, "MAX_FILE_BYTES", 4096)
+    settings.ASYNCDASH_FILE_LIMITS = Limits(max_file_bytes=4096)
     huge = "".join(f"async def a{i}():\n    return {i}\n" for i in range(200))
     repo = make_repo(
         tmp_path / "huge",
         {"1.0": {"pkg/__init__.py": "", "pkg/huge.py": huge, "pkg/ok.py": "x = 1\n"}},
     )
     project = demo_project(repo, slug="huge")
-    parsed = []
-    real = steps.analyze_file
+    sent = []
+    ask = analyzers.isolation._Child.ask
 
-    def analyze_file(data, **kwargs):
-        parsed.append(kwargs["path"])
-        return real(data, **kwargs)
+    def spy(child, source, *, module, path):
+        sent.append(path)
+        return ask(child, source, module=module, path=path)
 
-    monkeypatch.setattr(steps, "analyze_file", analyze_file)
+    monkeypatch.setattr(analyzers.isolation._Child, "ask", spy)
 
     done = scan(project, "1.0")
     done.refresh_from_db()
@@ -326,6 +348,6 @@ def test_a_file_over_the_byte_limit_is_too_large_to_analyse(
     assert done.parse_failures == 1
     failed = done.release.releasefile_set.get(path="pkg/huge.py")
     assert failed.parse_error == (
-        f"too large to analyse ({len(huge.encode())} bytes; the limit is 4096)"
+        f"not analysed: too large ({len(huge.encode())} bytes; the limit is 4096)"
     )
-    assert sorted(parsed) == ["pkg/__init__.py", "pkg/ok.py"]
+    assert sorted(sent) == ["pkg/__init__.py", "pkg/ok.py"]
