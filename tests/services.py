@@ -76,6 +76,8 @@ def start_worker(tmp_path, data_dir):
             **{
                 "CELERY_VISIBILITY_TIMEOUT": VISIBILITY_TIMEOUT,
                 "CELERY_TASK_TIME_LIMIT": VISIBILITY_TIMEOUT - 5,
+                # A file's wall-clock deadline (5 x 3 s) must fit in that.
+                "ASYNCDASH_SECONDS_PER_FILE": 3,
                 "CELERY_UNACKED_RESTORE_INTERVAL": 1,
                 **extra_env,
             },

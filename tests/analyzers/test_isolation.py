@@ -8,9 +8,13 @@ import signal
 import pytest
 
 from analyzers import hostile, isolation
+from analyzers.components import ComponentMap
 from analyzers.file_pass import analyze_file
 from analyzers.isolation import IsolatedAnalyser, Limits
+from analyzers.names import module_name
+from analyzers.safe_read import read_tree
 from analyzers.serialize import file_result_from_json, file_result_to_json
+from analyzers.tree import source_files
 
 GOOD = b"async def aget():\n    return 1\n"
 # Newer syntax than this Python's `ast`: only libcst's parser sees it.
@@ -161,3 +165,18 @@ def test_the_answer_is_the_form_the_pipeline_stores():
 def test_limits_refuse_values_that_would_fail_every_file(limits, problem):
     with pytest.raises(ValueError, match=problem):
         Limits(**limits)
+
+
+def test_django_gives_the_same_results_bounded_as_in_process(django61_tree):
+    """Every file of Django 6.1's package: the limits change nothing on it."""
+    component_map = ComponentMap.load()
+    package = django61_tree / component_map.package
+    bounded = {r.path: r for r in read_tree(package, component_map)}
+    in_process = {
+        relative: analyze_file(
+            path.read_bytes(), module=module_name(relative), path=relative
+        )
+        for relative, path in source_files(package, component_map)
+    }
+    assert len(bounded) > 900
+    assert bounded == in_process

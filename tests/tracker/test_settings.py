@@ -10,12 +10,17 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from analyzers.isolation import Limits
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SETTINGS_FILE = REPO_ROOT / "tracker" / "config" / "settings.py"
 ENV_VARS = (
     "ASYNCDASH_API_RATE",
     "ASYNCDASH_DATA_DIR",
     "ASYNCDASH_LOG_LEVEL",
+    "ASYNCDASH_MAX_FILE_BYTES",
+    "ASYNCDASH_MEMORY_PER_FILE",
+    "ASYNCDASH_SECONDS_PER_FILE",
     "ASYNCDASH_STATIC_ROOT",
     "ASYNCDASH_UPSTREAM_URL",
     "ASYNCDASH_WEEKLY_SCAN",
@@ -128,6 +133,16 @@ def test_database_url_decodes_password_and_options(load_settings: LoadSettings) 
             {"CELERY_TASK_TIME_LIMIT": "60", "CELERY_VISIBILITY_TIMEOUT": "60"},
             "must be below CELERY_VISIBILITY_TIMEOUT",
         ),
+        ({"ASYNCDASH_SECONDS_PER_FILE": "a minute"}, "is not a whole number"),
+        (
+            {"ASYNCDASH_MEMORY_PER_FILE": "64"},
+            r"at least 128 MiB \(.*ASYNCDASH_MEMORY_PER_FILE=64",
+        ),
+        ({"ASYNCDASH_MAX_FILE_BYTES": "0"}, "ASYNCDASH_MAX_FILE_BYTES=0"),
+        (
+            {"CELERY_TASK_TIME_LIMIT": "300", "ASYNCDASH_SECONDS_PER_FILE": "60"},
+            "CELERY_TASK_TIME_LIMIT=300 leaves no time for one file",
+        ),
         ({"DJANGO_PRODUCTION": "1"}, "DJANGO_SECRET_KEY must be set"),
         (
             {"DJANGO_PRODUCTION": "1", "DJANGO_SECRET_KEY": "   \t "},
@@ -164,6 +179,19 @@ def test_production_passes_deploy_checks(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_file_limits_come_from_the_environment(load_settings: LoadSettings) -> None:
+    """The defaults are the command line's; each variable sets one limit."""
+    assert load_settings()["ASYNCDASH_FILE_LIMITS"] == Limits()
+    settings = load_settings(
+        ASYNCDASH_SECONDS_PER_FILE="20",
+        ASYNCDASH_MEMORY_PER_FILE="512",
+        ASYNCDASH_MAX_FILE_BYTES="4096",
+    )
+    assert settings["ASYNCDASH_FILE_LIMITS"] == Limits(
+        seconds=20, memory_mib=512, max_file_bytes=4096
+    )
 
 
 def test_empty_variables_mean_the_default(load_settings: LoadSettings) -> None:
