@@ -37,9 +37,7 @@ def equal_twins(lines: int) -> bytes:
     difflib's matcher is quadratic on it and worse."""
     body = "        x = 1\n" * lines
     return (
-        "class Store:\n"
-        f"    def get(self):\n{body}"
-        f"    async def aget(self):\n{body}"
+        f"class Store:\n    def get(self):\n{body}    async def aget(self):\n{body}"
     ).encode()
 
 

@@ -117,7 +117,9 @@ class IsolatedAnalyser:
         try:
             answer = self._child.ask(source, module=module, path=path)
         except ChildDied as died:
+            peak = self._child.peak_kib // 1024
             self._forget()
+            logger.info("%s: not analysed: %s (child peak %s MiB)", path, died, peak)
             return failed(path=path, module=module, reason=died.reason)
         except BaseException:
             # Interrupted mid-file (a task's soft time limit, Ctrl-C).
@@ -128,6 +130,11 @@ class IsolatedAnalyser:
         if answer["retire"]:
             self._forget()
         return answer["result"]
+
+    def peak_memory_kib(self) -> int:
+        """The largest resident size its children reached (VmHWM, KiB)."""
+        live = self._child.peak_so_far_kib() if self._child is not None else 0
+        return max(self.peak_kib, live)
 
     def close(self) -> None:
         self._forget()
@@ -239,6 +246,16 @@ class _Child:
                 break
             time.sleep(0.01)
         self._close_files()
+
+    def peak_so_far_kib(self) -> int:
+        try:
+            status = Path(f"/proc/{self.process.pid}/status").read_text()
+        except OSError:
+            return 0
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+        return 0
 
     def stderr_tail(self) -> str:
         self.stderr.seek(0, os.SEEK_END)

@@ -106,6 +106,8 @@ def blobs_analyse(
             results.append(
                 analyser.analyse(contents[sha], module=module_name(path), path=path)
             )
+        peak = analyser.peak_memory_kib() // 1024
+    logger.info("batch: %s files analysed; child peak %s MiB", len(results), peak)
     FileAnalysis.objects.bulk_create(
         [
             FileAnalysis(

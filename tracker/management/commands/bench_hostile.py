@@ -18,9 +18,18 @@ tree is committed straight into a local repository, tagged 1.0:
   member is read (`tracker/sources/sdist.py`, MAX_HEADER_BYTES); the member
   it carried is an ordinary one-line module, `pkg/pax_member.py`;
 - with --largest-analysed, also the largest module the scan will parse: the
-  same generator, just under the 1 MiB limit.
+  same generator, just under the 1 MiB limit;
+- with --pathological, issue 12's inputs as large as the byte limit allows
+  (`analyzers/hostile.py`): a `case [[[...]]]` of 30 levels, 1 MiB of nested
+  brackets, a `return a and a and ...` and two twin pairs of equal lines,
+  each of 1 MiB.
+
+The worker's own processes are measured at the end (VmHWM); the analysing
+children that ended on a file are measured when they end (their `child
+peak` in the worker's log).
 """
 
+import re
 import subprocess
 import time
 from collections import Counter
@@ -30,6 +39,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from analyzers import hostile
 from tracker.management.commands.bench_scan import (
     bench_database_check,
     bench_wipe,
@@ -38,7 +48,6 @@ from tracker.management.commands.bench_scan import (
 )
 from tracker.models import Project, Scan
 from tracker.scanning import requests
-from tracker.scanning.steps import MAX_FILE_BYTES
 
 SLUG = "hostile"
 COMPONENTS = """
@@ -87,6 +96,19 @@ def async_module(*, at_least: int = 0, at_most: int | None = None) -> str:
     return "".join(parts)
 
 
+def pathological_files(size: int) -> dict[str, str]:
+    """Issue 12's inputs, each of about `size` bytes (the match, of 30
+    levels, is small: its cost is in its depth)."""
+    twins = (size - 60) // 28  # two bodies of 14-byte lines
+    return {
+        "pkg/match.py": hostile.match_nesting(30),
+        "pkg/brackets.py": hostile.nested_brackets(size),
+        "pkg/long_and.py": hostile.long_and((size - 40) // 6),
+        "pkg/equal_twins.py": hostile.equal_twins(twins),
+        "pkg/alternating_twins.py": hostile.alternating_twins(twins * 2 // 3),
+    }
+
+
 def hostile_files(*, largest_analysed: bool) -> dict[str, str]:
     copied = async_module(at_least=1_100_000)
     files = {
@@ -97,7 +119,8 @@ def hostile_files(*, largest_analysed: bool) -> dict[str, str]:
         "pkg/pax_member.py": "x = 1\n",
     }
     if largest_analysed:
-        files["pkg/largest.py"] = async_module(at_most=MAX_FILE_BYTES)
+        limit = settings.ASYNCDASH_FILE_LIMITS.max_file_bytes
+        files["pkg/largest.py"] = async_module(at_most=limit)
     return files
 
 
@@ -129,12 +152,23 @@ class Command(BaseCommand):
             action="store_true",
             help="add an async module just under the 1 MiB limit, which is parsed",
         )
+        parser.add_argument(
+            "--pathological",
+            action="store_true",
+            help="add issue 12's pathological inputs, each as large as allowed",
+        )
 
     def handle(self, *args, **options):
         bench_database_check()
         call_command("migrate", verbosity=0)
         bench_wipe()
         files = hostile_files(largest_analysed=options["largest_analysed"])
+        if options["pathological"]:
+            limit = settings.ASYNCDASH_FILE_LIMITS.max_file_bytes
+            files |= {
+                path: source.decode()
+                for path, source in pathological_files(limit).items()
+            }
         repo = hostile_repository(settings.DATA_DIR / "bench-hostile", files)
         mirror = settings.DATA_DIR / "mirrors" / f"{SLUG}.git"
         if mirror.exists():  # a mirror of a previous run's repository
@@ -169,6 +203,7 @@ class Command(BaseCommand):
             raise CommandError(f"scan {scan.status}: {scan.error}")
         self._report(scan, seconds)
         self.stdout.write(memory)
+        self.stdout.write(children_peak_report())
 
     def _report(self, scan: Scan, seconds: float) -> None:
         release = scan.release
@@ -184,3 +219,14 @@ class Command(BaseCommand):
         )
         for message, count in errors.most_common():
             self.stdout.write(f"  {count} x {message}")
+
+
+def children_peak_report() -> str:
+    """The largest peak of the analysing children, from the worker's log:
+    what each that ended on a file reached, and each batch's running peak."""
+    log = (settings.DATA_DIR / "bench-worker.log").read_text(errors="replace")
+    peaks = [int(mib) for mib in re.findall(r"child peak (\d+) MiB", log)]
+    if not peaks:
+        return "analysing children: no peak in the worker's log"
+    limit = settings.ASYNCDASH_FILE_LIMITS.memory_text
+    return f"analysing children peak (VmHWM): {max(peaks)} MiB (limit {limit})"
