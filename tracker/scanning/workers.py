@@ -14,7 +14,7 @@ from tracker.config.celery import app as celery_app
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # A worker's processes by depth: itself, its prefork pool, their children
-# (`tracker.scanning.isolation` analyses a suspect file in one).
+# (each pool process keeps one that analyses its files: `analyzers.isolation`).
 ROLES = ("main", "pool", "isolated")
 
 
