@@ -57,7 +57,7 @@ def component_row(c: ComponentSummary) -> list[str]:
         str(c.duplicated_lines),
         f"{c.async_twin_share:.1%}",
         str(c.thread_hops),
-        str(c.concurrency_sites),
+        str(c.concurrent_functions),
         str(c.blocking_calls),
         str(c.missing_twins),
         ", ".join(c.boundary) + flags,

@@ -130,7 +130,9 @@ def summarise(
         ),
         duplicated_lines=sum(p.duplicated_lines for p in pairs),
         async_twin_share=round(twin_loc / loc, 4) if loc else 0.0,
-        concurrency_sites=sum(f.concurrency_sites for f in functions),
+        concurrent_functions=sum(
+            1 for f in functions if f.is_async and f.concurrency_sites
+        ),
         thread_hops=sum(f.thread_hops for f in functions),
         missing_twins=sum(1 for f in functions if f.missing_twin),
         blocking_calls=sum(len(f.blocking) for f in functions),

@@ -370,7 +370,7 @@ class ReachSolver:
         solved = []
         for i, record in enumerate(self.nodes):
             reach = (
-                Reach.ASYNC
+                Reach.UNKNOWN
                 if asynchronous[i]
                 else Reach.THREAD
                 if thread[i]

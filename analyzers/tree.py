@@ -17,7 +17,7 @@ from analyzers.types import FileResult, TreeResult
 
 # Part of every cached result's key: bump it whenever a change to the analyzer
 # or its data files changes what a file's result would be.
-ANALYZER_VERSION = "2"
+ANALYZER_VERSION = "3"
 
 
 def source_files(root: Path, component_map: ComponentMap) -> Iterator[tuple[str, Path]]:

@@ -163,7 +163,25 @@ class FunctionStat(models.Model):
     first_line = models.PositiveIntegerField()
     last_line = models.PositiveIntegerField()
     loc = models.PositiveIntegerField()
+    # Identity across releases: (module, qualname, is_async, variant); two
+    # defs of one name in the branches of an `if` are two functions.
+    variant = models.PositiveSmallIntegerField(default=0)
+    closure = models.BooleanField(
+        default=False, help_text="defined inside a function: never an API"
+    )
     thread_hops = models.PositiveIntegerField(default=0)
+    hops_fewest = models.PositiveIntegerField(
+        default=0, help_text="thread hops on its paths: fewest"
+    )
+    hops_most = models.PositiveIntegerField(
+        default=0, help_text="thread hops on its paths: most"
+    )
+    unknown_calls = models.JSONField(
+        default=list, help_text="its awaits the analyzer could not follow"
+    )
+    passes_through = models.JSONField(
+        default=list, help_text="callables handed in by its caller that it calls"
+    )
     concurrent = models.BooleanField(default=False)
     missing_twin = models.BooleanField(default=False)
     blocking = models.JSONField(default=list)
