@@ -26,6 +26,7 @@ class DefFacts:
     local_calls: frozenset[str]  # bare names it calls: for concurrency helpers
     # Bare names passed to async_to_sync, a call site each: `async_to_sync(asend)`.
     bridged: tuple[str, ...] = ()
+    waits_on_loop: bool = False  # awaits what only waits on the loop (a sleep)
 
 
 class DefClassifier:
@@ -77,6 +78,12 @@ class DefClassifier:
                 if any(self.is_sync_to_async(dec) for dec in child.decorators):
                     hop_labels.append(f"sync_to_async({child.name})")
         sites = tuple(self._sites(info))
+        # What it awaits on the loop alone (asyncio.sleep) leaves no site,
+        # but it is work of its own: no async face over its twin.
+        waits_on_loop = any(
+            self.site(awaited.expression, info, awaited.use) is None
+            for awaited in info.awaited
+        )
         return DefFacts(
             kind=self._kind(info, sites, bridges),
             runs_in_thread=runs_in_thread,
@@ -87,6 +94,7 @@ class DefClassifier:
             concurrency_sites=concurrency,
             local_calls=frozenset(local_calls),
             bridged=tuple(bridged),
+            waits_on_loop=waits_on_loop,
         )
 
     def _is_concurrency(self, dotted: str | None) -> bool:
@@ -152,7 +160,7 @@ class DefClassifier:
             site = self.site(awaited.expression, info, awaited.use)
             if site is not None:
                 yield dataclasses.replace(site, conditional=awaited.conditional)
-        for call in info.calls:
+        for call in info.calls if info.is_async else ():
             if self._runs_arguments(call.dotted):
                 for node, optional in _argument_calls(call.node, info):
                     site = self.site(node, info, Use.AWAIT)
@@ -190,7 +198,7 @@ class DefClassifier:
             return AwaitSite(SiteKind.OPAQUE, written(expr))
         func = expr.func
         if isinstance(func, cst.Call) and self.is_sync_to_async(cst_dotted(func.func)):
-            return AwaitSite(SiteKind.HOP, hop_label(func))
+            return self._hop(func, info)
         dotted = cst_dotted(func)
         if dotted and self.names.is_bound(dotted.split(".", 1)[0]):
             resolved = self.resolved(dotted)
@@ -213,7 +221,11 @@ class DefClassifier:
         owner = info.owner
         if isinstance(value, cst.Name) and value.value in ("self", "cls") and owner:
             if self.is_product(owner.assigned, attr):
-                return AwaitSite(SiteKind.HOP, f"sync_to_async({attr})")
+                return AwaitSite(
+                    SiteKind.HOP,
+                    f"sync_to_async({attr})",
+                    runs=(f"self:{module}.{owner.qualname}",),
+                )
             return AwaitSite(SiteKind.SELF, attr, (f"{module}.{owner.qualname}",))
         if _is_super_call(value) and owner:
             return AwaitSite(SiteKind.SUPER, attr, (f"{module}.{owner.qualname}",))
@@ -262,13 +274,13 @@ class DefClassifier:
         that call."""
         scope: DefInfo | None = info
         while scope is not None:
+            if scope.handed_in(name):
+                return self._parameter_site(name)
             if name in scope.bound:
                 value = scope.bound[name][-1]
                 if isinstance(value, cst.Call):
                     return self.site(value, info)
                 return AwaitSite(SiteKind.OPAQUE, name)
-            if name in scope.param_names:
-                return self._parameter_site(name)
             scope = scope.parent
         return AwaitSite(SiteKind.OPAQUE, name)
 
@@ -355,7 +367,7 @@ class DefClassifier:
                 token = head_token(self.names, "ann", scope.params[name])
                 if token:
                     return (token,)
-            if name in scope.param_names and name not in scope.bound:
+            if scope.handed_in(name):
                 return (f"arg:{name}",)  # handed in by the caller
             scope = scope.parent
         if name in self.collector.module_bindings:
@@ -373,6 +385,9 @@ class DefClassifier:
         scope: DefInfo | None = info
         while scope is not None:
             if self.is_product(scope.assigned, name):
+                made = scope.bound.get(name, [None])[-1]
+                if isinstance(made, cst.Call) and made.args:
+                    return self._hop(made, info)
                 return AwaitSite(SiteKind.HOP, f"sync_to_async({name})")
             if name in scope.nested:
                 return self._defs_site(name, scope.nested[name])
@@ -380,20 +395,55 @@ class DefClassifier:
             if method is not None:
                 # `func = self._cache.aset; await func(...)`: that method.
                 return self._attribute_site(method, info)
-            if name in scope.param_names and name not in scope.bound:
+            if scope.handed_in(name):
                 return self._parameter_site(name)
             scope = scope.parent
         if self.is_product(self.collector.module_assigned, name):
-            return AwaitSite(SiteKind.HOP, f"sync_to_async({name})")
+            return AwaitSite(
+                SiteKind.HOP,
+                f"sync_to_async({name})",
+                runs=(f"name:{self.names.module}.{name}",),
+            )
         if name in self.collector.module_defs:
             return self._defs_site(name, self.collector.module_defs[name])
         if self.names.is_bound(name):
             return AwaitSite(SiteKind.NAME, name, (self.names.resolve(name),))
         return AwaitSite(SiteKind.OPAQUE, name + "()")
 
+    def _hop(self, call: cst.Call, info: DefInfo) -> AwaitSite:
+        """`sync_to_async(target)`: a hop, and what runs in the thread."""
+        target = call.args[0].value if call.args else None
+        return AwaitSite(
+            SiteKind.HOP,
+            hop_label(call),
+            runs=self._runs(target, info) if target is not None else (),
+        )
+
+    def _runs(self, target: cst.BaseExpression, info: DefInfo) -> tuple[str, ...]:
+        if isinstance(target, cst.Attribute):
+            receiver = self.receiver(target.value, info)
+            return (*receiver, target.attr.value) if receiver else ()
+        if not isinstance(target, cst.Name):
+            return ()  # a lambda, a call: the code does not say
+        name = target.value
+        scope: DefInfo | None = info
+        while scope is not None:
+            if name in scope.nested:
+                return (f"name:{self.names.module}.{scope.nested[name][0].qualname}",)
+            method = self._local_method(name, scope, search_parents=False)
+            if method is not None:
+                return self._runs(method, scope)
+            if name in scope.bound or scope.handed_in(name):
+                return ()
+            scope = scope.parent
+        if self.names.is_bound(name):
+            return (f"name:{self.names.resolve(name)}",)
+        return ()
+
     def _defs_site(self, name: str, defs: list[DefInfo]) -> AwaitSite:
         if all(any(self.is_sync_to_async(d) for d in item.decorators) for item in defs):
-            return AwaitSite(SiteKind.HOP, f"sync_to_async({name})")
+            runs = (f"name:{self.names.module}.{defs[0].qualname}",)
+            return AwaitSite(SiteKind.HOP, f"sync_to_async({name})", runs=runs)
         targets = tuple(
             dict.fromkeys(f"{self.names.module}.{d.qualname}" for d in defs)
         )

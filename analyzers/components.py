@@ -26,16 +26,16 @@ DEFAULT_MAP = Path(__file__).parent / "components" / "django.toml"
 
 # The stage rule, as the component page prints it (see judge_stage).
 STAGE_RULE = (
-    "A component is sync-only without async entry points of its own; "
+    "A component is sync-only without async entry points of its own, "
     "async-wrapper when at least half of them do no native work of their own "
-    "(they hop into a thread in the component's code, run their sync twin on "
-    "the loop, or only await a base class in another component); async-native "
-    "when more than half do (native I/O here, or only hops and I/O in "
-    "components below); unknown when entry points the analyzer could not follow "
-    "decide it. Its entry points are the public async functions it defines "
-    "(no closures, no test-support modules), except a function without a sync "
-    "twin that only its other entry points await; what its classes inherit from "
-    "another component (a middleware's thread adapter) is listed, not counted."
+    "(a thread hop runs the component's own sync code, they run their sync twin "
+    "on the loop, or they only await a base class in another component), "
+    "async-native when more than half do, and unknown when entry points the "
+    "analyzer could not follow decide it; its entry points are the public async "
+    "functions it defines (no closures, no test-support modules) except one "
+    "without a sync twin that only its other entry points await, and what its "
+    "classes inherit from another component (a middleware's thread adapter) is "
+    "listed, not counted."
 )
 # The one definition of the concurrency figure, wherever it is shown.
 CONCURRENCY_RULE = (
@@ -217,8 +217,12 @@ def is_sync_wrapped(functions: list[FunctionRecord], pairs: list[TwinPair]) -> b
 def judge_stage(judgements: Counter | dict[str, int]) -> Stage:
     """A component is sync-only without async entry points of its own,
     async-wrapper when at least half of them do no native work of their own
-    (an exact tie is a wrapper), async-native when more than half do, and
-    unknown when the entry points the analyzer could not judge decide it.
+    (a thread hop runs the component's own sync code, they run their sync twin
+    on the loop, or they only await a base class in another component),
+    async-native when more than half do, and unknown when entry points the
+    analyzer could not follow decide it.
+
+    An exact tie is a wrapper: half the entry points are no native async code.
 
     `judgements` counts the entry points by judgement (entry_points.py).
     """

@@ -90,6 +90,15 @@ class DefInfo:
     returns: list[cst.BaseExpression] = field(default_factory=list)
     # How deep in branches the def itself starts (Collector._branches).
     branch_base: int = 0
+    # Loop targets over what the caller handed in (`for cb in callbacks`).
+    handed: set[str] = field(default_factory=set)
+
+    def handed_in(self, name: str) -> bool:
+        """Did the caller hand `name` in: a parameter never rebound, or an
+        item of one?"""
+        return (name in self.param_names and name not in self.bound) or (
+            name in self.handed
+        )
 
     @property
     def name(self) -> str:
@@ -209,6 +218,7 @@ class Collector(cst.CSTVisitor):
     leave_MatchCase = _leave_branch
 
     def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._loop_over(node.target, node.iter)
         # The comprehension's own iterable always runs; what follows may not.
         if node.asynchronous is not None:
             self._awaits(node.iter, Use.ITERATE)
@@ -344,7 +354,19 @@ class Collector(cst.CSTVisitor):
     def visit_Await(self, node: cst.Await) -> None:
         self._awaits(node.expression, Use.AWAIT)
 
+    def _loop_over(self, target: cst.BaseExpression, iterable) -> None:
+        """Items of what the caller handed in are handed in too."""
+        current = self._current_def()
+        if (
+            current is not None
+            and isinstance(iterable, cst.Name)
+            and isinstance(target, cst.Name)
+            and current.handed_in(iterable.value)
+        ):
+            current.handed.add(target.value)
+
     def visit_For(self, node: cst.For) -> None:
+        self._loop_over(node.target, node.iter)
         if node.asynchronous is not None:
             self._awaits(node.iter, Use.ITERATE)
         if self._current_def() is None or not isinstance(node.iter, cst.Call):

@@ -16,11 +16,13 @@ it: calls on `self` and `super()` are looked up in that class's MRO (a
 mixin's override runs, not the base's), the component's own functions are
 looked through, and a call into another component counts by that function's
 reach. What is found, here (this component's code) or below (another's):
-- native: native I/O here, or awaitables run concurrently here (Signal.asend
-  gathers its async receivers); or, with nothing of its own in a thread,
-  only hops or I/O below, or no I/O at all;
-- hops-here: some of its work hops into a thread here and nothing it awaits
-  is unknown; or it is an async face over its sync twin, run on the loop;
+- native: it runs awaitables concurrently here (Signal.asend gathers its
+  async receivers); or, with no thread of its own, it does native I/O
+  here, or only hops or I/O below, or no I/O at all;
+- hops-here: a hop runs this component's own sync code in a thread (Django
+  3.0's handler runs `self.get_response`; a hop into signals' or http's sync
+  code is theirs) and nothing it awaits is unknown; or it is an async face
+  over its sync twin, run on the loop;
 - unknown: an await the analyzer could not follow, with no I/O here;
 - delegates: it only awaits base-class methods of another component that
   do nothing here.
@@ -29,6 +31,7 @@ reach. What is found, here (this component's code) or below (another's):
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from analyzers.names import is_public
@@ -65,13 +68,16 @@ class EntryPointJudge:
         solver: ReachSolver,
         records: list[FunctionRecord],
         component_of_class: dict[str, str],
+        component_of_name: Callable[[str], str],
     ) -> None:
         """`records` are the solved solver.nodes, in order, with components;
-        `component_of_class` maps every class's full name to its component."""
+        `component_of_class` maps every class's full name to its component,
+        `component_of_name` any dotted name (a function, a class) to one."""
         self.solver = solver
         self.index = solver.index
         self.records = records
         self.component_of_class = component_of_class
+        self.component_of_name = component_of_name
         self._judged: dict[int, str] = {}
         self.awaited_by: dict[int, set[int]] = defaultdict(set)
         for i, sites in enumerate(solver.sites):
@@ -111,12 +117,14 @@ class EntryPointJudge:
         found = Found()
         context = self.index.owner_class(record)
         self._walk(i, context, record.component, found, {(i, context)}, top=True)
-        if found.io_here or found.concurrent_here:
+        if found.concurrent_here:
             return NATIVE
         if found.hop_here and not found.unknown:
             return HOPS_HERE
         if record.kind is Kind.ASYNC_WRAPPER and not found.unknown:
             return HOPS_HERE  # an async face over its sync twin, on the loop
+        if found.io_here:
+            return NATIVE
         if found.unknown:
             return UNKNOWN
         if found.only_bases and self.solver.sites[i]:
@@ -138,7 +146,8 @@ class EntryPointJudge:
             if top and not self._into_base(site, component):
                 found.only_bases = False
             if site.end is End.HOP:
-                found.hop_here |= here
+                # Here when the sync code it runs is this component's.
+                found.hop_here |= self.component_of_name(site.runs) == component
             elif site.end is End.IO:
                 found.io_here |= here
             elif site.end is End.UNKNOWN:

@@ -241,7 +241,8 @@ def _sync_faces(defs, facts: list[DefFacts], twin_of: dict[int, int]) -> set[int
     for index, info in enumerate(defs):
         if not info.is_async or index not in twin_of:
             continue
-        if not all(site.kind is SiteKind.HOP for site in facts[index].sites):
+        fact = facts[index]
+        if fact.waits_on_loop or any(s.kind is not SiteKind.HOP for s in fact.sites):
             continue
         twin = defs[twin_of[index]].name
         callees = {twin, f"self.{twin}", f"cls.{twin}"}

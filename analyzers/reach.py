@@ -71,6 +71,9 @@ class Site:
     # Dispatched on `self` (self.m() or super().m()): the entry-point judge
     # looks these up again in the class it judges (entry_points.py).
     on_self: bool = False
+    # A hop: the full name of the function (or class) whose sync code runs
+    # in the thread, "" when the code does not say.
+    runs: str = ""
 
     @property
     def followed(self) -> tuple[int, ...]:
@@ -136,7 +139,8 @@ class ReachSolver:
     def _resolve(self, record, site: AwaitSite, context: str | None) -> Site:
         kind = site.kind
         if kind is SiteKind.HOP:
-            return Site((), Resolution.HOP, End.HOP, site.name)
+            runs = self._runs(site, context)
+            return Site((), Resolution.HOP, End.HOP, site.name, runs=runs)
         if kind is SiteKind.IO:
             return Site((), Resolution.IO, End.IO, f"{site.name}()")
         if kind is SiteKind.CALLBACK:
@@ -185,7 +189,7 @@ class ReachSolver:
             return ""
         head, *parts = receiver
         form, _, value = head.partition(":")
-        if form == "arg" and self.typer.type_of((head,)) is None:
+        if form == "arg" and self.typer.type_of(receiver) is None:
             return value
         if form == "self" and parts and self._passes_through(value, parts[0]):
             return f"self.{parts[0].removesuffix('()')}"
@@ -236,10 +240,49 @@ class ReachSolver:
                 return default
         return None
 
+    def _runs(self, site: AwaitSite, context: str | None = None) -> str:
+        """What a hop runs in the thread: a function's full name, else the
+        class whose method it is (a hook subclasses define), else "".
+        `self` is an instance of `context` when the judge says so."""
+        if not site.runs:
+            return ""
+        head, *parts = site.runs
+        form, _, value = head.partition(":")
+        if (
+            form == "self"
+            and context is not None
+            and context in self.index.family(value)
+        ):
+            value = context
+            site = dataclasses.replace(site, runs=(f"self:{context}", *parts))
+        if form == "name":  # a function, or a method of a module-level object
+            dotted = self.index.canonical(".".join([value, *parts]))
+            if dotted in self.index.functions or dotted in self.index.classes:
+                return dotted
+            owner, _, method = dotted.rpartition(".")
+            typed = self.typer.type_of_dotted(owner) if owner else None
+            return self._method_of(typed[0], method) if typed else ""
+        if not parts:
+            return value if form == "self" else ""
+        typed = self.typer.type_of(tuple(site.runs[:-1]))
+        return self._method_of(typed[0], parts[-1]) if typed else ""
+
+    def _method_of(self, class_name: str, name: str) -> str:
+        found = self._lookup(self.index.mro(class_name), name)
+        if isinstance(found, list) and found:
+            return found[0].full_name
+        return class_name
+
     def _lookup(self, mro, name: str) -> Site | list[FunctionRecord]:
         for cls in mro:
             if f"{cls}.{name}" in self.index.products:
-                return Site((), Resolution.TYPE, End.HOP, f"sync_to_async({name})")
+                return Site(
+                    (),
+                    Resolution.TYPE,
+                    End.HOP,
+                    f"sync_to_async({name})",
+                    runs=f"{cls}.{name}",
+                )
             if (cls, name) in self.index.methods:
                 return self.index.methods[(cls, name)]
         return []
@@ -307,7 +350,9 @@ class ReachSolver:
     def _name(self, target: str, name: str) -> Site:
         dotted = self.index.canonical(target)
         if dotted in self.index.products:
-            return Site((), Resolution.TYPE, End.HOP, f"sync_to_async({name})")
+            return Site(
+                (), Resolution.TYPE, End.HOP, f"sync_to_async({name})", runs=dotted
+            )
         if dotted in self.index.functions:
             records = self.index.functions[dotted]
             ids = self._ids(records)
@@ -362,7 +407,8 @@ class ReachSolver:
                 found.append(m)
                 if not awaitable(m):  # a sync __aiter__: what it returns
                     found.extend(
-                        self._closures(m) or self._returned_awaitables([m], typed[0], 0)
+                        self._closures(m)
+                        or self._returned_awaitables([m], typed[0], 0)[0]
                     )
         ids = self._ids(found)
         if ids:
@@ -375,41 +421,60 @@ class ReachSolver:
         resolution: Resolution,
         name: str,
         context: str | None = None,
-        depth: int = 0,
     ) -> Site:
         """Awaiting what a sync function returns: the coroutine functions its
         `return`s call (`return self.generic(...)`, whose `self.request` is
-        async), through a few sync functions; else an awaitable it cannot see."""
-        found = self._returned_awaitables(records, context, depth)
+        async), through a few sync functions. Returns that all resolve to
+        sync code and plain values mean the await sits in a branch that never
+        runs for a sync function (`if iscoroutinefunction(f): await f()`)."""
+        found, unresolved = self._returned_awaitables(records, context, 0)
         if found:
             return Site(self._ids(found), resolution)
-        return Site((), resolution, End.UNKNOWN, f"{name}()")
+        end = End.UNKNOWN if unresolved else End.LOOP
+        return Site((), resolution, end, f"{name}()")
 
-    def _returned_awaitables(self, records, context, depth) -> list[FunctionRecord]:
-        if depth > MAX_RETURN_DEPTH:
-            return []
-        found = []
+    def _returned_awaitables(self, records, context, depth):
+        """(coroutine functions the records' returns call, whether some
+        returned call could not be resolved)."""
+        found: list[FunctionRecord] = []
+        unresolved = False
         for record in records:
             for receiver in record.returns:
-                *before, last = receiver
-                if not before and last.startswith("call:"):  # return f(...)
-                    name = self.index.canonical(last[len("call:") :])
-                    hit = self.index.functions.get(name, [])
-                elif before and last.endswith("()"):  # return obj.m(...)
-                    if before[0].startswith("self:") and context is not None:
-                        before = [f"self:{context}", *before[1:]]
-                    typed = self.typer.type_of(tuple(before))
-                    mro = self.index.mro(typed[0]) if typed else ()
-                    hit = self._lookup(mro, last[:-2])
-                else:
-                    continue
-                if isinstance(hit, Site):
+                hit = self._returned_call(receiver, context)
+                if hit is None:
+                    unresolved |= _calls(receiver)
                     continue
                 awaitables = [m for m in hit if awaitable(m)]
-                found.extend(
-                    awaitables or self._returned_awaitables(hit, context, depth + 1)
-                )
-        return found
+                if awaitables:
+                    found.extend(awaitables)
+                elif depth >= MAX_RETURN_DEPTH:
+                    unresolved = True
+                else:
+                    more, deeper = self._returned_awaitables(hit, context, depth + 1)
+                    found.extend(more)
+                    unresolved |= deeper
+        return found, unresolved
+
+    def _returned_call(self, receiver, context) -> list[FunctionRecord] | None:
+        """The functions a returned `f(...)` or `obj.m(...)` calls ([] for a
+        class built, or a product), None when it is no call or unresolved."""
+        *before, last = receiver
+        if not before and last.startswith("call:"):  # return f(...)
+            name = self.index.canonical(last[len("call:") :])
+            if name in self.index.classes:
+                return []
+            return self.index.functions.get(name)
+        if not (before and last.endswith("()")):
+            return None
+        if before[0].startswith("self:") and context is not None:
+            before = [f"self:{context}", *before[1:]]
+        typed = self.typer.type_of(tuple(before))
+        if typed is None:
+            return None
+        hit = self._lookup(self.index.mro(typed[0]), last[:-2])
+        if isinstance(hit, Site):
+            return []
+        return hit or None
 
     def _closures(self, record: FunctionRecord) -> list[FunctionRecord]:
         prefix = f"{record.full_name}.<locals>."
@@ -444,9 +509,11 @@ class ReachSolver:
         for site in self.sites[i]:
             if site.end is end:
                 return site
-        if end is End.HOP and self.nodes[i].runs_in_thread:
-            name = self.nodes[i].qualname.rsplit(".", 1)[-1]
-            return Site((), Resolution.HOP, End.HOP, f"sync_to_async({name})")
+        record = self.nodes[i]
+        if end is End.HOP and record.runs_in_thread:
+            name = record.qualname.rsplit(".", 1)[-1]
+            label = f"sync_to_async({name})"
+            return Site((), Resolution.HOP, End.HOP, label, runs=record.full_name)
         return None
 
     def solve(self) -> list[FunctionRecord]:
@@ -620,6 +687,11 @@ def _final_step(site: Site, solver: ReachSolver) -> ChainStep:
         Resolution.NAME if site.resolution is Resolution.NAME else Resolution.UNSEEN,
         candidates=tuple(sorted(solver.nodes[c].full_name for c in site.candidates)),
     )
+
+
+def _calls(receiver: tuple[str, ...]) -> bool:
+    """Does a returned value come from a call (a coroutine, maybe)?"""
+    return receiver[-1].endswith("()") or receiver[0].startswith("call:")
 
 
 def _label(site: AwaitSite) -> str:

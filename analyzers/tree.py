@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -80,7 +81,10 @@ def tree_pass(files: list[FileResult], component_map: ComponentMap) -> TreeResul
         for c in f.classes
     }
     entry_points = EntryPointJudge(
-        solver, [fn for fn in functions if awaitable(fn)], component_of_class
+        solver,
+        [fn for fn in functions if awaitable(fn)],
+        component_of_class,
+        functools.partial(_component_of_name, component_map, solver.index),
     ).by_component()
 
     grouped_files = defaultdict(list)
@@ -115,6 +119,19 @@ def tree_pass(files: list[FileResult], component_map: ComponentMap) -> TreeResul
         components=components,
         tests=tuple(summarise_tests(tests, component_map, conventions)),
     )
+
+
+def _component_of_name(component_map: ComponentMap, index, dotted: str) -> str:
+    """The component of a function's or a class's full name ("" for none):
+    its module is the longest prefix the tree holds."""
+    if not dotted:
+        return ""
+    parts = dotted.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        module = ".".join(parts[:cut])
+        if module in index.imports:
+            return component_map.of_definition(module, ".".join(parts[cut:]))
+    return ""
 
 
 def _without_test_support_apis(result: FileResult, component_map) -> FileResult:

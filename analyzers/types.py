@@ -135,6 +135,10 @@ class AwaitSite:
     # Inside an `if`, a loop body, an `except`, a boolean or conditional
     # expression: a path may skip it (for the fewest hops of a call).
     conditional: bool = False
+    # HOP: what runs in the thread, as a receiver then the callable's name
+    # (("self:pkg.Cache", "get"), ("name:pkg.signals.send",)); () when the
+    # code does not say (a lambda, a parameter).
+    runs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
