@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 
 import libcst as cst
@@ -208,6 +209,12 @@ class DefClassifier:
                 return None
         if _getattr_target(func) is not None:  # getattr(obj, "m")(...)
             func = _getattr_target(func)
+        pattern = self._getattr_pattern(func, info)
+        if pattern is not None:  # getattr(obj, "aget_%s_permissions" % x)(...)
+            obj, name = pattern
+            receiver = self.receiver(obj, info)
+            if receiver:
+                return AwaitSite(SiteKind.ATTR, name, receiver=receiver)
         if isinstance(func, cst.Name):
             return self._name_site(func.value, info)
         if isinstance(func, cst.Attribute):
@@ -259,6 +266,29 @@ class DefClassifier:
             return False
         dotted = cst_dotted(expr.func)
         return bool(dotted) and self.resolved(dotted) in self.conventions.transparent
+
+    @staticmethod
+    def _getattr_pattern(node, info: DefInfo) -> tuple[cst.BaseExpression, str] | None:
+        """`getattr(obj, name)` where `name` is built from a pattern
+        (`"aget_%s_permissions" % kind`, an f-string): obj, and the pattern
+        with `*` for what varies."""
+        if not (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Name)
+            and node.func.value == "getattr"
+            and len(node.args) in (2, 3)
+        ):
+            return None
+        value = node.args[1].value
+        if isinstance(value, cst.Name):
+            scope: DefInfo | None = info
+            while scope is not None and value.value not in scope.bound:
+                scope = scope.parent
+            if scope is None or len(scope.bound[value.value]) != 1:
+                return None
+            value = scope.bound[value.value][0]
+        pattern = _name_pattern(value)
+        return (node.args[0].value, pattern) if pattern else None
 
     def _waits_on_loop(self, call: cst.Call) -> bool:
         """A call that only waits on the loop, or runs what it is handed."""
@@ -474,6 +504,35 @@ def _getattr_target(node: cst.BaseExpression) -> cst.Attribute | None:
     if not isinstance(name, str) or not name.isidentifier():
         return None
     return cst.Attribute(value=node.args[0].value, attr=cst.Name(name))
+
+
+def _name_pattern(value: cst.BaseExpression) -> str | None:
+    """`"aget_%s_permissions" % x` or `f"aget_{x}_permissions"` as the
+    pattern "aget_*_permissions"; None unless it names identifiers."""
+    if (
+        isinstance(value, cst.BinaryOperation)
+        and isinstance(value.operator, cst.Modulo)
+        and isinstance(value.left, cst.SimpleString)
+    ):
+        text = value.left.evaluated_value
+        if not isinstance(text, str):
+            return None
+        pattern = re.sub(r"%[sdr]", "*", text)
+    elif isinstance(value, cst.FormattedString):
+        pattern = "".join(
+            part.value if isinstance(part, cst.FormattedStringText) else "*"
+            for part in value.parts
+        )
+    else:
+        return None
+    literal = pattern.replace("*", "")
+    if (
+        "*" not in pattern
+        or len(literal) < 3
+        or not literal.replace("_", "a").isalnum()
+    ):
+        return None
+    return pattern
 
 
 def _argument_calls(call: cst.Call, info: DefInfo):

@@ -20,6 +20,8 @@ class SymbolIndex:
         self.functions: dict[str, list[FunctionRecord]] = {}
         self.classes: dict[str, ClassRecord] = {}
         self.methods: dict[tuple[str, str], list[FunctionRecord]] = {}
+        # owner -> name -> records: the same, by class (and module)
+        self.class_methods: dict[str, dict[str, list[FunctionRecord]]] = {}
         self.imports: dict[str, dict[str, str]] = {}
         self.roots: set[str] = set()
         self.attributes: dict[str, dict[str, str]] = {}
@@ -40,6 +42,8 @@ class SymbolIndex:
                 self.functions.setdefault(record.full_name, []).append(record)
                 owner, _, name = record.full_name.rpartition(".")
                 self.methods.setdefault((owner, name), []).append(record)
+                by_name = self.class_methods.setdefault(owner, {})
+                by_name.setdefault(name, []).append(record)
         self.products = {name for result in files for name in result.thread_products}
         self._mro: dict[str, tuple[str, ...]] = {}
         self.subclasses: dict[str, list[str]] = {}

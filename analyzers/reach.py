@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import fnmatch
 from collections import Counter, deque
 from dataclasses import dataclass
 
@@ -274,6 +275,13 @@ class ReachSolver:
         return class_name
 
     def _lookup(self, mro, name: str) -> Site | list[FunctionRecord]:
+        if "*" in name:  # a pattern: every matching method, nearest first
+            found = {}
+            for cls in mro:
+                for method, records in self.index.class_methods.get(cls, {}).items():
+                    if fnmatch.fnmatchcase(method, name):
+                        found.setdefault(method, records)
+            return [r for records in found.values() for r in records]
         for cls in mro:
             if f"{cls}.{name}" in self.index.products:
                 return Site(
@@ -315,7 +323,8 @@ class ReachSolver:
             return dataclasses.replace(found, resolution=resolution)
         if after is None and not exact:
             for sub in self.index.descendants(class_name):
-                found = [*found, *self.index.methods.get((sub, name), ())]
+                more = self._lookup([sub], name) if "*" in name else None
+                found = [*found, *(more or self.index.methods.get((sub, name), ()))]
         if not found and after is None:
             held = self.typer._attribute(mro, name)  # an instance, called
             if held is not None and held[0] != class_name:

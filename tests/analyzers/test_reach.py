@@ -784,6 +784,22 @@ FOLLOWS = [
     ),
     pytest.param(
         """
+        from pkg.orm import QuerySet
+
+        async def permissions(kind):
+            name = "age%s" % kind
+            return await getattr(QuerySet(), name)()
+        """,
+        "pkg.mod.permissions",
+        {
+            "reaches": Reach.THREAD,
+            "chain": ("permissions", "QuerySet.aget", "sync_to_async(get)"),
+            "unknown_calls": (),
+        },
+        id="getattr-with-a-name-pattern-runs-the-methods-that-match",
+    ),
+    pytest.param(
+        """
         from asgiref.sync import sync_to_async
 
         class Factory:
