@@ -126,8 +126,7 @@ def test_variants_keep_same_named_defs_apart(code, expected):
     colour are numbered in source order, so releases never mix them up."""
     result = analyze(code)
     assert (
-        tuple((f.qualname, f.is_async, f.variant) for f in result.functions)
-        == expected
+        tuple((f.qualname, f.is_async, f.variant) for f in result.functions) == expected
     )
 
 
