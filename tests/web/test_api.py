@@ -30,7 +30,7 @@ def test_one_release_with_its_components(
     scanned, client, django_assert_max_num_queries
 ):
     release = get_json(
-        client, "/api/v1/releases/1.1", django_assert_max_num_queries, queries=5
+        client, "/api/v1/releases/1.1", django_assert_max_num_queries, queries=6
     )
     auth = next(c for c in release["components"] if c["name"] == "auth")
     assert auth["stage"] == "async-native"
