@@ -244,9 +244,9 @@ class PairDrift(models.Model):
     class ChangeClass(models.TextChoices):
         """What a one-sided change is (scanning/one_sided.py: CHANGE_CLASS_RULE)."""
 
-        MISSED_PORT = "possible missed port"
-        ASYNC_SPECIFIC = "async-specific"
-        THIS_SIDE_ONLY = "this side only"
+        MISSED_PORT = "possible missed port", "possible missed port"
+        ASYNC_SPECIFIC = "async-specific", "async-specific"
+        THIS_SIDE_ONLY = "this side only", "this side only"
 
     # "" when not one-sided, or when its source could not be read.
     change_class = models.CharField(

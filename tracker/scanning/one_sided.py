@@ -40,11 +40,15 @@ NAME = re.compile(r"\b[A-Za-z_]\w*\b")
 MAX_LINES = 40
 
 
-def normalise(line: str) -> str:
+def normalise(line: str, sync_names: set[str] = frozenset()) -> str:
     """A line as both twins would write it: no indentation, no `await` or
-    `async`, a-prefixed calls (`aget(`, `.asave(`) as their sync names."""
+    `async`, and a-prefixed twins of the sync side's names (`aget`,
+    `auser`) as those names."""
     line = re.sub(r"\b(await|async)\s+", "", line.strip())
-    return re.sub(r"(?<![\w])a([a-z_]\w*)\s*\(", r"\1(", line)
+    return NAME.sub(
+        lambda m: m[0][1:] if m[0][:1] == "a" and m[0][1:] in sync_names else m[0],
+        line,
+    )
 
 
 def _async_only(line: str, sync_names: set[str]) -> bool:
@@ -70,12 +74,19 @@ def classify(
     if not changed:
         return THIS_SIDE_ONLY, diff[:MAX_LINES]
     sync_body = before if side == "sync" else other
-    sync_names = {n for line in sync_body for n in NAME.findall(line)}
-    if all(_async_only(line[1:], sync_names) for line in changed):
+    names = {n for line in sync_body for n in NAME.findall(line)}
+    added = [line[1:] for line in changed if line[0] == "+"]
+    removed = [line[1:] for line in changed if line[0] == "-"]
+    # A removed line that reads as an added one once both are normalised was
+    # made async (`request.user` -> `await request.auser()`), not changed.
+    asyncified = {normalise(line, names) for line in added}
+    if all(_async_only(line, names) for line in added) and all(
+        _async_only(line, names) or normalise(line, names) in asyncified
+        for line in removed
+    ):
         return ASYNC_SPECIFIC, changed[:MAX_LINES]
-    counterparts = {normalise(line) for line in other}
-    removed = [normalise(line[1:]) for line in changed if line[0] == "-"]
-    if any(line in counterparts for line in removed):
+    counterparts = {normalise(line, names) for line in other}
+    if any(normalise(line, names) in counterparts for line in removed):
         return MISSED_PORT, changed[:MAX_LINES]
     return THIS_SIDE_ONLY, changed[:MAX_LINES]
 

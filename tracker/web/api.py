@@ -73,7 +73,7 @@ class Pages(PageNumberPagination):
     above MAX_PAGE_SIZE is a 400, like every other bad parameter."""
 
     class Input(Schema):
-        page: int = Field(1, ge=1, le=1_000_000)
+        page: int = Field(1, ge=1, le=1_000_000, description="from 1")
         page_size: int = Field(
             100, ge=1, le=MAX_PAGE_SIZE, description=f"at most {MAX_PAGE_SIZE}"
         )
@@ -297,7 +297,9 @@ class FunctionQuery(Schema):
     hops: bool | None = Field(None, description="some path hops into a thread")
     blocking: bool | None = Field(None, description="blocking calls on the loop")
     name: str | None = Field(None, max_length=200, description="part of the name")
-    ordering: FunctionOrdering = "name"  # type: ignore[valid-type]
+    ordering: FunctionOrdering = Field(  # type: ignore[valid-type]
+        "name", description="a sort key; a leading - reverses it"
+    )
 
 
 @api.get(
@@ -366,7 +368,9 @@ class PairQuery(Schema):
     release: str | None = Field(None, description="a version; default the newest")
     relation: Relation | None = Field(None, description="how close the twins are")
     component: str | None = Field(None, description="exactly this component")
-    ordering: PairOrdering = "name"  # type: ignore[valid-type]
+    ordering: PairOrdering = Field(  # type: ignore[valid-type]
+        "name", description="a sort key; a leading - reverses it"
+    )
 
 
 @api.get(
@@ -431,10 +435,20 @@ def pair_history(request: HttpRequest, full_name: str):
     return [{"pair": p, "change": d} for p, d in selectors.pair_history(pair=found)]
 
 
+# A release version (6.1, 6.1.3, 6.1rc1) or a weekly snapshot's name.
+VERSION = r"^(\d+(\.\d+)*((a|b|rc)\d+)?|main-\d{4}-\d{2}-\d{2})$"
+
+
 class OneSidedQuery(Schema):
-    release: str | None = Field(None, description="changes of this release only")
-    since: str | None = Field(None, description="releases from this version on")
-    until: str | None = Field(None, description="releases up to this version")
+    release: str | None = Field(
+        None, pattern=VERSION, description="changes of this release only"
+    )
+    since: str | None = Field(
+        None, pattern=VERSION, description="releases from this version on"
+    )
+    until: str | None = Field(
+        None, pattern=VERSION, description="releases up to this version"
+    )
     component: str | None = Field(None, description="exactly this component")
     change_class: PairDrift.ChangeClass | None = Field(
         None, description="possible missed port, async-specific or this side only"
@@ -450,12 +464,10 @@ class OneSidedQuery(Schema):
 @only(*OneSidedQuery.model_fields, "page", "page_size")
 @paginate(Pages)
 def one_sided_changes(request: HttpRequest, query: Query[OneSidedQuery]):
-    """One-sided changes of twin pairs, newest release first."""
-    since = _version_key("since", query.since)
-    until = _version_key("until", query.until)
-    if since and until and since > until:
-        raise HttpError(400, "bad parameter: until: it is before since")
-    _version_key("release", query.release)
+    """One-sided changes of twin pairs, newest release first; `since` and
+    `until` bound the releases, both included (until before since: none)."""
+    for name in ("release", "since", "until"):
+        _version_key(name, getattr(query, name))
     return selectors.one_sided_list(
         project=_project(),
         filters=selectors.OneSidedFilters(**query.model_dump()),
