@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import libcst as cst
 
 from analyzers.conventions import Conventions
-from analyzers.cst_path import Collector, DefInfo
+from analyzers.cst_path import Collector, DefInfo, Use
 from analyzers.names import cst_dotted
 from analyzers.scopes import first_token, head_token
 from analyzers.types import AwaitSite, Kind, SiteKind
@@ -34,6 +35,9 @@ class DefClassifier:
         self.collector = collector
         self.names = collector.names
         self.conventions = conventions
+        self._returning = {
+            id(expr): info for info in collector.defs for expr in info.returns
+        }
 
     def resolved(self, dotted: str | None) -> str:
         return self.names.resolve(dotted) if dotted else ""
@@ -72,7 +76,7 @@ class DefClassifier:
             for child in nested:
                 if any(self.is_sync_to_async(dec) for dec in child.decorators):
                     hop_labels.append(f"sync_to_async({child.name})")
-        sites = tuple(self.site(expr, info) for expr in info.awaited)
+        sites = tuple(self._sites(info))
         return DefFacts(
             kind=self._kind(info, sites, bridges),
             runs_in_thread=runs_in_thread,
@@ -141,64 +145,194 @@ class DefClassifier:
         return any(self.is_async_to_sync(name) for name in finder.names)
 
     # Await sites ------------------------------------------------------
-    def site(self, expr: cst.BaseExpression, info: DefInfo) -> AwaitSite:
-        module = self.names.module
+    def _sites(self, info: DefInfo):
+        """Its await sites in source order: awaits, `async for`, `async with`,
+        then the awaitables it hands to gather, create_task or wait_for."""
+        for awaited in info.awaited:
+            site = self.site(awaited.expression, info, awaited.use)
+            if site is not None:
+                yield dataclasses.replace(site, conditional=awaited.conditional)
+        for call in info.calls:
+            if self._runs_arguments(call.dotted):
+                for node, optional in _argument_calls(call.node, info):
+                    site = self.site(node, info, Use.AWAIT)
+                    if site is not None:
+                        conditional = call.conditional or optional
+                        yield dataclasses.replace(site, conditional=conditional)
+
+    def _runs_arguments(self, dotted: str | None) -> bool:
+        return bool(dotted) and (
+            self.conventions.runs_arguments(self.resolved(dotted))
+            or self._is_concurrency(dotted)
+        )
+
+    def site(
+        self, expr: cst.BaseExpression, info: DefInfo, use: Use = Use.AWAIT
+    ) -> AwaitSite | None:
+        """What one awaited expression runs; None for what needs no following
+        (a loop-only wait, gather itself: its arguments are the sites)."""
+        if use is not Use.AWAIT:
+            # `async for x in obj` / `async with obj`: obj's protocol methods.
+            if isinstance(expr, cst.Call) and self._waits_on_loop(expr):
+                return None  # `async with asyncio.TaskGroup()`, `asyncio.timeout()`
+            while self._is_transparent(expr):  # aiter(obj), aclosing(obj)
+                if use is Use.ENTER:
+                    return None  # closes an async iterator: no I/O of its own
+                expr = expr.args[0].value
+            method = "__aiter__" if use is Use.ITERATE else "__aenter__"
+            receiver = self.receiver(expr, info)
+            if receiver:
+                return AwaitSite(SiteKind.ATTR, method, receiver=receiver)
+            return AwaitSite(SiteKind.OPAQUE, written(expr))
+        if isinstance(expr, cst.Name):
+            return self._awaited_name(expr.value, info)
         if not isinstance(expr, cst.Call):
-            return AwaitSite(SiteKind.OPAQUE, cst_dotted(expr) or "")
+            return AwaitSite(SiteKind.OPAQUE, written(expr))
         func = expr.func
         if isinstance(func, cst.Call) and self.is_sync_to_async(cst_dotted(func.func)):
             return AwaitSite(SiteKind.HOP, hop_label(func))
+        dotted = cst_dotted(func)
+        if dotted and self.names.is_bound(dotted.split(".", 1)[0]):
+            resolved = self.resolved(dotted)
+            if self.conventions.is_io(resolved):
+                return AwaitSite(SiteKind.IO, resolved)
+            if self._waits_on_loop(expr):
+                return None
+        if _getattr_target(func) is not None:  # getattr(obj, "m")(...)
+            func = _getattr_target(func)
         if isinstance(func, cst.Name):
             return self._name_site(func.value, info)
         if isinstance(func, cst.Attribute):
-            attr = func.attr.value
-            value = func.value
-            owner = info.owner
-            if isinstance(value, cst.Name) and value.value in ("self", "cls") and owner:
-                if self.is_product(owner.assigned, attr):
-                    return AwaitSite(SiteKind.HOP, f"sync_to_async({attr})")
-                return AwaitSite(SiteKind.SELF, attr, (f"{module}.{owner.qualname}",))
-            if _is_super_call(value) and owner:
-                return AwaitSite(SiteKind.SUPER, attr, (f"{module}.{owner.qualname}",))
-            dotted = cst_dotted(func)
-            if dotted and self.names.is_bound(dotted.split(".", 1)[0]):
-                return AwaitSite(SiteKind.NAME, attr, (self.names.resolve(dotted),))
-            return AwaitSite(SiteKind.ATTR, attr, receiver=self.receiver(value, info))
-        return AwaitSite(SiteKind.OPAQUE, "")
+            return self._attribute_site(func, info)
+        return AwaitSite(SiteKind.OPAQUE, written(expr))
+
+    def _attribute_site(self, func: cst.Attribute, info: DefInfo) -> AwaitSite:
+        module = self.names.module
+        attr = func.attr.value
+        value = func.value
+        owner = info.owner
+        if isinstance(value, cst.Name) and value.value in ("self", "cls") and owner:
+            if self.is_product(owner.assigned, attr):
+                return AwaitSite(SiteKind.HOP, f"sync_to_async({attr})")
+            return AwaitSite(SiteKind.SELF, attr, (f"{module}.{owner.qualname}",))
+        if _is_super_call(value) and owner:
+            return AwaitSite(SiteKind.SUPER, attr, (f"{module}.{owner.qualname}",))
+        dotted = cst_dotted(func)
+        if dotted and self.names.is_bound(dotted.split(".", 1)[0]):
+            return AwaitSite(SiteKind.NAME, attr, (self.names.resolve(dotted),))
+        receiver = self.receiver(value, info)
+        if receiver:
+            return AwaitSite(SiteKind.ATTR, attr, receiver=receiver)
+        return AwaitSite(SiteKind.OPAQUE, written(func) + "()")
+
+    @staticmethod
+    def _local_method(
+        name: str, info: DefInfo, *, search_parents: bool = True
+    ) -> cst.Attribute | None:
+        """A local bound to a method (`func = self._cache.aset`, or
+        `getattr(self, "get")`): the first such binding."""
+        scope: DefInfo | None = info
+        while scope is not None:
+            for value in scope.bound.get(name, ()):
+                method = _getattr_target(value) or value
+                if isinstance(method, cst.Attribute):
+                    return method
+            if name in scope.bound or not search_parents:
+                return None
+            scope = scope.parent
+        return None
+
+    def _is_transparent(self, expr: cst.BaseExpression) -> bool:
+        if not isinstance(expr, cst.Call) or not expr.args:
+            return False
+        dotted = cst_dotted(expr.func)
+        return bool(dotted) and self.resolved(dotted) in self.conventions.transparent
+
+    def _waits_on_loop(self, call: cst.Call) -> bool:
+        """A call that only waits on the loop, or runs what it is handed."""
+        dotted = cst_dotted(call.func)
+        if not dotted or not self.names.is_bound(dotted.split(".", 1)[0]):
+            return False
+        return self.conventions.is_loop_only(
+            self.resolved(dotted)
+        ) or self._runs_arguments(dotted)
+
+    def _awaited_name(self, name: str, info: DefInfo) -> AwaitSite | None:
+        """`await coro`: a parameter is handed in; a local bound to a call is
+        that call."""
+        scope: DefInfo | None = info
+        while scope is not None:
+            if name in scope.bound:
+                value = scope.bound[name][-1]
+                if isinstance(value, cst.Call):
+                    return self.site(value, info)
+                return AwaitSite(SiteKind.OPAQUE, name)
+            if name in scope.param_names:
+                return self._parameter_site(name)
+            scope = scope.parent
+        return AwaitSite(SiteKind.OPAQUE, name)
+
+    def _parameter_site(self, name: str) -> AwaitSite:
+        if name in self.conventions.io_parameters:
+            return AwaitSite(SiteKind.IO, name)
+        return AwaitSite(SiteKind.CALLBACK, name)
 
     # Receivers --------------------------------------------------------
-    def receiver(self, node: cst.BaseExpression, info: DefInfo) -> tuple[str, ...]:
+    def receiver(
+        self, node: cst.BaseExpression, info: DefInfo, _seen: frozenset = frozenset()
+    ) -> tuple[str, ...]:
         """What `obj` in `obj.m()` is, as the code writes it: a head the
         evidence of this module types, then the attributes and method calls
         after it (`self.model.objects.filter(...)` -> self, model, objects,
-        filter()). The tree pass types the rest (analyzers/receivers.py)."""
+        filter()). A local bound to an expression stands for that expression
+        (`user = self.make()`: self, make()). The tree pass types the rest
+        (analyzers/receivers.py)."""
         parts = []
         while True:
-            if isinstance(node, cst.Attribute):
+            if self._is_transparent(node):  # aclosing(obj) stands for obj
+                node = node.args[0].value
+            elif _getattr_target(node) is not None:
+                node = _getattr_target(node)
+            elif isinstance(node, cst.Attribute):
                 parts.append(node.attr.value)
                 node = node.value
+            elif isinstance(node, cst.Call) and _getattr_target(node.func) is not None:
+                parts.append(_getattr_target(node.func).attr.value + "()")
+                node = _getattr_target(node.func).value
             elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
                 parts.append(node.func.attr.value + "()")
                 node = node.func.value
+            elif (
+                isinstance(node, cst.Call)
+                and isinstance(node.func, cst.Name)
+                and (method := self._local_method(node.func.value, info)) is not None
+            ):  # `method = self.get; method(...)`
+                parts.append(method.attr.value + "()")
+                node = method.value
+            elif isinstance(node, cst.Await):
+                node = node.expression
             else:
                 break
-        head = self._head(node, info)
-        return (head, *reversed(parts)) if head else ()
+        head = self._head(node, info, _seen)
+        return (*head, *reversed(parts)) if head else ()
 
-    def _head(self, node: cst.BaseExpression, info: DefInfo) -> str | None:
+    def _head(
+        self, node: cst.BaseExpression, info: DefInfo, seen: frozenset
+    ) -> tuple[str, ...]:
         if isinstance(node, cst.Name):
             name = node.value
             if name in ("self", "cls") and info.owner is not None:
-                return f"self:{self.names.module}.{info.owner.qualname}"
-            return self._local_head(name, info)
+                return (f"self:{self.names.module}.{info.owner.qualname}",)
+            return self._local_head(name, info, seen)
         dotted = None
         if isinstance(node, cst.Call):
             dotted, form = cst_dotted(node.func), "call"
         elif isinstance(node, cst.Subscript):
             dotted, form = cst_dotted(node.value), "item"
-        return head_token(self.names, form, dotted) if dotted else None
+        token = head_token(self.names, form, dotted) if dotted else None
+        return (token,) if token else ()
 
-    def _local_head(self, name: str, info: DefInfo) -> str:
+    def _local_head(self, name: str, info: DefInfo, seen: frozenset) -> tuple:
         """A bare name: an isinstance guard, a local binding, an annotated
         parameter (innermost def first), a module-level binding, an import;
         else the name as written, for the naming conventions."""
@@ -207,21 +341,33 @@ class DefClassifier:
             if name in scope.guards:
                 token = head_token(self.names, "ann", scope.guards[name])
                 if token:
-                    return token
+                    return (token,)
             if name in scope.bindings:
                 token = first_token(self.names, scope.bindings[name])
                 if token:
-                    return token
+                    return (token,)
+            if name in scope.bound and name not in seen:
+                for value in scope.bound[name]:
+                    found = self.receiver(value, scope, seen | {name})
+                    if found:
+                        return found
             if name in scope.params:
                 token = head_token(self.names, "ann", scope.params[name])
                 if token:
-                    return token
+                    return (token,)
+            if name in scope.param_names and name not in scope.bound:
+                return (f"arg:{name}",)  # handed in by the caller
             scope = scope.parent
         if name in self.collector.module_bindings:
             token = first_token(self.names, self.collector.module_bindings[name])
             if token:
-                return token
-        return head_token(self.names, "name", name) or f"var:{name}"
+                return (token,)
+        return (head_token(self.names, "name", name) or f"var:{name}",)
+
+    def returned(self, expr: cst.BaseExpression) -> tuple[str, ...]:
+        """A `return` value as a receiver, for typing calls of the def."""
+        info = self._returning.get(id(expr))
+        return self.receiver(expr, info) if info is not None else ()
 
     def _name_site(self, name: str, info: DefInfo) -> AwaitSite:
         scope: DefInfo | None = info
@@ -230,6 +376,12 @@ class DefClassifier:
                 return AwaitSite(SiteKind.HOP, f"sync_to_async({name})")
             if name in scope.nested:
                 return self._defs_site(name, scope.nested[name])
+            method = self._local_method(name, scope, search_parents=False)
+            if method is not None:
+                # `func = self._cache.aset; await func(...)`: that method.
+                return self._attribute_site(method, info)
+            if name in scope.param_names and name not in scope.bound:
+                return self._parameter_site(name)
             scope = scope.parent
         if self.is_product(self.collector.module_assigned, name):
             return AwaitSite(SiteKind.HOP, f"sync_to_async({name})")
@@ -237,7 +389,7 @@ class DefClassifier:
             return self._defs_site(name, self.collector.module_defs[name])
         if self.names.is_bound(name):
             return AwaitSite(SiteKind.NAME, name, (self.names.resolve(name),))
-        return AwaitSite(SiteKind.OPAQUE, name)
+        return AwaitSite(SiteKind.OPAQUE, name + "()")
 
     def _defs_site(self, name: str, defs: list[DefInfo]) -> AwaitSite:
         if all(any(self.is_sync_to_async(d) for d in item.decorators) for item in defs):
@@ -246,6 +398,53 @@ class DefClassifier:
             dict.fromkeys(f"{self.names.module}.{d.qualname}" for d in defs)
         )
         return AwaitSite(SiteKind.NAME, name, targets)
+
+
+WRITTEN_MAX = 60
+
+
+def written(node: cst.CSTNode) -> str:
+    """The expression as the code writes it, shortened: a label for a reader."""
+    text = " ".join(cst.Module([]).code_for_node(node).split())
+    return text if len(text) <= WRITTEN_MAX else text[: WRITTEN_MAX - 1] + "…"
+
+
+def _getattr_target(node: cst.BaseExpression) -> cst.Attribute | None:
+    """`getattr(obj, "name")` or `getattr(obj, "name", default)` as the
+    attribute `obj.name` it reads; None for anything else."""
+    if not (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Name)
+        and node.func.value == "getattr"
+        and len(node.args) in (2, 3)
+        and isinstance(node.args[1].value, cst.SimpleString)
+    ):
+        return None
+    name = node.args[1].value.evaluated_value
+    if not isinstance(name, str) or not name.isidentifier():
+        return None
+    return cst.Attribute(value=node.args[0].value, attr=cst.Name(name))
+
+
+def _argument_calls(call: cst.Call, info: DefInfo):
+    """The calls handed to gather/create_task/wait_for, as (call, optional):
+    an argument that is a call, a local bound to one, or the element of a
+    comprehension (which may run no time at all)."""
+    for arg in call.args:
+        if arg.keyword is not None:  # create_task(coro, context=...)
+            continue
+        value = arg.value
+        if isinstance(value, cst.Call):
+            yield value, False
+        elif isinstance(value, (cst.GeneratorExp, cst.ListComp, cst.SetComp)):
+            if isinstance(value.elt, cst.Call):
+                yield value.elt, True
+        elif isinstance(value, cst.Name):
+            scope: DefInfo | None = info
+            while scope is not None and value.value not in scope.bound:
+                scope = scope.parent
+            if scope is not None and isinstance(scope.bound[value.value][-1], cst.Call):
+                yield scope.bound[value.value][-1], False
 
 
 def _statements(node: cst.FunctionDef) -> list[cst.BaseStatement]:

@@ -34,7 +34,7 @@ class Reach(enum.StrEnum):
     THREAD = "thread"
     # A call it could not follow, and no path to native I/O: never "async".
     UNKNOWN = "unknown"
-    LOOP = "loop"  # every call followed, none hops or does I/O
+    LOOP = "loop"  # every call followed, none hops or does native I/O
 
 
 REACH_RULE = (
@@ -42,8 +42,10 @@ REACH_RULE = (
     "ends in native awaitable I/O (ASGI receive/send, asyncio streams, an async "
     "driver); otherwise unknown when it awaits a call the analyzer could not "
     "follow; otherwise thread when some path ends in a thread hop; otherwise "
-    "loop. Calls of callables handed in by the caller (a middleware's "
-    "get_response, a decorator's view) are passed through, not followed."
+    "loop: its work runs on the event loop itself (a blocking call it makes "
+    "there is listed). Calls of what the caller handed in (a middleware's "
+    "get_response, a decorator's view, a paginator's object list) are passed "
+    "through, not followed; a call matched by method name only is unknown."
 )
 
 
