@@ -88,7 +88,7 @@ def test_a_reader_browses_the_dashboard(scanned, live_server, page):
 
     auth = "auth in 1.1: async-native, 1 public async APIs"
     page.get_by_role("link", name=auth).click()
-    page.wait_for_selector("#cell-detail >> text=pkg.auth.aauthenticate")
+    page.wait_for_selector('#cell-detail a[title="pkg.auth.aauthenticate"]')
     assert page.evaluate("document.body.dataset.sameDocument") == "yes"
     assert "/?component=auth&release=1.1" in page.url
     page.screenshot(path=shots / "overview-detail.png", full_page=True)
