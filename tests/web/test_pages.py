@@ -180,7 +180,7 @@ def test_release_page_is_the_changelog(scanned, client, django_assert_max_num_qu
     )
 
 
-def test_drift_lists_one_sided_changes_newest_first(
+def test_one_sided_changes_page_lists_them_newest_first(
     scanned, client, django_assert_max_num_queries
 ):
     page = get(client, "/one-sided-changes/", django_assert_max_num_queries, queries=5)
