@@ -241,6 +241,21 @@ class PairDrift(models.Model):
         help_text="one side changed while the pair was derivable or a near-copy"
     )
 
+    class ChangeClass(models.TextChoices):
+        """What a one-sided change is (scanning/one_sided.py: CHANGE_CLASS_RULE)."""
+
+        MISSED_PORT = "possible missed port", "possible missed port"
+        ASYNC_SPECIFIC = "async-specific", "async-specific"
+        THIS_SIDE_ONLY = "this side only", "this side only"
+
+    # "" when not one-sided, or when its source could not be read.
+    change_class = models.CharField(
+        max_length=20, blank=True, choices=ChangeClass.choices
+    )
+    changed_lines = models.JSONField(
+        default=list, help_text='the changed side\'s lines, "-old" and "+new"'
+    )
+
     def __str__(self) -> str:
         return (
             f"{self.release} {self.module}.{self.async_qualname} since {self.previous}"
