@@ -39,9 +39,10 @@ STAGE_RULE = (
 )
 # The one definition of the concurrency figure, wherever it is shown.
 CONCURRENCY_RULE = (
-    "Async functions whose own body runs awaitables concurrently (asyncio.gather, "
-    "asyncio.wait, create_task, a TaskGroup or a nursery); a sync function that "
-    "bridges to one does not count."
+    "A concurrent function is an async function that runs awaitables "
+    "concurrently (asyncio.gather, asyncio.wait, create_task, a TaskGroup or a "
+    "nursery), in its own body or through a helper of its module it calls; a "
+    "sync function that bridges to one does not count."
 )
 OTHER = "other"
 CLOSE_PAIRS = (Relation.DERIVABLE, Relation.NEAR_COPY)
@@ -149,9 +150,7 @@ def summarise(
         ),
         duplicated_lines=sum(p.duplicated_lines for p in pairs),
         async_twin_share=round(twin_loc / loc, 4) if loc else 0.0,
-        concurrent_functions=sum(
-            1 for f in functions if f.is_async and f.concurrency_sites
-        ),
+        concurrent_functions=sum(1 for f in functions if f.is_async and f.concurrent),
         thread_hops=sum(f.thread_hops for f in functions),
         missing_twins=sum(1 for f in functions if f.missing_twin),
         blocking_calls=sum(len(f.blocking) for f in functions),

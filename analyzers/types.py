@@ -304,7 +304,7 @@ class ComponentSummary:
     pairs_by_relation: dict[str, int]
     duplicated_lines: int
     async_twin_share: float  # share of the component's lines in async twins
-    # Async functions that run awaitables concurrently (CONCURRENCY_RULE).
+    # Async functions that run awaitables concurrently (components.CONCURRENCY_RULE).
     concurrent_functions: int
     thread_hops: int
     missing_twins: int

@@ -91,12 +91,6 @@ def release_components(*, release: Release) -> list[ComponentSummary]:
     ]
 
 
-CONCURRENCY_RULE = (
-    "A concurrent function is an async function whose own body runs "
-    "awaitables concurrently (asyncio.gather, wait, create_task, a TaskGroup)."
-)
-
-
 @dataclass(frozen=True)
 class Figure:
     """A headline figure and the list it counts: `kind` names the list
