@@ -5,7 +5,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tracker", "0005_analyzer_value_widths"),
+        ("tracker", "0009_suite_doubled_tests"),
     ]
 
     operations = [
