@@ -10,7 +10,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tarfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -174,7 +173,6 @@ def import_releases(
             SdistDownloadError,
             UnsafeArchiveError,
             GitSourceError,
-            tarfile.TarError,
             OSError,
         ) as exc:
             raise ReleaseImportError(f"{package} {version}: {exc}") from exc
