@@ -153,7 +153,7 @@ def test_a_good_archive_beside_them_imports(django, settings):
         (["1" * 5000], r"^'1111.*\.\.\. is not a release version"),
         (["1.1234567"], r"^'1.1234567' is not a release version"),
         (["--feature-releases-since", "9" * 5000], r"^--feature-releases-since: "),
-        (["1.0", "--project", "no\x00such"], r"^no project 'no\\x00such'"),
+        (["1.0", "--project", "no\x00such"], r"^--project: 'no\\x00such' is not a"),
     ],
 )
 def test_an_invalid_version_is_refused_before_anything_runs(

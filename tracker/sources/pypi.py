@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from tracker import versions as release_versions
 from tracker.sources.git import GitSourceError, Mirror
@@ -51,11 +51,12 @@ def _check_package(package: str) -> str:
 
 
 def _sorted_versions(versions: list[str]) -> list[tuple[Version, str]]:
+    """The versions we can store (see tracker.versions.parse), in order."""
     parsed = []
     for text in versions:
         try:
-            parsed.append((Version(text), text))
-        except InvalidVersion:
+            parsed.append((release_versions.parse(text), text))
+        except release_versions.VersionError:
             logger.debug("skipping invalid version %r", text)
     return sorted(parsed)
 

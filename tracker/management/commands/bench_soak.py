@@ -49,7 +49,7 @@ from tracker.management.commands.bench_web import (
     wrk_output,
 )
 from tracker.models import Scan
-from tracker.scanning import requests, weekly
+from tracker.scanning import requests
 from tracker.scanning.workers import WorkerProcess, worker_env
 
 # Re-scanned, forced, back to back: the newest (whose pages are under load)
@@ -281,8 +281,6 @@ class Command(BaseCommand):
         newest = project and selectors.release_get(project=project)
         if newest is None:
             raise CommandError("no scanned release: run bench_scan or make run first")
-        tags = {t.name: t for t in weekly.release_tags(project=project)}
-        targets = [requests.target_of(tags[v]) for v in RELEASES]
         call_command("collectstatic", interactive=False, verbosity=0)
         env = {**os.environ, "ASYNCDASH_API_RATE": "off"}
         env.setdefault("DATABASE_CONN_MAX_AGE", "60")  # the compose file's default
@@ -314,9 +312,7 @@ class Command(BaseCommand):
                         script=Path(script.name),
                         timeout=10,
                     )
-                    ended_at, rounds = self._scan_rounds(
-                        project, targets, load, watch, scan_ids
-                    )
+                    ended_at, rounds = self._scan_rounds(project, load, watch, scan_ids)
             watch.sample()
             redis_pair.append(redis_memory())
             tables = [
@@ -356,9 +352,9 @@ class Command(BaseCommand):
                     raise CommandError(f"{path} answered {answer.status}")
 
     def _scan_rounds(
-        self, project, targets, load: Future, watch: MemoryWatch, scan_ids: list[int]
+        self, project, load: Future, watch: MemoryWatch, scan_ids: list[int]
     ) -> tuple[datetime, list[float]]:
-        """Forced re-scans of `targets`, asked for again as soon as they finish,
+        """Forced re-scans of RELEASES, asked for again as soon as they finish,
         until the load ends; the last round is let finish. Samples the memory
         meanwhile. Returns when the load ended and how long each round took;
         `scan_ids` collects the scans."""
@@ -369,8 +365,8 @@ class Command(BaseCommand):
                 if load.done():
                     break
                 round_started = time.monotonic()
-                scans = requests.scans_request(
-                    project=project, targets=targets, force=True
+                scans = requests.scans_request_versions(
+                    project=project, versions=RELEASES, force=True
                 )
                 pending = [s.pk for s in scans]
                 scan_ids += pending
