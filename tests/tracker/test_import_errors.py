@@ -57,7 +57,7 @@ BAD_ARCHIVES = {
             symlink("django/up", ".."),
             symlink("django/esc", "up/../../etc/passwd"),
         ],
-        "outside the destination",
+        "outside",  # "the destination" with tarfile's filters, else "the tree"
     ),
     "file-and-folder-of-one-name": (
         [member("django/a"), member("django/a/b.py")],
