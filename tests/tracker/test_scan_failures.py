@@ -1,6 +1,7 @@
 """Scans that go wrong end `failed`, with their error, and commands say so
 in one line: the embedded default (SQLite, tasks in-process)."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -146,6 +147,8 @@ def test_a_release_named_twice_is_scanned_once_and_the_command_ends(
         (["--release", "1.0", "--project", "x\x00y"], r"^--project: 'x\\x00y' is not"),
         (["--release", "1.0", "--project", "p" * 5000], r"^--project: 'ppp.* is not"),
         (["--release", "9.9"], r"^not in the mirror: 9\.9 \(import_releases"),
+        (["--release", "main-2026-01-05"], r"^--release: 'main-2026-01-05' is not"),
+        (["--since", ""], r"^--since: '' is not a release version"),
     ],
 )
 def test_a_bad_scan_argument_is_one_line_and_scans_nothing(project, args, message):
@@ -170,4 +173,20 @@ def test_a_bad_components_argument_is_one_line(project, args, message):
         args = [*args, "--project", project.slug]
     with pytest.raises(CommandError, match=message) as raised:
         call_command("components", *args)
+    assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("command", "args", "message"),
+    [
+        ("bench_scan", ["--concurrency", "0"], "--concurrency: 0 is not from 1 to 64"),
+        ("bench_soak", ["--port", "99999"], "--port: 99999 is not from 1 to 65535"),
+        ("bench_web", ["--seconds", "1" * 5000], "--seconds: '1111"),
+        ("bench_web", ["--rounds", "-1"], "--rounds: -1 is not from 1 to 100"),
+    ],
+)
+def test_a_bad_benchmark_argument_is_one_line(command, args, message):
+    """Checked before the command needs PostgreSQL, Redis or wrk."""
+    with pytest.raises(CommandError, match=re.escape(message)) as raised:
+        call_command(command, *args)
     assert "\n" not in str(raised.value)

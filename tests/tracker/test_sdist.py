@@ -548,6 +548,20 @@ def test_cli_prints_only_the_tree_path(
     assert capsys.readouterr().out == f"{tmp_path.resolve() / TOP}\n"
 
 
+@pytest.mark.parametrize("package", ["--index-url=https://evil.invalid/", "-e.", ""])
+def test_an_option_like_package_never_reaches_pip(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+    package,
+) -> None:
+    monkeypatch.setattr(sdist.subprocess, "run", _no_pip)
+
+    assert sdist.main(["--cache", str(tmp_path), "--", package]) == 1
+
+    assert "is not a valid package name" in capsys.readouterr().err
+
+
 @pytest.mark.realdata
 def test_fetch_tree_gets_django_52(django52_tree: Path) -> None:
     """The real Django 5.2 sdist downloads and unpacks into the shared cache."""

@@ -6,7 +6,9 @@ types reaches the database or git unchecked.
 
 from __future__ import annotations
 
+import argparse
 import re
+from collections.abc import Callable
 
 from django.core.management.base import CommandError
 from django.core.validators import slug_re
@@ -27,13 +29,30 @@ def project_get(slug: str) -> Project:
     return project
 
 
-def version_check(option: str, version: str) -> str:
+def version_check(option: str, version: str, *, snapshots: bool = False) -> str:
     """`version`, once it is a release version (a message naming `option`
-    otherwise); a snapshot name ("main-2026-11-23") passes as it is."""
-    if _SNAPSHOT.fullmatch(version):
+    otherwise), or with `snapshots` a snapshot name ("main-2026-11-23")."""
+    if snapshots and _SNAPSHOT.fullmatch(version):
         return version
     try:
         versions.parse(version)
     except versions.VersionError as exc:
         raise CommandError(f"{option}: {exc}") from None
     return version
+
+
+def int_between(low: int, high: int) -> Callable[[str], int]:
+    """An argparse `type`: a whole number from `low` to `high`."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:  # also past 4,300 digits
+            raise argparse.ArgumentTypeError(
+                f"{text[:40]!r} is not a whole number"
+            ) from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not from {low} to {high}")
+        return value
+
+    return parse

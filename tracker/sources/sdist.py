@@ -23,10 +23,19 @@ ARCHIVE_SUFFIX = ".tar.gz"
 # pip logs one of these for the archive it resolved, depending on the cache.
 _PIP_ARCHIVE_LINE = re.compile(r"^\s*(?:Saved|File was already downloaded) (.+)$")
 _EXACT_SPEC = re.compile(r"^==\s*([^*,;\s]+)$")
+# PEP 508 project names; anything else could reach pip as an option.
+_PACKAGE_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
 
 
 class SdistDownloadError(RuntimeError):
     """pip could not fetch the source distribution (offline, no such version)."""
+
+
+def check_package(package: str) -> str:
+    """`package`, once it is a project name (a ValueError otherwise)."""
+    if not _PACKAGE_NAME.fullmatch(package):
+        raise ValueError(f"{package[:60]!r} is not a valid package name")
+    return package
 
 
 def _normalized(name: str) -> str:
@@ -50,6 +59,7 @@ def download_sdist(
     An exact `==X` spec already in `cache_dir` needs no network. Otherwise pip
     resolves the spec, reusing a cached archive if it is the one it picks.
     """
+    check_package(package)
     exact = _EXACT_SPEC.match(spec.strip()) if spec else None
     if exact:
         cached = _cached_archive(

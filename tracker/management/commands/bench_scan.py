@@ -26,6 +26,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from analyzers.fast_path import holds_no_async
+from tracker.management.options import int_between
 from tracker.models import FileAnalysis, Project, Release, Scan
 from tracker.scanning import requests
 from tracker.scanning.mirrors import mirror_open
@@ -93,7 +94,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("versions", nargs="*", default=VERSIONS)
-        parser.add_argument("--concurrency", type=int, default=2)
+        parser.add_argument("--concurrency", type=int_between(1, 64), default=2)
 
     def handle(self, *args, **options):
         bench_database_check()

@@ -48,6 +48,7 @@ from tracker.management.commands.bench_web import (
     wrk_latency_ms,
     wrk_output,
 )
+from tracker.management.options import int_between
 from tracker.models import Scan
 from tracker.scanning import requests
 from tracker.scanning.workers import WorkerProcess, worker_env
@@ -268,9 +269,9 @@ class Command(BaseCommand):
     help = "Dashboard load for minutes while the worker scans: errors, p99, memory."
 
     def add_arguments(self, parser):
-        parser.add_argument("--seconds", type=int, default=300)
-        parser.add_argument("--connections", type=int, default=32)
-        parser.add_argument("--port", type=int, default=8766)
+        parser.add_argument("--seconds", type=int_between(1, 86400), default=300)
+        parser.add_argument("--connections", type=int_between(1, 10000), default=32)
+        parser.add_argument("--port", type=int_between(1, 65535), default=8766)
 
     def handle(self, *args, **options):
         if connection.vendor != "postgresql" or not settings.REDIS_URL:

@@ -18,7 +18,7 @@ class Command(BaseCommand):
         project = project_get(options["project"])
         version = options["release"]
         if version is not None:
-            version_check("--release", version)
+            version_check("--release", version, snapshots=True)
         release = selectors.release_get(project=project, version=version)
         if release is None:
             raise CommandError("no such scanned release; run `manage.py scan` first")

@@ -60,7 +60,7 @@ class Command(BaseCommand):
                 trigger=Scan.Trigger.COMMAND,
                 force=options["force"],
             )
-        except requests.ReleaseNotFoundError as exc:
+        except (versions.VersionError, requests.ReleaseNotFoundError) as exc:
             raise CommandError(str(exc)) from None
         except GitSourceError as exc:
             which = ", ".join(options["release"] or []) or f"{project.slug} releases"
