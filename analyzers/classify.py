@@ -442,7 +442,7 @@ class DefClassifier:
 
     def _hop(self, call: cst.Call, info: DefInfo) -> AwaitSite:
         """`sync_to_async(target)`: a hop, and what runs in the thread."""
-        target = call.args[0].value if call.args else None
+        target = _lambda_body(call.args[0].value if call.args else None)
         return AwaitSite(
             SiteKind.HOP,
             hop_label(call),
@@ -563,9 +563,21 @@ def _statements(node: cst.FunctionDef) -> list[cst.BaseStatement]:
     return list(body.body)
 
 
+def _lambda_body(target: cst.BaseExpression | None) -> cst.BaseExpression | None:
+    """`lambda: self.session` or `lambda: self.load(key)`: what it runs
+    (the attribute, or the callee), for a hop through a lambda."""
+    if not (isinstance(target, cst.Lambda) and not target.params.params):
+        return target
+    body = target.body
+    if isinstance(body, cst.Call):
+        body = body.func
+    return body if isinstance(body, (cst.Attribute, cst.Name)) else target
+
+
 def hop_label(call: cst.Call) -> str:
-    """`sync_to_async(self.get, ...)` -> "sync_to_async(get)"."""
-    target = call.args[0].value if call.args else None
+    """`sync_to_async(self.get, ...)` -> "sync_to_async(get)"; through a
+    lambda, what the lambda runs (`lambda: self.session` -> session)."""
+    target = _lambda_body(call.args[0].value if call.args else None)
     if isinstance(target, cst.Attribute):
         label = target.attr.value
     elif isinstance(target, cst.Name):

@@ -9,7 +9,7 @@ from pathlib import Path, PurePosixPath
 
 from analyzers.conventions import Conventions
 from analyzers.entry_points import DELEGATES, HOPS_HERE, NATIVE, EntryPoint
-from analyzers.twins import count_twinned_tests
+from analyzers.twins import twinned_tests
 from analyzers.types import (
     ComponentSummary,
     FileResult,
@@ -251,7 +251,7 @@ def summarise_tests(
     files: list[FileResult], component_map: ComponentMap, conventions: Conventions
 ) -> list[TestSummary]:
     prefix = conventions.test_prefix
-    by_component: dict[str, dict[str, list[tuple[str, bool]]]] = defaultdict(dict)
+    by_component: dict[str, dict[str, list[tuple[str, bool, str]]]] = defaultdict(dict)
     for result in files:
         component = component_map.of_test_path(result.path)
         scopes = by_component[component]
@@ -263,16 +263,20 @@ def summarise_tests(
                 # DummyCacheTests in tests.py): a class scope is its name
                 # without the async markers, across the test folder.
                 key = conventions.test_scope(scope) if scope else result.module
-                scopes.setdefault(key, []).append((name, record.is_async))
+                scopes.setdefault(key, []).append(
+                    (name, record.is_async, record.full_name)
+                )
     summaries = []
     for component, scopes in sorted(by_component.items()):
         tests = [t for group in scopes.values() for t in group]
+        doubled = twinned_tests(scopes, conventions)
         summaries.append(
             TestSummary(
                 component=component,
                 tests=len(tests),
-                async_tests=sum(1 for _, is_async in tests if is_async),
-                async_tests_with_sync_twin=count_twinned_tests(scopes, conventions),
+                async_tests=sum(1 for _, is_async, _ in tests if is_async),
+                async_tests_with_sync_twin=len(doubled),
+                doubled=tuple(doubled),
             )
         )
     return summaries

@@ -345,6 +345,8 @@ class TestSummary:
     tests: int
     async_tests: int
     async_tests_with_sync_twin: int
+    # The doubled tests themselves: (async test, its sync twin), full names.
+    doubled: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

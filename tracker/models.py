@@ -270,6 +270,9 @@ class SuiteStat(models.Model):
     tests = models.PositiveIntegerField()
     async_tests = models.PositiveIntegerField()
     async_tests_with_sync_twin = models.PositiveIntegerField()
+    doubled = models.JSONField(
+        default=list, help_text="[async test, its sync twin] full names"
+    )
 
     def __str__(self) -> str:
         return f"{self.release} tests of {self.component}"

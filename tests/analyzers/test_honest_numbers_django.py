@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from analyzers.types import Reach, Resolution, Stage
+from analyzers.types import Reach, Relation, Resolution, Stage
 
 REPO = Path(__file__).resolve().parents[2]
 LAST_STEP = {
@@ -199,3 +199,15 @@ def test_cli_lists_a_components_entry_points_with_inherited_ones(django61_tree):
         "AuthenticationMiddleware.__acall__: hops-here (from "
         "django.utils.deprecation.MiddlewareMixin.__acall__)" in run.stdout
     )
+
+
+def test_client_alogin_is_derivable_with_its_imported_rename(django61):
+    """alogin imports aauthenticate where login imports authenticate: the
+    rename applies to the import as to the call."""
+    pair = next(
+        p
+        for p in django61.pairs
+        if p.module == "django.test.client" and p.async_qualname == "ClientMixin.alogin"
+    )
+    assert pair.relation is Relation.DERIVABLE
+    assert "aauthenticate->authenticate" in pair.renames

@@ -157,7 +157,9 @@ def _box_inside(inner: dict, outer: dict) -> bool:
 def _list_length(page, kind: str) -> int:
     """How many rows the list a headline opened shows."""
     if kind == "tests":
-        return sum(int(t) for t in page.locator("td.doubled").all_inner_texts())
+        counted = sum(int(t) for t in page.locator("td.doubled").all_inner_texts())
+        assert page.locator("ul.doubled-tests li").count() == counted
+        return counted
     if kind == "one-sided":
         return page.locator("#change-list a[href*='/pairs/']").count()
     rows = page.locator("#function-list tbody tr, #pair-list tbody tr")

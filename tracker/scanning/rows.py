@@ -104,6 +104,7 @@ def release_rows_create(
             tests=t.tests,
             async_tests=t.async_tests,
             async_tests_with_sync_twin=t.async_tests_with_sync_twin,
+            doubled=[list(pair) for pair in t.doubled],
         )
         for t in result.tests
     )

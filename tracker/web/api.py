@@ -33,6 +33,7 @@ from tracker.web.api_schemas import (
     PairOut,
     ReleaseDetailOut,
     ReleaseOut,
+    SuiteOut,
     SummaryOut,
 )
 from tracker.web.source import module_file, stored_pair
@@ -198,6 +199,31 @@ def release(request: HttpRequest, version: str):
     return found
 
 
+@api.get(
+    "/releases/{version}/tests",
+    response={200: list[SuiteOut], **ERRORS},
+    tags=["releases"],
+)
+@only()
+def release_tests(request: HttpRequest, version: str):
+    """A release's tests by the component they test, each doubled test (an
+    async test with a sync twin) listed with its twin."""
+    found = _release(_project(), version)
+    return [
+        {
+            "component": suite.component,
+            "tests": suite.tests,
+            "async_tests": suite.async_tests,
+            "doubled_tests": suite.async_tests_with_sync_twin,
+            "doubled": [
+                {"async_test": async_test, "sync_test": sync_test}
+                for async_test, sync_test in suite.doubled
+            ],
+        }
+        for suite in selectors.release_tests(release=found)
+    ]
+
+
 @api.get("/summary", response={200: SummaryOut, **ERRORS}, tags=["releases"])
 @only("release")
 def summary(request: HttpRequest, release: str | None = None):
@@ -237,8 +263,9 @@ def _figure_api(request: HttpRequest, figure, version: str) -> str | None:
         "pairs": "pairs",
         "one-sided changes": "one-sided-changes",
     }
-    if figure.kind not in paths:
-        return None  # doubled tests: counts by component (/releases/{version})
+    if figure.kind == "tests":
+        path = reverse("api:release_tests", args=[version])
+        return request.build_absolute_uri(path)
     query = QueryDict(mutable=True)
     query.update({"release": version, **figure.query})
     path = reverse(f"api:{paths[figure.kind].replace('-', '_')}")

@@ -136,6 +136,19 @@ class ReleaseDetailOut(ReleaseOut):
     )
 
 
+class DoubledTestOut(Schema):
+    async_test: str = Field(description="the async test's full name")
+    sync_test: str = Field(description="the sync test it repeats")
+
+
+class SuiteOut(Schema):
+    component: str = Field(description="the component the tests test")
+    tests: int = Field(description="test functions")
+    async_tests: int = Field(description="async test functions")
+    doubled_tests: int = Field(description="async tests with a sync twin test")
+    doubled: list[DoubledTestOut] = Field(description="those tests, with their twin")
+
+
 class ParseFailureOut(Schema):
     path: str = Field(description="the file's path in the release")
     error: str = Field(description="why it was not analysed")
