@@ -6,12 +6,14 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import SDIST_CACHE
 from django.core.management import call_command
 from services import request, wait_done
 
 from analyzers.types import Convention
 from tracker.models import Project, Release, TwinPairStat
+
+# As tests/conftest.py downloads them (tests/web has a conftest of its own).
+SDIST_CACHE = Path(__file__).resolve().parents[2] / ".cache" / "sdists"
 
 pytestmark = [
     pytest.mark.services,
