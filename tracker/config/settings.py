@@ -323,6 +323,11 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files are answered before anything below runs.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Control characters and unknown parameters refused, HEAD as GET, bidi
+    # controls made visible: before anything reads the request.
+    "tracker.web.edge.EdgeMiddleware",
+    # An ETag on every answer that has none; If-None-Match (`*` too) -> 304.
+    "django.middleware.http.ConditionalGetMiddleware",
     "csp.middleware.CSPMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -332,6 +337,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Anonymous clients are counted before any answer, cached or not.
+    "tracker.web.ratelimit.RateLimitMiddleware",
     "tracker.web.caching.ApiMiddleware",
 ]
 

@@ -20,10 +20,17 @@ from ninja.pagination import PageNumberPagination, paginate
 from analyzers.types import ChainStep, ComponentSummary, Kind, Reach, Relation
 from tracker import selectors
 from tracker.models import FunctionStat, PairDrift, Project, Release, TwinPairStat
+from tracker.web.edge import schema_with_edge_rules
 
 MAX_PAGE_SIZE = 500
 
-api = NinjaAPI(
+
+class Api(NinjaAPI):
+    def get_openapi_schema(self, **kwargs):
+        return schema_with_edge_rules(super().get_openapi_schema(**kwargs))
+
+
+api = Api(
     title="asyncdash API",
     version="1",
     urls_namespace="api",

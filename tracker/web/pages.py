@@ -17,10 +17,12 @@ from django.views.decorators.vary import vary_on_headers
 from analyzers.components import STAGE_RULE
 from analyzers.types import Kind, Reach, Relation
 from tracker import selectors
-from tracker.models import Project, Release, Scan
+from tracker.models import Project, Release, ReleaseFile, Scan
 from tracker.scanning import requests, weekly
+from tracker.scanning.steps import MAX_FILE_BYTES
 from tracker.web import forms, source
 from tracker.web.caching import cached_page
+from tracker.web.edge import accepts
 
 
 def _project() -> Project:
@@ -50,6 +52,7 @@ def _render(request: HttpRequest, page: str, partial: str, context: dict):
 
 
 # Overview --------------------------------------------------------------------
+@accepts(forms.MatrixForm)
 @require_GET
 @vary_on_headers("HX-Request")
 @cached_page
@@ -100,6 +103,7 @@ def _component_detail(project: Project, name: str, version: str) -> dict:
 
 
 # Component -------------------------------------------------------------------
+@accepts(forms.FunctionFilterForm, "release")
 @require_GET
 @vary_on_headers("HX-Request")
 @cached_page
@@ -178,7 +182,7 @@ def function(request: HttpRequest, version: str, full_name: str) -> HttpResponse
     record = selectors.function_get(release=release, full_name=full_name)
     if record is None:
         raise Http404(f"no function {full_name} in {version}")
-    file, text = source.module_text(release=release, module=record.module)
+    file, text = source.function_text(release=release, function=record)
     lines = source.function_source(text, record) if text is not None else None
     pair = None
     if record.twin:
@@ -192,6 +196,7 @@ def function(request: HttpRequest, version: str, full_name: str) -> HttpResponse
         "f": record,
         "file": file,
         "lines": lines,
+        "lines_total": source.line_count(record),
         "pair": pair,
         "chain": selectors.chain_links(function=record),
         "history": selectors.function_history(
@@ -215,8 +220,11 @@ def pair(request: HttpRequest, version: str, full_name: str) -> HttpResponse:
             release=release,
             full_name=f"{twin_pair.module}.{getattr(twin_pair, f'{side}_qualname')}",
         )
-    rows, stored = None, None
-    file, text = source.module_text(release=release, module=twin_pair.module)
+    rows, stored, file, text = None, None, None, None
+    if sides["async"] or sides["sync"]:
+        file, text = source.function_text(
+            release=release, function=sides["async"] or sides["sync"]
+        )
     if file is not None:
         stored = source.stored_pair(
             file=file,
@@ -236,6 +244,11 @@ def pair(request: HttpRequest, version: str, full_name: str) -> HttpResponse:
         "sync": sides["sync"],
         "async": sides["async"],
         "rows": rows,
+        "file": file,
+        "truncated": any(
+            side and source.line_count(side) > source.MAX_SOURCE_LINES
+            for side in sides.values()
+        ),
         "stored": stored,
         "history": history,
         "drift": drift,
@@ -246,13 +259,15 @@ def pair(request: HttpRequest, version: str, full_name: str) -> HttpResponse:
 
 def _pair_changes(twin_pair, drift, sides, text) -> list[tuple[str, list]]:
     """Each side that changed since the previous release, as a unified diff."""
-    _, old_text = source.module_text(release=drift.previous, module=twin_pair.module)
     changes = []
     for side, changed in (("sync", drift.sync_changed), ("async", drift.async_changed)):
         qualname = getattr(twin_pair, f"{side}_qualname")
         old = selectors.function_get(
             release=drift.previous, full_name=f"{twin_pair.module}.{qualname}"
         )
+        old_text = None
+        if changed and old:
+            _, old_text = source.function_text(release=drift.previous, function=old)
         if changed and old and sides[side] and old_text and text:
             lines = source.release_change(
                 source.function_source(old_text, old),
@@ -290,6 +305,7 @@ def drift(request: HttpRequest) -> HttpResponse:
     )
 
 
+@accepts(forms.SearchForm)
 @require_GET
 @vary_on_headers("HX-Request")
 @cached_page
@@ -339,6 +355,18 @@ def scan_start(request: HttpRequest) -> HttpResponse:
     )
     messages.success(request, f"Scan of {version} requested.")
     return redirect("scans")
+
+
+@require_GET
+@cached_page
+def source_file(request: HttpRequest, version: str, path: str) -> HttpResponse:
+    """A scanned file's whole text, where pages show a bounded part of it."""
+    release = _release(_project(), version)
+    file = ReleaseFile.objects.filter(release=release, path=path).first()
+    text = source.file_text(release=release, file=file) if file else None
+    if text is None or len(text) > MAX_FILE_BYTES:
+        raise Http404(f"no readable file {path} of at most {MAX_FILE_BYTES} bytes")
+    return HttpResponse(text, content_type="text/plain; charset=utf-8")
 
 
 @require_GET

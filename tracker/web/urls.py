@@ -13,6 +13,11 @@ urlpatterns = [
         name="function",
     ),
     path("releases/<str:version>/pairs/<path:full_name>/", pages.pair, name="pair"),
+    path(
+        "releases/<str:version>/source/<path:path>",
+        pages.source_file,
+        name="source",
+    ),
     path("one-sided-changes/", pages.drift, name="drift"),
     path("search/", pages.search, name="search"),
     path("scans/", pages.scans, name="scans"),
