@@ -10,8 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
+from services import IN_CI, free_port
 from slow_clients import SLOW_CLIENTS, SlowClients, get_status
-from test_stack_services import IN_CI, REPO_ROOT, free_port
+from test_stack_services import REPO_ROOT
 
 from tracker.config.nginx import NginxMissing, nginx_program
 

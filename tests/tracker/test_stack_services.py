@@ -37,6 +37,7 @@ from compose_file import (
 )
 from django.conf import settings as django_settings
 from repo_builder import AUTH, AUTH_FIXED_SYNC_ONLY, CACHE, DB, TESTS, make_repo
+from services import free_port
 from slow_clients import SlowClients, get_status
 
 from tracker.config.nginx import Nginx
@@ -107,12 +108,6 @@ class Service:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=30)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
