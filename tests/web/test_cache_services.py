@@ -16,7 +16,6 @@ from repo_builder import RELEASES, demo_project, make_repo
 from services import RedisServer, free_port
 
 from tracker.config.celery import app as celery_app
-from tracker.models import Project
 from tracker.scanning import requests
 
 pytestmark = pytest.mark.services

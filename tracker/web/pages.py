@@ -24,6 +24,9 @@ from tracker.web import forms, source
 from tracker.web.caching import cached_page
 from tracker.web.edge import accepts
 
+# A cell's detail lists at most this many functions; its component page all.
+DETAIL_FUNCTIONS = 200
+
 
 def _project() -> Project:
     project = selectors.project_current()
@@ -99,7 +102,12 @@ def _component_detail(project: Project, name: str, version: str) -> dict:
         release=release,
         filters=selectors.FunctionFilters(component=name, is_async=True, public=True),
     )
-    return {"release": release, "summary": summary, "functions": public_async}
+    return {
+        "release": release,
+        "summary": summary,
+        "functions": public_async[:DETAIL_FUNCTIONS],
+        "function_count": public_async.count(),
+    }
 
 
 # Component -------------------------------------------------------------------
