@@ -69,9 +69,12 @@ def serve(tmp_path: Path):
             time.sleep(0.2)
         yield port, process
     finally:
-        if group_members(process.pid):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=60)
+        process.send_signal(signal.SIGTERM)  # serve stops both, and cleans up
+        try:
+            process.wait(timeout=60)
+        finally:
+            if group_members(process.pid):
+                os.killpg(process.pid, signal.SIGKILL)
 
 
 def test_slow_clients_do_not_stop_the_site(serve):
