@@ -12,11 +12,10 @@ import pytest
 from django.core.cache import cache, caches
 from django.db import connection
 from django.test import override_settings
-from repo_builder import RELEASES, demo_project, make_repo
+from repo_builder import RELEASES, demo_project, make_repo, project_remove
 from services import _skip_or_fail
 
 from tracker.config.celery import app as celery_app
-from tracker.models import Project
 from tracker.scanning import requests, weekly
 
 HOSTILE = '''
@@ -62,7 +61,7 @@ def scanned_demo(root, django_db_blocker):
         yield project
     finally:
         with django_db_blocker.unblock():
-            Project.objects.filter(slug="demo-web").delete()
+            project_remove("demo-web")
         cache.clear()
         caches["local"].clear()
         overrides.disable()

@@ -7,9 +7,8 @@ import re
 import pytest
 from django.core.cache import cache, caches
 from django.test import override_settings
-from repo_builder import demo_project, make_repo
+from repo_builder import demo_project, make_repo, project_remove
 
-from tracker.models import Project
 from tracker.scanning import requests
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +42,7 @@ def crowded(tmp_path_factory, django_db_setup, django_db_blocker):
     caches["local"].clear()
     yield project
     with django_db_blocker.unblock():
-        Project.objects.filter(slug="crowded").delete()
+        project_remove("crowded")
     overrides.disable()
 
 

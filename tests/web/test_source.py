@@ -8,9 +8,9 @@ import re
 import pytest
 from django.core.cache import cache, caches
 from django.test import override_settings
-from repo_builder import demo_project, make_repo
+from repo_builder import demo_project, make_repo, project_remove
 
-from tracker.models import FunctionStat, Project
+from tracker.models import FunctionStat
 from tracker.scanning import requests
 from tracker.web.source import MAX_SOURCE_LINES
 
@@ -67,7 +67,7 @@ def hostile(tmp_path_factory, django_db_setup, django_db_blocker):
     caches["local"].clear()
     yield project
     with django_db_blocker.unblock():
-        Project.objects.filter(slug="hostile").delete()
+        project_remove("hostile")
     overrides.disable()
 
 
