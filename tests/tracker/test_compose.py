@@ -86,7 +86,9 @@ def test_only_nginx_is_published(config) -> None:
         "./nginx.conf.template:/etc/nginx/templates/nginx.conf.template:ro"
         in services["proxy"]["volumes"]
     )
-    assert services["proxy"]["depends_on"] == {"web": {"condition": "service_healthy"}}
+    assert services["proxy"]["depends_on"] == {
+        "web": {"condition": "service_healthy", "restart": True}
+    }
 
 
 def test_the_cache_is_a_bounded_redis_of_its_own(config) -> None:
