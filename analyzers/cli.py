@@ -57,7 +57,7 @@ def component_row(c: ComponentSummary) -> list[str]:
         str(c.duplicated_lines),
         f"{c.async_twin_share:.1%}",
         str(c.thread_hops),
-        str(c.concurrency_sites),
+        str(c.concurrent_functions),
         str(c.blocking_calls),
         str(c.missing_twins),
         ", ".join(c.boundary) + flags,
@@ -108,9 +108,12 @@ def format_functions(result: TreeResult, component: str) -> str:
         lines.append(f"  stage rule: {summary.stage_rule}")
     judged = ", ".join(f"{n} {j}" for j, n in summary.entry_judgements.items())
     lines.append(f"  entry points: {judged or 'none'}")
-    lines += [f"    {name}" for name in summary.entry_points]
+    lines += [f"    {name}: {judgement}" for name, judgement in summary.entry_points]
+    if summary.inherited_entry_points:
+        lines.append("  inherited from another component (listed, not counted):")
     lines += [
-        f"    {name} (inherited: {src})" for name, src in summary.inherited_entry_points
+        f"    {name}: {judgement} (from {source})"
+        for name, judgement, source in summary.inherited_entry_points
     ]
     for f in sorted(
         (f for f in result.functions if f.component == component),
@@ -124,6 +127,8 @@ def function_line(f: FunctionRecord) -> str:
     parts = [f"{f.full_name}:{f.first_line}", str(f.kind)]
     if f.reaches:
         parts.append(f"reaches {f.reaches}")
+    if f.hops_most:
+        parts.append(f"hops {f.hops_fewest}-{f.hops_most}")
     if f.twin:
         parts.append(f"twin {f.twin}")
     if f.concurrent:
@@ -132,9 +137,15 @@ def function_line(f: FunctionRecord) -> str:
         parts.append("via " + " -> ".join(chain_links(f)))
     if f.blocking:
         parts.append("blocks on " + ", ".join(b.name for b in f.blocking))
+    if f.unknown_calls:
+        parts.append("not followed: " + ", ".join(f.unknown_calls))
+    if f.passes_through:
+        parts.append("passes through " + ", ".join(f.passes_through))
     if f.missing_twin:
         parts.append("missing async twin")
-    if not f.public:
+    if f.closure:
+        parts.append("closure")
+    elif not f.public:
         parts.append("private")
     return "  " + "  ".join(parts)
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import tomllib
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from analyzers.conventions import Conventions
-from analyzers.entry_points import NATIVE, EntryPoint
-from analyzers.twins import count_twinned_tests
+from analyzers.entry_points import DELEGATES, HOPS_HERE, NATIVE, EntryPoint
+from analyzers.twins import twinned_tests
 from analyzers.types import (
     ComponentSummary,
     FileResult,
@@ -26,14 +26,23 @@ DEFAULT_MAP = Path(__file__).parent / "components" / "django.toml"
 
 # The stage rule, as the component page prints it (see judge_stage).
 STAGE_RULE = (
-    "A component is sync-only without async entry points, async-wrapper when "
-    "more than half of them do no native work of their own (they hop into a "
-    "thread in the component's own code, run their sync twin on the loop, or "
-    "only await a base class in another component), and async-native "
-    "otherwise; its entry points are its public async functions and those its "
-    "classes inherit from an async-capable class of another component, except "
-    "a function without a sync twin that only the component's other public "
-    "async functions await."
+    "A component is sync-only without async entry points of its own, "
+    "async-wrapper when at least half of them do no native work of their own "
+    "(a thread hop runs the component's own sync code, they run their sync twin "
+    "on the loop, or they only await a base class in another component), "
+    "async-native when more than half do, and unknown when entry points the "
+    "analyzer could not follow decide it; its entry points are the public async "
+    "functions it defines (no closures, no test-support modules) except one "
+    "without a sync twin that only its other entry points await, and what its "
+    "classes inherit from another component (a middleware's thread adapter) is "
+    "listed, not counted."
+)
+# The one definition of the concurrency figure, wherever it is shown.
+CONCURRENCY_RULE = (
+    "A concurrent function is an async function that runs awaitables "
+    "concurrently (asyncio.gather, asyncio.wait, create_task, a TaskGroup or a "
+    "nursery), in its own body or through a helper of its module it calls; a "
+    "sync function that bridges to one does not count."
 )
 OTHER = "other"
 CLOSE_PAIRS = (Relation.DERIVABLE, Relation.NEAR_COPY)
@@ -45,6 +54,12 @@ class ComponentMap:
     tests: str
     modules: tuple[tuple[str, str], ...]  # (prefix, component), longest first
     test_folders: dict[str, str]
+    # Classes that serve another component's protocol than their module's
+    # (MiddlewareMixin, in django.utils.deprecation, is middleware's).
+    classes: dict[str, str] = field(default_factory=dict)
+    # Last parts of modules that hold test support shipped in the package
+    # (django/contrib/admin/tests.py): no API of their component.
+    test_support: tuple[str, ...] = ("tests", "testing")
 
     @classmethod
     def load(cls, path: Path = DEFAULT_MAP) -> ComponentMap:
@@ -59,6 +74,8 @@ class ComponentMap:
             tests=data["project"]["tests"],
             modules=tuple(modules),
             test_folders=dict(data.get("tests", {})),
+            classes=dict(data.get("classes", {})),
+            test_support=tuple(data["project"].get("test_support", cls.test_support)),
         )
 
     def of_module(self, module: str) -> str:
@@ -66,6 +83,20 @@ class ComponentMap:
             if module == prefix or module.startswith(prefix + "."):
                 return component
         return OTHER
+
+    def of_definition(self, module: str, qualname: str) -> str:
+        """The component of a class, function or method: its class's, when
+        [classes] names one of its enclosing classes, else its module's."""
+        parts = qualname.split(".")
+        for cut in range(len(parts), 0, -1):
+            name = f"{module}.{'.'.join(parts[:cut])}"
+            if name in self.classes:
+                return self.classes[name]
+        return self.of_module(module)
+
+    def is_test_support(self, module: str) -> bool:
+        last = module.rsplit(".", 1)[-1]
+        return last in self.test_support or last.startswith("test_")
 
     def is_test_path(self, path: str) -> bool:
         return PurePosixPath(path).parts[:1] == (self.tests,)
@@ -88,7 +119,8 @@ def summarise(
     public = [f for f in functions if f.public]
     public_async = [f for f in public if f.is_async]
     kinds = Counter(f.kind.value for f in public)
-    reaches = Counter(f.reaches.value for f in public_async if f.reaches)
+    reaches = Counter({reach.value: 0 for reach in Reach})
+    reaches.update(f.reaches.value for f in public_async if f.reaches)
     local = [f for f in public_async if _hops_locally(f, name, component_of)]
     boundary = sorted(
         {component_of.get(hop, OTHER) for f in public_async for hop in f.hops}
@@ -100,22 +132,10 @@ def summarise(
     call_steps = Counter()
     for f in functions:
         call_steps.update(f.call_steps)
-    by_async = {(f.module, f.qualname): f for f in functions if f.is_async}
-    native_pairs = [
-        p
-        for p in pairs
-        if (f := by_async.get((p.module, p.async_qualname)))
-        and f.kind is Kind.ASYNC_NATIVE
-    ]
-    sync_kinds = {(f.module, f.qualname): f.kind for f in functions if not f.is_async}
-    sync_wrapped = [
-        p
-        for p in pairs
-        if sync_kinds.get((p.module, p.sync_qualname)) is Kind.SYNC_WRAPPER
-    ]
     loc = sum(r.loc for r in files)
     twin_loc = sum(f.loc for f in functions if f.is_async and f.twin)
-    judgements = Counter(e.judgement for e in entry_points)
+    own = [e for e in entry_points if not e.inherited_from]
+    judgements = Counter(e.judgement for e in own)
     return ComponentSummary(
         name=name,
         stage=judge_stage(judgements),
@@ -130,23 +150,19 @@ def summarise(
         ),
         duplicated_lines=sum(p.duplicated_lines for p in pairs),
         async_twin_share=round(twin_loc / loc, 4) if loc else 0.0,
-        concurrency_sites=sum(f.concurrency_sites for f in functions),
+        concurrent_functions=sum(1 for f in functions if f.is_async and f.concurrent),
         thread_hops=sum(f.thread_hops for f in functions),
         missing_twins=sum(1 for f in functions if f.missing_twin),
         blocking_calls=sum(len(f.blocking) for f in functions),
         reaches=dict(sorted(reaches.items())),
         local_hops=len(local),
         boundary=tuple(boundary),
-        duplicated=bool(native_pairs)
-        and sum(p.relation in CLOSE_PAIRS for p in native_pairs) * 2
-        > len(native_pairs),
-        sync_wrapped=bool(pairs) and len(sync_wrapped) * 2 > len(pairs),
+        duplicated=is_duplicated(functions, pairs),
+        sync_wrapped=is_sync_wrapped(functions, pairs),
         parse_errors=sum(1 for r in files if r.parse_error),
         boundary_by_name=tuple(by_name),
         call_steps=dict(sorted(call_steps.items())),
-        entry_points=tuple(
-            sorted((e.name, e.judgement) for e in entry_points if not e.inherited_from)
-        ),
+        entry_points=tuple(sorted((e.name, e.judgement) for e in own)),
         inherited_entry_points=tuple(
             sorted(
                 (e.name, e.judgement, e.inherited_from)
@@ -156,23 +172,68 @@ def summarise(
         ),
         entry_judgements=dict(sorted(judgements.items())),
         stage_rule=STAGE_RULE,
+        closures=sum(1 for f in functions if f.is_async and f.closure),
+        hops_fewest=sum(f.hops_fewest for f in public_async),
+        hops_most=sum(f.hops_most for f in public_async),
+        thread_ends=thread_ends(public_async, component_of),
     )
 
 
+def thread_ends(apis: list[FunctionRecord], component_of: dict) -> dict[str, int]:
+    """End to end: how many of the APIs reach a thread, by the component
+    where their hops sit (an API whose hops sit in two counts in both)."""
+    ends = Counter()
+    for f in apis:
+        if f.reaches is Reach.THREAD:
+            ends.update({component_of.get(hop, OTHER) for hop in f.hops})
+    return dict(sorted(ends.items()))
+
+
+def is_duplicated(functions: list[FunctionRecord], pairs: list[TwinPair]) -> bool:
+    """Most twin pairs whose async side is native are derivable or near-copies:
+    the component keeps two hand-written copies of its logic."""
+    by_async = {(f.module, f.qualname): f for f in functions if f.is_async}
+    native = [
+        p
+        for p in pairs
+        if (f := by_async.get((p.module, p.async_qualname)))
+        and f.kind is Kind.ASYNC_NATIVE
+    ]
+    close = sum(p.relation in CLOSE_PAIRS for p in native)
+    return bool(native) and close * 2 > len(native)
+
+
+def is_sync_wrapped(functions: list[FunctionRecord], pairs: list[TwinPair]) -> bool:
+    """Most twin pairs' sync side goes through async_to_sync: DEP 0009's
+    third stage, async-native with a sync wrapper."""
+    kinds = {(f.module, f.qualname): f.kind for f in functions if not f.is_async}
+    wrapped = sum(
+        kinds.get((p.module, p.sync_qualname)) is Kind.SYNC_WRAPPER for p in pairs
+    )
+    return bool(pairs) and wrapped * 2 > len(pairs)
+
+
 def judge_stage(judgements: Counter | dict[str, int]) -> Stage:
-    """A component is sync-only without async entry points, async-wrapper when
-    more than half of them do no native work of their own (they hop into a
-    thread in the component's own code, run their sync twin on the loop, or
-    only await a base class in another component), and async-native otherwise.
+    """A component is sync-only without async entry points of its own,
+    async-wrapper when at least half of them do no native work of their own
+    (a thread hop runs the component's own sync code, they run their sync twin
+    on the loop, or they only await a base class in another component),
+    async-native when more than half do, and unknown when entry points the
+    analyzer could not follow decide it.
+
+    An exact tie is a wrapper: half the entry points are no native async code.
 
     `judgements` counts the entry points by judgement (entry_points.py).
     """
     total = sum(judgements.values())
     if not total:
         return Stage.SYNC_ONLY
-    if (total - judgements.get(NATIVE, 0)) * 2 > total:
+    wrapper = judgements.get(HOPS_HERE, 0) + judgements.get(DELEGATES, 0)
+    if wrapper * 2 >= total:
         return Stage.ASYNC_WRAPPER
-    return Stage.ASYNC_NATIVE
+    if judgements.get(NATIVE, 0) * 2 > total:
+        return Stage.ASYNC_NATIVE
+    return Stage.UNKNOWN
 
 
 def _hops_locally(record: FunctionRecord, name: str, component_of: dict) -> bool:
@@ -190,7 +251,7 @@ def summarise_tests(
     files: list[FileResult], component_map: ComponentMap, conventions: Conventions
 ) -> list[TestSummary]:
     prefix = conventions.test_prefix
-    by_component: dict[str, dict[str, list[tuple[str, bool]]]] = defaultdict(dict)
+    by_component: dict[str, dict[str, list[tuple[str, bool, str]]]] = defaultdict(dict)
     for result in files:
         component = component_map.of_test_path(result.path)
         scopes = by_component[component]
@@ -202,16 +263,20 @@ def summarise_tests(
                 # DummyCacheTests in tests.py): a class scope is its name
                 # without the async markers, across the test folder.
                 key = conventions.test_scope(scope) if scope else result.module
-                scopes.setdefault(key, []).append((name, record.is_async))
+                scopes.setdefault(key, []).append(
+                    (name, record.is_async, record.full_name)
+                )
     summaries = []
     for component, scopes in sorted(by_component.items()):
         tests = [t for group in scopes.values() for t in group]
+        doubled = twinned_tests(scopes, conventions)
         summaries.append(
             TestSummary(
                 component=component,
                 tests=len(tests),
-                async_tests=sum(1 for _, is_async in tests if is_async),
-                async_tests_with_sync_twin=count_twinned_tests(scopes, conventions),
+                async_tests=sum(1 for _, is_async, _ in tests if is_async),
+                async_tests_with_sync_twin=len(doubled),
+                doubled=tuple(doubled),
             )
         )
     return summaries

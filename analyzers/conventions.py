@@ -30,6 +30,9 @@ class TypeConventions:
     returns: dict[str, str]  # function -> class of its result
     yields: dict[str, tuple[str, ...]]  # function -> classes of loop targets
     chains: tuple[Chain, ...]
+    variables: dict[str, str]  # parameter or local name -> class
+    callables: dict[str, str]  # written path suffix -> function it runs
+    passes_through: frozenset[str]  # Class.attribute holding the next layer
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,11 @@ class Conventions:
     concurrency_methods: frozenset[str]
     blocking_exact: frozenset[str]
     blocking_prefixes: tuple[str, ...]
+    io_calls: frozenset[str]  # native awaitable I/O (entries may end in ".*")
+    io_parameters: frozenset[str]  # ASGI's receive and send
+    loop_calls: frozenset[str]  # awaitables that only wait on the loop
+    run_arguments: frozenset[str]  # calls whose arguments are the awaited work
+    transparent: frozenset[str]  # aiter(obj), aclosing(obj): obj is what runs
     twin_prefixes: tuple[str, ...]
     twin_suffixes: tuple[str, ...]
     twin_infixes: tuple[tuple[str, str], ...]
@@ -67,6 +75,16 @@ class Conventions:
         if dotted in self.blocking_exact:
             return True
         return any(dotted.startswith(prefix) for prefix in self.blocking_prefixes)
+
+    def is_io(self, dotted: str) -> bool:
+        return _matches_catalogue(dotted, self.io_calls)
+
+    def is_loop_only(self, dotted: str) -> bool:
+        return _matches_catalogue(dotted, self.loop_calls)
+
+    def runs_arguments(self, dotted: str) -> bool:
+        """Do the call's arguments hold the awaited work (gather, wait_for)?"""
+        return self.is_concurrency(dotted) or dotted in self.run_arguments
 
     def test_scope(self, class_qualname: str) -> str:
         """A test class's name with the async markers taken out."""
@@ -120,6 +138,13 @@ def _matches_family(dotted: str, family: frozenset[str]) -> bool:
     return dotted in family or ("." not in dotted and dotted in _last_parts(family))
 
 
+def _matches_catalogue(dotted: str, catalogue: frozenset[str]) -> bool:
+    """Exact names, and "pkg.Class.*" entries matching every name below."""
+    return dotted in catalogue or any(
+        entry.endswith(".*") and dotted.startswith(entry[:-1]) for entry in catalogue
+    )
+
+
 @functools.cache
 def _last_parts(family: frozenset[str]) -> frozenset[str]:
     return frozenset(name.rsplit(".", 1)[-1] for name in family)
@@ -138,6 +163,11 @@ def load_conventions(path: Path = DATA_FILE) -> Conventions:
         concurrency_methods=frozenset(data["concurrency"]["methods"]),
         blocking_exact=frozenset(c for c in blocking if not c.endswith("*")),
         blocking_prefixes=tuple(c.rstrip("*") for c in blocking if c.endswith("*")),
+        io_calls=frozenset(data["awaitables"]["io"]),
+        io_parameters=frozenset(data["awaitables"]["io_parameters"]),
+        loop_calls=frozenset(data["awaitables"]["loop"]),
+        run_arguments=frozenset(data["awaitables"]["run_arguments"]),
+        transparent=frozenset(data["awaitables"]["transparent"]),
         twin_prefixes=tuple(twins["prefixes"]),
         twin_suffixes=tuple(twins["suffixes"]),
         twin_infixes=tuple((a, b) for a, b in twins.get("infixes", ())),
@@ -166,4 +196,7 @@ def _types(data: dict) -> TypeConventions:
             Chain(tuple(c["on"]), frozenset(c["methods"]), c["returns"])
             for c in data.get("chains", ())
         ),
+        variables=dict(data.get("variables", {})),
+        callables=dict(data.get("callables", {})),
+        passes_through=frozenset(data.get("passes_through", {}).get("attributes", ())),
     )

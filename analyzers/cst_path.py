@@ -11,6 +11,7 @@ parses; the provider is the fallback for files `ast` cannot parse.
 from __future__ import annotations
 
 import ast
+import enum
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -35,6 +36,8 @@ class ClassInfo:
     # attribute -> values written to it in the class body or in __init__, as
     # (form, dotted) pairs (scopes.head_token); the first that resolves wins.
     attrs: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    # Attributes __init__ sets from its own unannotated parameters.
+    callbacks: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,22 @@ class CallSite:
     dotted: str | None  # the callee as written: "sync_to_async", "self.load"
     node: cst.Call
     awaited: bool
+    conditional: bool = False  # a path through the def may skip it
+
+
+class Use(enum.Enum):
+    """How a def uses what it awaits."""
+
+    AWAIT = "await"  # `await x`
+    ITERATE = "iterate"  # `async for _ in x`
+    ENTER = "enter"  # `async with x`
+
+
+@dataclass(frozen=True)
+class Awaited:
+    expression: cst.BaseExpression
+    use: Use
+    conditional: bool
 
 
 @dataclass(eq=False)
@@ -55,15 +74,31 @@ class DefInfo:
     scope: str  # qualname of the enclosing class or def ("" for module level)
     scope_is_class: bool
     decorators: tuple[str, ...]
-    awaited: list[cst.BaseExpression] = field(default_factory=list)
+    awaited: list[Awaited] = field(default_factory=list)
     calls: list[CallSite] = field(default_factory=list)
     assigned: dict[str, str] = field(default_factory=dict)  # x = callee(...)
     nested: dict[str, list[DefInfo]] = field(default_factory=dict)
     has_yield: bool = False
     params: dict[str, str] = field(default_factory=dict)  # name -> annotation
+    param_names: frozenset[str] = frozenset()  # every parameter
     # Local names -> (form, dotted) of the values bound to them, in order.
     bindings: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    # Local names -> the expressions bound to them, for typing a local bound
+    # from a call (`user = self._create_user_object(...)`).
+    bound: dict[str, list[cst.BaseExpression]] = field(default_factory=dict)
     guards: dict[str, str] = field(default_factory=dict)  # isinstance(x, C)
+    returns: list[cst.BaseExpression] = field(default_factory=list)
+    # How deep in branches the def itself starts (Collector._branches).
+    branch_base: int = 0
+    # Loop targets over what the caller handed in (`for cb in callbacks`).
+    handed: set[str] = field(default_factory=set)
+
+    def handed_in(self, name: str) -> bool:
+        """Did the caller hand `name` in: a parameter never rebound, or an
+        item of one?"""
+        return (name in self.param_names and name not in self.bound) or (
+            name in self.handed
+        )
 
     @property
     def name(self) -> str:
@@ -87,6 +122,10 @@ class Collector(cst.CSTVisitor):
         self.module_defs: dict[str, list[DefInfo]] = {}
         self._awaited_calls: set[int] = set()
         self._in_decorator = 0
+        # Nesting in code a path may skip: if/else bodies, loop bodies,
+        # except/else handlers, the right of and/or, conditional expressions,
+        # comprehensions, match cases.
+        self._branches = 0
 
     # Scopes -------------------------------------------------------------
     def _parents(self) -> list[tuple[str, bool]]:
@@ -137,6 +176,8 @@ class Collector(cst.CSTVisitor):
             scope_is_class=isinstance(parent, ClassInfo),
             decorators=decorators,
             params=_annotations(node.params),
+            param_names=_param_names(node.params),
+            branch_base=self._branches,
         )
         if parent is None:
             self.names.top_level.add(info.name)
@@ -151,6 +192,43 @@ class Collector(cst.CSTVisitor):
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:
         return False  # a lambda's body does not run where it is written
+
+    # Branches: code a path through the def may skip ----------------------
+    def _enter_branch(self, *_) -> None:
+        self._branches += 1
+
+    def _leave_branch(self, *_) -> None:
+        self._branches -= 1
+
+    visit_If_body = visit_If_orelse = _enter_branch
+    leave_If_body = leave_If_orelse = _leave_branch
+    visit_For_body = visit_For_orelse = _enter_branch
+    leave_For_body = leave_For_orelse = _leave_branch
+    visit_While_body = visit_While_orelse = _enter_branch
+    leave_While_body = leave_While_orelse = _leave_branch
+    visit_ExceptHandler = visit_ExceptStarHandler = _enter_branch
+    leave_ExceptHandler = leave_ExceptStarHandler = _leave_branch
+    visit_Try_orelse = visit_TryStar_orelse = _enter_branch
+    leave_Try_orelse = leave_TryStar_orelse = _leave_branch
+    visit_BooleanOperation_right = _enter_branch
+    leave_BooleanOperation_right = _leave_branch
+    visit_IfExp_body = visit_IfExp_orelse = _enter_branch
+    leave_IfExp_body = leave_IfExp_orelse = _leave_branch
+    visit_MatchCase = _enter_branch
+    leave_MatchCase = _leave_branch
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._loop_over(node.target, node.iter)
+        # The comprehension's own iterable always runs; what follows may not.
+        if node.asynchronous is not None:
+            self._awaits(node.iter, Use.ITERATE)
+        self._branches += 1
+
+    def leave_CompFor(self, original_node: cst.CompFor) -> None:
+        self._branches -= 1
+
+    def _in_branch(self, current: DefInfo) -> bool:
+        return self._branches > current.branch_base
 
     def visit_Decorator(self, node: cst.Decorator) -> None:
         self._in_decorator += 1  # decorators run in the enclosing scope
@@ -189,12 +267,47 @@ class Collector(cst.CSTVisitor):
         self._bind(targets, value_form(node.value))
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        top = self.stack[-1] if self.stack else None
+        if (
+            isinstance(top, ClassInfo)
+            and isinstance(node.target, cst.Name)
+            and _is_callable(node.annotation.annotation)
+        ):
+            top.callbacks.append(node.target.value)  # a dataclass's `func: Callable`
         annotation = annotation_name(node.annotation.annotation)
         if annotation:
             self._bind([node.target], ("ann", annotation))
         if node.value is not None:
             self._assigned([node.target], node.value)
             self._bind([node.target], value_form(node.value))
+
+    def visit_Assign_value(self, node: cst.Assign) -> None:
+        self._bound([t.target for t in node.targets], node.value)
+
+    def visit_AnnAssign_value(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._bound([node.target], node.value)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._bound([node.target], node.value)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self._bound([node.asname.name], node.item)
+
+    def _bound(self, targets: list, value: cst.BaseExpression) -> None:
+        """A local name bound to an expression, for typing it later."""
+        current = self._current_def()
+        if current is None:
+            return
+        for target in targets:
+            if isinstance(target, cst.Name):
+                current.bound.setdefault(target.value, []).append(value)
+
+    def visit_Return(self, node: cst.Return) -> None:
+        current = self._current_def()
+        if current is not None and node.value is not None:
+            current.returns.append(node.value)
 
     def _bind(self, targets: list, form: tuple[str, str] | None) -> None:
         """Record what names and `self.x` attributes hold, for typing receivers."""
@@ -222,6 +335,8 @@ class Collector(cst.CSTVisitor):
                 # `self.backend = backend`: the parameter's annotation says more.
                 if form[0] == "name" and form[1] in top.params:
                     form = ("ann", top.params[form[1]])
+                elif form[0] == "name" and form[1] in top.param_names:
+                    top.owner.callbacks.append(target.attr.value)
                 top.owner.attrs.setdefault(target.attr.value, []).append(form)
 
     def _assigned(self, targets: list, value: cst.BaseExpression) -> None:
@@ -237,11 +352,23 @@ class Collector(cst.CSTVisitor):
 
     # What a def does ---------------------------------------------------
     def visit_Await(self, node: cst.Await) -> None:
-        self._awaits(node.expression)
+        self._awaits(node.expression, Use.AWAIT)
+
+    def _loop_over(self, target: cst.BaseExpression, iterable) -> None:
+        """Items of what the caller handed in are handed in too."""
+        current = self._current_def()
+        if (
+            current is not None
+            and isinstance(iterable, cst.Name)
+            and isinstance(target, cst.Name)
+            and current.handed_in(iterable.value)
+        ):
+            current.handed.add(target.value)
 
     def visit_For(self, node: cst.For) -> None:
+        self._loop_over(node.target, node.iter)
         if node.asynchronous is not None:
-            self._awaits(node.iter)
+            self._awaits(node.iter, Use.ITERATE)
         if self._current_def() is None or not isinstance(node.iter, cst.Call):
             return
         if source := cst_dotted(node.iter.func):
@@ -251,20 +378,18 @@ class Collector(cst.CSTVisitor):
                 for i, element in enumerate(node.target.elements):
                     self._bind([element.value], (f"each{i}", source))
 
-    def visit_CompFor(self, node: cst.CompFor) -> None:
-        if node.asynchronous is not None:
-            self._awaits(node.iter)
-
     def visit_With(self, node: cst.With) -> None:
         if node.asynchronous is not None:
             for item in node.items:
-                self._awaits(item.item)
+                self._awaits(item.item, Use.ENTER)
 
-    def _awaits(self, expression: cst.BaseExpression) -> None:
+    def _awaits(self, expression: cst.BaseExpression, use: Use) -> None:
         current = self._current_def()
         if current is not None:
-            current.awaited.append(expression)
-            if isinstance(expression, cst.Call):
+            current.awaited.append(
+                Awaited(expression, use, conditional=self._in_branch(current))
+            )
+            if isinstance(expression, cst.Call) and use is Use.AWAIT:
                 self._awaited_calls.add(id(expression))
 
     def visit_Yield(self, node: cst.Yield) -> None:
@@ -283,7 +408,9 @@ class Collector(cst.CSTVisitor):
         current = self._current_def()
         if current is not None:
             awaited = id(node) in self._awaited_calls
-            current.calls.append(CallSite(name, node, awaited))
+            current.calls.append(
+                CallSite(name, node, awaited, conditional=self._in_branch(current))
+            )
             if name == "isinstance" and len(node.args) == 2:
                 subject, cls = node.args[0].value, cst_dotted(node.args[1].value)
                 if isinstance(subject, cst.Name) and cls:
@@ -310,6 +437,14 @@ def annotation_name(node: cst.BaseExpression) -> str | None:
     return cst_dotted(node)
 
 
+def _is_callable(node: cst.BaseExpression) -> bool:
+    """`Callable`, `Callable[...]`, `typing.Callable`: a callable handed in."""
+    if isinstance(node, cst.Subscript):
+        node = node.value
+    name = cst_dotted(node)
+    return bool(name) and name.rsplit(".", 1)[-1] == "Callable"
+
+
 def _is_dotted(text: str) -> bool:
     return all(part.isidentifier() for part in text.split("."))
 
@@ -322,6 +457,17 @@ def _annotations(params: cst.Parameters) -> dict[str, str]:
             if name:
                 found[param.name.value] = name
     return found
+
+
+def _param_names(params: cst.Parameters) -> frozenset[str]:
+    found = [
+        param.name.value
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params)
+    ]
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            found.append(star.name.value)
+    return frozenset(found)
 
 
 def parent_qualname(parent: ClassInfo | DefInfo | None) -> str:

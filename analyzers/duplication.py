@@ -191,6 +191,13 @@ class _AstNormaliser(ast.NodeTransformer):
         node.arg = self._rename(node.arg)
         return node
 
+    def visit_alias(self, node: ast.alias) -> ast.AST:
+        # `from django.contrib.auth import aauthenticate` in the async body.
+        node.name = ".".join(map(self._rename, node.name.split(".")))
+        if node.asname:
+            node.asname = self._rename(node.asname)
+        return node
+
 
 def _identifiers(code: str) -> set[str]:
     try:
@@ -207,6 +214,10 @@ def _identifiers(code: str) -> set[str]:
             found.add(node.arg)
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             found.add(node.value)
+        elif isinstance(node, ast.alias):
+            found.update(node.name.split("."))
+            if node.asname:
+                found.add(node.asname)
     return found
 
 
@@ -250,6 +261,14 @@ class _Unasync(ast.NodeTransformer):
     def visit_Constant(self, node: ast.Constant) -> ast.AST:
         if isinstance(node.value, str) and node.value.isidentifier():
             node.value = self._map(node.value)
+        return node
+
+    def visit_alias(self, node: ast.alias) -> ast.AST:
+        # Imported names are renamed as they are used: `import aauthenticate`
+        # beside `aauthenticate(...)` on the async side.
+        node.name = ".".join(map(self._map, node.name.split(".")))
+        if node.asname:
+            node.asname = self._map(node.asname)
         return node
 
 

@@ -3,35 +3,45 @@
 The stage (components.judge_stage) counts entry points, not every public
 async function: Django 3.0's ASGIHandler.__call__ is one entry point whose
 helpers `read_body` and `send_response` only serve it. An entry point is a
-public async function of the component, or one its classes inherit from an
-async-capable class of another component (every built-in middleware gets
-`__acall__` from MiddlewareMixin), except a function without a sync twin
-that only the component's other public async functions await.
+public async function the component defines (no closure, nothing from a
+test-support module), except a function without a sync twin that only the
+component's other public async functions await. What its classes inherit
+from an async-capable class of another component (every built-in middleware
+gets `__acall__` from MiddlewareMixin) is listed with that function's own
+judgement, and not counted: the adapter belongs to the component that owns
+the protocol.
 
-Each entry point is judged by its own awaits, looking through private
-helpers but not through the public helpers that are not entry points:
-- "hops-here": nothing it awaits reaches async code and some of its work
-  hops into a thread in this component's own code (or, inherited, it hops
-  itself: the mixin runs the class's own sync hooks in a thread); or it is
-  an async face over its sync twin, run on the loop;
-- "delegates": it only awaits base-class methods of another component (no
-  native work of its own);
-- "native": anything else (it reaches async code, or its hops are all in
-  other components, below it).
+Each entry point is judged once, as an instance of its own class would run
+it: calls on `self` and `super()` are looked up in that class's MRO (a
+mixin's override runs, not the base's), the component's own functions are
+looked through, and a call into another component counts by that function's
+reach. What is found, here (this component's code) or below (another's):
+- native: it runs awaitables concurrently here (Signal.asend gathers its
+  async receivers); or, with no thread of its own, it does native I/O
+  here, or only hops or I/O below, or no I/O at all;
+- hops-here: a hop runs this component's own sync code in a thread (Django
+  3.0's handler runs `self.get_response`; a hop into signals' or http's sync
+  code is theirs) and nothing it awaits is unknown; or it is an async face
+  over its sync twin, run on the loop;
+- unknown: an await the analyzer could not follow, with no I/O here;
+- delegates: it only awaits base-class methods of another component that
+  do nothing here.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from analyzers.names import is_public
-from analyzers.reach import ReachSolver
+from analyzers.reach import End, ReachSolver
 from analyzers.types import FunctionRecord, Kind
 
 NATIVE = "native"
 HOPS_HERE = "hops-here"
 DELEGATES = "delegates"
+UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
@@ -41,31 +51,40 @@ class EntryPoint:
     inherited_from: str = ""  # full name of the inherited function
 
 
+@dataclass
+class Found:
+    """What one entry point's work reaches, here or below."""
+
+    io_here: bool = False
+    concurrent_here: bool = False  # runs awaitables concurrently, here
+    hop_here: bool = False
+    unknown: bool = False
+    only_bases: bool = True  # every await is self/super into another component
+
+
 class EntryPointJudge:
     def __init__(
         self,
         solver: ReachSolver,
         records: list[FunctionRecord],
-        component_of: dict[str, str],
-        component_of_module: dict[str, str],
+        component_of_class: dict[str, str],
+        component_of_name: Callable[[str], str],
     ) -> None:
         """`records` are the solved solver.nodes, in order, with components;
-        `component_of` maps functions' full names, the other modules."""
-        self.component_of_module = component_of_module
+        `component_of_class` maps every class's full name to its component,
+        `component_of_name` any dotted name (a function, a class) to one."""
         self.solver = solver
         self.index = solver.index
         self.records = records
-        self.component_of = component_of
-        self._memo: dict[tuple, str] = {}
+        self.component_of_class = component_of_class
+        self.component_of_name = component_of_name
+        self._judged: dict[int, str] = {}
         self.awaited_by: dict[int, set[int]] = defaultdict(set)
         for i, sites in enumerate(solver.sites):
             for site in sites:
                 for c in (*site.candidates, *site.alternatives):
                     if c != i:
                         self.awaited_by[c].add(i)
-
-    def component(self, i: int) -> str:
-        return self.records[i].component
 
     def by_component(self) -> dict[str, list[EntryPoint]]:
         public: dict[str, set[int]] = defaultdict(set)
@@ -75,12 +94,9 @@ class EntryPointJudge:
         found: dict[str, list[EntryPoint]] = defaultdict(list)
         for component, members in public.items():
             entries = {i for i in members if self._is_entry(i, members)}
-            helpers = members - (entries or members)
             for i in sorted(entries or members):
                 found[component].append(
-                    EntryPoint(
-                        self.records[i].full_name, self.judge(i, helpers, component)
-                    )
+                    EntryPoint(self.records[i].full_name, self.judge(i))
                 )
         for component, entry in self._inherited():
             found[component].append(entry)
@@ -90,62 +106,68 @@ class EntryPointJudge:
         callers = self.awaited_by.get(i, set())
         return bool(self.records[i].twin) or not callers or not callers <= members
 
-    def judge(
-        self, i: int, helpers: set[int], component: str, _path: frozenset = frozenset()
-    ) -> str:
-        """Its judgement, looking through the component's other functions it
-        awaits (a native callee makes it native) but not its public helpers."""
-        key = (i, component, frozenset(helpers))
-        if key not in self._memo:
-            self._memo[key] = self._judge(i, helpers, component, _path | {i})
-        return self._memo[key]
+    def judge(self, i: int) -> str:
+        """The one judgement of function i, wherever it is counted or listed."""
+        if i not in self._judged:
+            self._judged[i] = self._judge(i)
+        return self._judged[i]
 
-    def _judge(self, i: int, helpers: set[int], component: str, path) -> str:
-        solver, record = self.solver, self.records[i]
-        if record.concurrent:
+    def _judge(self, i: int) -> str:
+        record = self.records[i]
+        found = Found()
+        context = self.index.owner_class(record)
+        self._walk(i, context, record.component, found, {(i, context)}, top=True)
+        if found.concurrent_here:
             return NATIVE
-        sites = [
-            s
-            for s in solver.sites[i]
-            if not (s.candidates and set(s.candidates) <= helpers)
-        ]
-        if self._delegates(i, sites, component):
-            return DELEGATES
-        local = solver.own_hop(i)
-        for site in sites:
-            if solver._unseen(site, solver.thread):
-                return NATIVE
-            if site.product:
-                local = True
-            for c in site.candidates:
-                if solver.asynchronous[c]:
-                    return NATIVE
-                if (
-                    self.component(c) == component
-                    and c not in path
-                    and self.judge(c, helpers, component, path) == NATIVE
-                ):
-                    return NATIVE
-                hops = self.records[c].hops + self.records[c].hops_by_name
-                if any(self.component_of.get(h) == component for h in hops):
-                    local = True
-        if local or record.kind is Kind.ASYNC_WRAPPER:
+        if found.hop_here and not found.unknown:
             return HOPS_HERE
+        if record.kind is Kind.ASYNC_WRAPPER and not found.unknown:
+            return HOPS_HERE  # an async face over its sync twin, on the loop
+        if found.io_here:
+            return NATIVE
+        if found.unknown:
+            return UNKNOWN
+        if found.only_bases and self.solver.sites[i]:
+            return DELEGATES
         return NATIVE
 
-    def _delegates(self, i: int, sites, component: str) -> bool:
-        owner = self.index.owner_class(self.records[i])
-        if owner is None or not sites or self.solver.own_hop(i):
-            return False
-        bases = set(self.index.mro(owner)[1:])
-        return all(
-            site.candidates
-            and all(
-                self.index.owner_class(self.records[c]) in bases
-                and self.component(c) != component
-                for c in site.candidates
-            )
-            for site in sites
+    def _walk(
+        self, i: int, context: str | None, component: str, found: Found, seen, top
+    ) -> None:
+        """Collect what i's work reaches, run as an instance of `context`."""
+        record = self.records[i]
+        here = record.component == component
+        if record.runs_in_thread:
+            found.hop_here |= here
+        if record.is_async and record.concurrency_sites:
+            found.concurrent_here |= here
+        for awaited in record.await_sites:
+            site = self.solver.resolve(record, awaited, context)
+            if top and not self._into_base(site, component):
+                found.only_bases = False
+            if site.end is End.HOP:
+                # Here when the sync code it runs is this component's.
+                found.hop_here |= self.component_of_name(site.runs) == component
+            elif site.end is End.IO:
+                found.io_here |= here
+            elif site.end is End.UNKNOWN:
+                found.unknown = True
+            for c in site.followed:
+                callee = self.records[c]
+                if site.on_self or callee.component == component:
+                    inner = context if site.on_self else self.index.owner_class(callee)
+                    if (c, inner) not in seen:
+                        seen.add((c, inner))
+                        self._walk(c, inner, component, found, seen, top=False)
+                elif self.solver.flags[End.UNKNOWN][c]:
+                    found.unknown = True
+
+    def _into_base(self, site, component: str) -> bool:
+        """A self/super call that lands only in another component's class."""
+        return (
+            site.on_self
+            and bool(site.followed)
+            and all(self.records[c].component != component for c in site.followed)
         )
 
     def _inherited(self):
@@ -153,7 +175,7 @@ class EntryPointJudge:
         from an async-capable class of another component."""
         methods: dict[str, dict[str, int]] = defaultdict(dict)
         for i, record in enumerate(self.records):
-            if record.is_async and record.public and "<locals>" not in record.qualname:
+            if record.is_async and record.public:
                 owner = self.index.owner_class(record)
                 if owner is not None:
                     name = record.qualname.rsplit(".", 1)[-1]
@@ -161,16 +183,15 @@ class EntryPointJudge:
         names: dict[str, set[str]] = defaultdict(set)
         for owner, name in self.index.methods:
             names[owner].add(name)
-        component_of_module = self.component_of_module
         for cls in self.index.classes.values():
-            if not is_public(cls.qualname) or "<locals>" in cls.qualname:
+            if not is_public(cls.qualname):
                 continue
-            component = component_of_module.get(cls.module, "")
+            component = self.component_of_class.get(cls.full_name, "")
             mro = self.index.mro(cls.full_name)
             seen = set(names.get(cls.full_name, ()))
             for base in mro[1:]:
                 base_record = self.index.classes[base]
-                other = component_of_module.get(base_record.module, "")
+                other = self.component_of_class.get(base, "")
                 if other != component and base_record.async_capable:
                     for name, i in sorted(methods.get(base, {}).items()):
                         if name not in seen:
@@ -178,9 +199,7 @@ class EntryPointJudge:
                                 component,
                                 EntryPoint(
                                     f"{cls.full_name}.{name}",
-                                    HOPS_HERE
-                                    if self.solver.own_hop(i)
-                                    else self.judge(i, set(), component),
+                                    self.judge(i),
                                     inherited_from=self.records[i].full_name,
                                 ),
                             )

@@ -21,6 +21,7 @@ from analyzers.scopes import (
     qualname_of,
 )
 from analyzers.types import ClassRecord, FileResult, FunctionRecord, Kind
+from analyzers.variants import number_variants
 
 ASYNC_MARKERS = (b"async", b"await", b"coroutine")
 
@@ -66,6 +67,7 @@ def analyze_sync_module(
     module_assigned: dict[str, str] = {}
     # The attributes of the classes being visited, innermost last.
     attrs_stack: list[dict[str, list[tuple[str, str]]]] = []
+    callbacks_stack: list[list[str]] = []
 
     def visit(body: list[ast.stmt], parents: list[tuple[str, bool]]) -> None:
         for node in body:
@@ -74,6 +76,12 @@ def analyze_sync_module(
                     _module_assigned(node, module_assigned)
                 elif not parents[-1][1]:
                     _class_attrs(node, attrs_stack[-1])
+                    if (
+                        isinstance(node, ast.AnnAssign)
+                        and isinstance(node.target, ast.Name)
+                        and _is_callable(node.annotation)
+                    ):
+                        callbacks_stack[-1].append(node.target.id)
             if isinstance(node, ast.FunctionDef):
                 if not parents:
                     names.top_level.add(node.name)
@@ -92,7 +100,7 @@ def analyze_sync_module(
                     )
                 )
                 if node.name == "__init__" and parents and not parents[-1][1]:
-                    _init_attrs(node, attrs_stack[-1])
+                    _init_attrs(node, attrs_stack[-1], callbacks_stack[-1])
                 visit(node.body, [*parents, (node.name, True)])
             elif isinstance(node, ast.ClassDef):
                 if not parents:
@@ -100,6 +108,7 @@ def analyze_sync_module(
                 bases = [name for base in node.bases for name in base_names(base)]
                 capability = _capabilities(node.body)
                 attrs: dict[str, list[tuple[str, str]]] = {}
+                callbacks: list[str] = []
                 raw_classes.append(
                     (
                         qualname_of(parents, node.name),
@@ -107,11 +116,14 @@ def analyze_sync_module(
                         bases,
                         capability,
                         attrs,
+                        callbacks,
                     )
                 )
                 attrs_stack.append(attrs)
+                callbacks_stack.append(callbacks)
                 visit(node.body, [*parents, (node.name, False)])
                 attrs_stack.pop()
+                callbacks_stack.pop()
             elif isinstance(node, ast.Import):
                 for alias in node.names:
                     names.add_plain_import(
@@ -140,14 +152,15 @@ def analyze_sync_module(
             async_capable=capability.get("async_capable", False),
             sync_capable=capability.get("sync_capable", False),
             attributes=attribute_pairs(names, attrs),
+            callbacks=tuple(dict.fromkeys(callbacks)),
         )
-        for qualname, line, bases, capability, attrs in raw_classes
+        for qualname, line, bases, capability, attrs, callbacks in raw_classes
     )
     return FileResult(
         path=path,
         module=module,
         loc=sum(flags),
-        functions=tuple(functions),
+        functions=tuple(number_variants(functions)),
         classes=classes,
         imports=names.import_pairs(),
         instances=instance_pairs(names, module_assigned),
@@ -188,6 +201,14 @@ def _assignment(node: ast.Assign | ast.AnnAssign):
     return [node.target], forms
 
 
+def _is_callable(node: ast.expr) -> bool:
+    """As cst_path._is_callable."""
+    if isinstance(node, ast.Subscript):
+        node = node.value
+    name = dotted(node)
+    return bool(name) and name.rsplit(".", 1)[-1] == "Callable"
+
+
 def _module_assigned(node: ast.Assign | ast.AnnAssign, table: dict) -> None:
     if isinstance(node, ast.AnnAssign) and node.value is None:
         return
@@ -207,8 +228,12 @@ def _class_attrs(node: ast.Assign | ast.AnnAssign, attrs: dict) -> None:
                 attrs.setdefault(target.id, []).append(form)
 
 
-def _init_attrs(init: ast.FunctionDef, attrs: dict) -> None:
-    """`self.x = ...` in __init__ (not in its nested defs), in source order."""
+def _init_attrs(init: ast.FunctionDef, attrs: dict, callbacks: list[str]) -> None:
+    """`self.x = ...` in __init__ (not in its nested defs), in source order;
+    `callbacks` gets those set from an unannotated parameter."""
+    args = init.args
+    every = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
+    names = {arg.arg for arg in every if arg is not None}
     params = {
         arg.arg: name
         for arg in (*init.args.posonlyargs, *init.args.args, *init.args.kwonlyargs)
@@ -229,6 +254,8 @@ def _init_attrs(init: ast.FunctionDef, attrs: dict) -> None:
                         ):
                             if form[0] == "name" and form[1] in params:
                                 form = ("ann", params[form[1]])
+                            elif form[0] == "name" and form[1] in names:
+                                callbacks.append(target.attr)
                             attrs.setdefault(target.attr, []).append(form)
             elif not isinstance(node, (ast.FunctionDef, ast.ClassDef)):
                 for child in _child_bodies(node):

@@ -31,6 +31,7 @@ from analyzers.types import (
     SiteKind,
     TwinPair,
 )
+from analyzers.variants import number_variants
 
 # What parsing really raises on bad input: syntax errors (libcst's own and
 # Python's, for a bad encoding cookie), NUL bytes (ValueError), undecodable
@@ -150,11 +151,20 @@ def _assemble(collector: Collector, spans, *, text: str, path: str) -> FileResul
     sync_twins = {(defs[s].scope, defs[s].name) for s, _, _ in pairing.pairs}
 
     flags = code_lines(text)
+    # What returns give is kept for typing locals bound to calls; only files
+    # with async code have such locals (and sync-only files take the fast
+    # path, which keeps none).
+    holds_async = any(d.is_async for d in defs)
     records = []
     for index, (info, fact, span) in enumerate(
         zip(defs, facts, spans.defs, strict=True)
     ):
         first, last = span
+        returns = (
+            tuple(r for r in map(classifier.returned, info.returns) if r)
+            if holds_async
+            else ()
+        )
         records.append(
             FunctionRecord(
                 module=module,
@@ -184,8 +194,10 @@ def _assemble(collector: Collector, spans, *, text: str, path: str) -> FileResul
                 twin=defs[twin_of[index]].qualname if index in twin_of else "",
                 missing_twin=index in pairing.missing_twins,
                 body_hash=hashes.get(index, ""),
+                returns=returns,
             )
         )
+    records = number_variants(records)
     classes = tuple(
         ClassRecord(
             module=module,
@@ -197,6 +209,7 @@ def _assemble(collector: Collector, spans, *, text: str, path: str) -> FileResul
             sync_capable=info.capability.get("sync_capable", False),
             marks_coroutine=info.marks_coroutine,
             attributes=attribute_pairs(names, info.attrs),
+            callbacks=tuple(dict.fromkeys(info.callbacks)),
         )
         for info, line in zip(collector.classes, spans.classes, strict=True)
     )
@@ -228,7 +241,8 @@ def _sync_faces(defs, facts: list[DefFacts], twin_of: dict[int, int]) -> set[int
     for index, info in enumerate(defs):
         if not info.is_async or index not in twin_of:
             continue
-        if not all(site.kind is SiteKind.HOP for site in facts[index].sites):
+        fact = facts[index]
+        if fact.waits_on_loop or any(s.kind is not SiteKind.HOP for s in fact.sites):
             continue
         twin = defs[twin_of[index]].name
         callees = {twin, f"self.{twin}", f"cls.{twin}"}

@@ -33,14 +33,14 @@ def resolve_relative(module: str, *, package: bool, level: int, name: str) -> st
 
 
 def is_public(qualname: str) -> bool:
-    """No part below the module is private; nested functions share their outer's.
+    """No part below the module is private, and it is not defined inside a
+    function (a closure is no API, whatever its outer function is).
 
     Dunder names (`__acall__`) are public; name-mangled ones (`__x`) are not.
     """
-    own = qualname.split(".<locals>.", 1)[0]
-    return all(
+    return "<locals>" not in qualname and all(
         not part.startswith("_") or (part.startswith("__") and part.endswith("__"))
-        for part in own.split(".")
+        for part in qualname.split(".")
     )
 
 

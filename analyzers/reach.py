@@ -1,36 +1,39 @@
-"""Where each async function's awaited work really ends: `reaches`, hops, chain.
+"""Where each async function's awaited work really ends: reach, hops, chain.
 
-Awaited calls are resolved across the tree, the code's own evidence first:
-`self.m` through the class, its bases and its subclasses' overrides;
-`super().m` through the bases; names through the module and its imports
-(following re-exports); `obj.m` through what `obj` is (analyzers/receivers.py:
-attributes, annotations, isinstance guards, module-level instances, then
-Django's conventions). Only when nothing types `obj` is `obj.m` resolved by
-name: every method of that name outside the caller's class family, which must
-agree, and the chain says so. A call on an object that may be a configured
-backend (a session store, a cache) is judged by the default backend
-(conventions.toml [defaults]). The result is solved as a least fixed point in
-two strata, so cycles terminate:
+Awaited calls (and `async for`/`async with`, and the awaitables handed to
+gather or create_task) are resolved across the tree, the code's own evidence
+first: `self.m` through the class's method resolution order and its
+subclasses' overrides; `super().m` through the bases; names through the
+module and its imports (following re-exports); `obj.m` through what `obj` is
+(analyzers/receivers.py: attributes, annotations, isinstance guards,
+module-level instances, locals bound from calls and what those return, then
+Django's conventions). A call on an object that may be a configured backend
+is judged by the default backend (conventions.toml [defaults]).
 
-1. thread: a function hops itself, or an awaited call resolves to a function
-   that reaches a thread (for `obj.m`: all candidates do); see `_thread`;
-2. async: it runs awaitables concurrently, or an awaited call resolves to a
-   function that reaches async code, or it awaits what it cannot see into and
-   does not hop for its own work (MiddlewareMixin.__acall__ hops and passes
-   through to `get_response`: it reaches a thread).
+Each await ends a path in one of five ways: a thread hop; native I/O (ASGI
+receive/send, asyncio streams); a callable handed in by the caller (passed
+through: the next layer's work); nothing (a wait on the loop); or a call the
+analyzer cannot follow, which is unknown. A call matched by method name only
+is unknown too: same-named methods of unrelated classes never decide a
+reach (their hops are listed apart, as `hops_by_name`). What a resolved call
+reaches, its caller reaches: three least fixed points, so cycles end.
+REACH_RULE (types.py) states how the four reaches follow.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import enum
+import fnmatch
 from collections import Counter, deque
 from dataclasses import dataclass
 
 from analyzers.conventions import Conventions, load_conventions
-from analyzers.receivers import ReceiverTyper
+from analyzers.index import SymbolIndex
+from analyzers.receivers import ReceiverTyper, written_path
 from analyzers.types import (
+    AwaitSite,
     ChainStep,
-    ClassRecord,
     FileResult,
     FunctionRecord,
     Reach,
@@ -38,120 +41,45 @@ from analyzers.types import (
     SiteKind,
 )
 
-MAX_ALIAS_DEPTH = 10
+MAX_RETURN_DEPTH = 3
+PROTOCOLS = {
+    "__aiter__": ("__aiter__", "__anext__"),
+    "__aenter__": ("__aenter__", "__aexit__"),
+}
+
+
+class End(enum.Enum):
+    """How a path ends at an await site that is not followed further."""
+
+    HOP = "hop"
+    IO = "io"
+    CALLBACK = "callback"  # handed in by the caller: passed through
+    UNKNOWN = "unknown"
+    LOOP = "loop"  # nothing it awaits does I/O or hops
 
 
 @dataclass(frozen=True)
 class Site:
-    candidates: tuple[int, ...]  # indices into the awaitable functions, judged
+    candidates: tuple[int, ...]  # indices into the awaitable functions
     resolution: Resolution
-    product: str = ""  # resolved to a name bound to sync_to_async(...): a hop
+    end: End | None = None  # how the path ends here, when it is not followed
+    label: str = ""  # as written, for the lists a reader sees
     # Other implementations the call may dispatch to, shown but not judged
     # (the other backends, when `candidates` is the default one).
     alternatives: tuple[int, ...] = ()
     default: bool = False
-    # Resolved to sync methods only (`await self.get_response(request)` behind
-    # an iscoroutinefunction guard): nothing in the tree it awaits is async.
-    sync_only: bool = False
+    conditional: bool = False
+    # Dispatched on `self` (self.m() or super().m()): the entry-point judge
+    # looks these up again in the class it judges (entry_points.py).
+    on_self: bool = False
+    # A hop: the full name of the function (or class) whose sync code runs
+    # in the thread, "" when the code does not say.
+    runs: str = ""
 
     @property
-    def by_name(self) -> bool:  # resolved by name only: all candidates must agree
-        return self.resolution is Resolution.NAME
-
-    @property
-    def opaque(self) -> bool:
-        return not self.candidates and not self.product and not self.sync_only
-
-
-class SymbolIndex:
-    """Functions, classes and imports of a whole tree, for name resolution."""
-
-    def __init__(self, files: list[FileResult]) -> None:
-        self.functions: dict[str, list[FunctionRecord]] = {}
-        self.classes: dict[str, ClassRecord] = {}
-        self.methods: dict[tuple[str, str], list[FunctionRecord]] = {}
-        self.imports: dict[str, dict[str, str]] = {}
-        self.roots: set[str] = set()
-        self.attributes: dict[str, dict[str, str]] = {}
-        self.instances: dict[str, str] = {}
-        for result in files:
-            self.imports[result.module] = dict(result.imports)
-            self.roots.add(result.module.split(".", 1)[0])
-            for name, cls_name in result.instances:
-                self.instances[f"{result.module}.{name}"] = cls_name
-            for cls in result.classes:
-                self.classes[cls.full_name] = cls
-                if cls.attributes:
-                    self.attributes[cls.full_name] = dict(cls.attributes)
-            for record in result.functions:
-                self.functions.setdefault(record.full_name, []).append(record)
-                owner, _, name = record.full_name.rpartition(".")
-                self.methods.setdefault((owner, name), []).append(record)
-        self.products = {name for result in files for name in result.thread_products}
-        self.subclasses: dict[str, list[str]] = {}
-        for cls in self.classes.values():
-            for base in self.base_classes(cls):
-                self.subclasses.setdefault(base, []).append(cls.full_name)
-
-    def canonical(self, dotted: str, depth: int = 0) -> str:
-        """Follow re-exports: `django.db.models.Manager` -> where it is defined."""
-        if (
-            dotted in self.functions
-            or dotted in self.classes
-            or depth > MAX_ALIAS_DEPTH
-        ):
-            return dotted
-        parts = dotted.split(".")
-        for cut in range(len(parts) - 1, 0, -1):
-            module = ".".join(parts[:cut])
-            if module in self.imports:
-                target = self.imports[module].get(parts[cut])
-                if target is None or target == ".".join(parts[: cut + 1]):
-                    return dotted
-                return self.canonical(".".join([target, *parts[cut + 1 :]]), depth + 1)
-        return dotted
-
-    def base_classes(self, cls: ClassRecord) -> list[str]:
-        found = []
-        for base in cls.bases:
-            name = self.canonical(base)
-            if name in self.classes and name != cls.full_name:
-                found.append(name)
-        return found
-
-    def mro(self, class_name: str) -> list[str]:
-        """The class then its bases, breadth first (close enough to C3 here)."""
-        order, queue = [], deque([class_name])
-        while queue:
-            name = queue.popleft()
-            if name in order or name not in self.classes:
-                continue
-            order.append(name)
-            queue.extend(self.base_classes(self.classes[name]))
-        return order
-
-    def descendants(self, class_name: str) -> list[str]:
-        seen, stack = [], list(self.subclasses.get(class_name, ()))
-        while stack:
-            name = stack.pop()
-            if name not in seen:
-                seen.append(name)
-                stack.extend(self.subclasses.get(name, ()))
-        return seen
-
-    def owner_class(self, record: FunctionRecord) -> str | None:
-        """The class whose `self` a method (or a closure inside it) sees."""
-        outer = record.qualname.split(".<locals>.", 1)[0]
-        owner = f"{record.module}.{outer.rpartition('.')[0]}"
-        return owner if owner in self.classes else None
-
-    def family(self, class_name: str) -> set[str]:
-        """The class, its bases, and every subclass of any of them."""
-        mro = self.mro(class_name)
-        return {*mro, *(sub for cls in mro for sub in self.descendants(cls))}
-
-    def in_tree(self, dotted: str) -> bool:
-        return dotted.split(".", 1)[0] in self.roots
+    def followed(self) -> tuple[int, ...]:
+        """The candidates a reach follows: resolved calls only."""
+        return () if self.resolution is Resolution.NAME else self.candidates
 
 
 def awaitable(record: FunctionRecord) -> bool:
@@ -172,6 +100,9 @@ class ReachSolver:
             (index.canonical(base), index.canonical(default))
             for base, default in conventions.defaults.values()
         ]
+        self.passes_through = {
+            index.canonical(name) for name in conventions.types.passes_through
+        }
         self.nodes = [f for f in functions if awaitable(f)]
         self.position = {id(f): i for i, f in enumerate(self.nodes)}
         self.by_name: dict[str, list[int]] = {}
@@ -180,22 +111,110 @@ class ReachSolver:
             if index.owner_class(record) is not None:
                 name = record.qualname.rsplit(".", 1)[-1]
                 self.by_name.setdefault(name, []).append(i)
-        self.sites = [self._sites(record) for record in self.nodes]
+        self.sites = [
+            [self.resolve(record, site) for site in record.await_sites]
+            for record in self.nodes
+        ]
 
     # Resolution ---------------------------------------------------------
     def _ids(self, records) -> tuple[int, ...]:
-        return tuple(self.position[id(r)] for r in records if id(r) in self.position)
+        return tuple(
+            dict.fromkeys(
+                self.position[id(r)] for r in records if id(r) in self.position
+            )
+        )
+
+    def resolve(
+        self, record: FunctionRecord, site: AwaitSite, context: str | None = None
+    ) -> Site:
+        """One await site as a Site. `context`: judge `self` as an instance
+        of that class (its MRO decides which method runs, nothing else)."""
+        resolved = self._resolve(record, site, context)
+        return dataclasses.replace(
+            resolved,
+            label=resolved.label or _label(site),
+            conditional=site.conditional,
+            on_self=site.kind in (SiteKind.SELF, SiteKind.SUPER),
+        )
+
+    def _resolve(self, record, site: AwaitSite, context: str | None) -> Site:
+        kind = site.kind
+        if kind is SiteKind.HOP:
+            runs = self._runs(site, context)
+            return Site((), Resolution.HOP, End.HOP, site.name, runs=runs)
+        if kind is SiteKind.IO:
+            return Site((), Resolution.IO, End.IO, f"{site.name}()")
+        if kind is SiteKind.CALLBACK:
+            return Site((), Resolution.UNSEEN, End.CALLBACK, site.name)
+        if kind is SiteKind.SELF:
+            owner = site.targets[0]
+            if self._passes_through(owner, site.name):
+                return Site((), Resolution.TYPE, End.CALLBACK, f"self.{site.name}")
+            if context is not None and context in self.index.family(owner):
+                return self._exact(context, site.name, after=None)
+            return self._method(owner, site.name)
+        if kind is SiteKind.SUPER:
+            owner = site.targets[0]
+            if context is not None and owner in self.index.mro(context):
+                return self._exact(context, site.name, after=owner)
+            return self._method(owner, site.name, after=owner)
+        if kind is SiteKind.NAME:
+            return self._merged([self._name(t, site.name) for t in site.targets])
+        if kind is SiteKind.ATTR:
+            handed_in = self._handed_in(site.receiver)
+            if handed_in:
+                return Site((), Resolution.TYPE, End.CALLBACK, handed_in)
+            function = self._callable(site)
+            if function is not None:
+                return function
+            if site.name in PROTOCOLS:
+                return self._protocol(record, site)
+            return self._receiver(record, site)
+        return Site((), Resolution.UNSEEN, End.UNKNOWN)
+
+    def _passes_through(self, class_name: str, attribute: str) -> bool:
+        """An attribute handed to __init__ (a middleware's get_response), or
+        one that holds the configured next layer ([types.passes_through])."""
+        if self.index.is_callback(class_name, attribute):
+            return True
+        return any(
+            f"{cls}.{attribute}" in self.passes_through
+            for cls in self.index.mro(class_name)
+        )
+
+    def _handed_in(self, receiver: tuple[str, ...]) -> str:
+        """The object a call is made on was handed in by the caller (an
+        untyped parameter, or an attribute set from one): what it is, as
+        written, or "" when it was not."""
+        if not receiver:
+            return ""
+        head, *parts = receiver
+        form, _, value = head.partition(":")
+        if form == "arg" and self.typer.type_of(receiver) is None:
+            return value
+        if form == "self" and parts and self._passes_through(value, parts[0]):
+            return f"self.{parts[0].removesuffix('()')}"
+        return ""
+
+    def _callable(self, site: AwaitSite) -> Site | None:
+        """`request.auser()`: an attribute set at run time to a function
+        (conventions.toml [types.callables])."""
+        written = [*written_path(site.receiver), site.name] if site.receiver else []
+        for key, function in self.typer.types.callables.items():
+            suffix = key.split(".")
+            if written[-len(suffix) :] == suffix:
+                ids = self._ids(self.index.functions.get(function, ()))
+                if ids:
+                    return Site(ids, Resolution.CONVENTION)
+        return None
 
     def _by_name(self, name: str) -> Site:
-        return Site(tuple(self.by_name.get(name, ())), Resolution.NAME)
+        return Site(tuple(self.by_name.get(name, ())), Resolution.NAME, End.UNKNOWN)
 
     def _other_objects(self, record: FunctionRecord, name: str) -> Site:
-        """`obj.m` on an object nothing types: by name, outside the caller's family.
-
-        An object the caller reaches through an attribute is rarely of the
-        caller's own class family, and counting the family in would make
-        every such call disagree with itself.
-        """
+        """`obj.m` on an object nothing types: by name, outside the caller's
+        family (an object reached through an attribute is rarely of the
+        caller's own class family). Listed, never followed."""
         owner = self.index.owner_class(record)
         if owner is None:
             return self._by_name(name)
@@ -205,7 +224,7 @@ class ReachSolver:
             for c in self.by_name.get(name, ())
             if self.index.owner_class(self.nodes[c]) not in family
         )
-        return Site(candidates, Resolution.NAME)
+        return Site(candidates, Resolution.NAME, End.UNKNOWN)
 
     def default_for(self, class_name: str) -> str | None:
         """The default backend an object of this class may be, if configured.
@@ -222,43 +241,106 @@ class ReachSolver:
                 return default
         return None
 
-    def _lookup(self, mro: list[str], name: str) -> Site | list[FunctionRecord]:
+    def _runs(self, site: AwaitSite, context: str | None = None) -> str:
+        """What a hop runs in the thread: a function's full name, else the
+        class whose method it is (a hook subclasses define), else "".
+        `self` is an instance of `context` when the judge says so."""
+        if not site.runs:
+            return ""
+        head, *parts = site.runs
+        form, _, value = head.partition(":")
+        if (
+            form == "self"
+            and context is not None
+            and context in self.index.family(value)
+        ):
+            value = context
+            site = dataclasses.replace(site, runs=(f"self:{context}", *parts))
+        if form == "name":  # a function, or a method of a module-level object
+            dotted = self.index.canonical(".".join([value, *parts]))
+            if dotted in self.index.functions or dotted in self.index.classes:
+                return dotted
+            owner, _, method = dotted.rpartition(".")
+            typed = self.typer.type_of_dotted(owner) if owner else None
+            return self._method_of(typed[0], method) if typed else ""
+        if not parts:
+            return value if form == "self" else ""
+        typed = self.typer.type_of(tuple(site.runs[:-1]))
+        return self._method_of(typed[0], parts[-1]) if typed else ""
+
+    def _method_of(self, class_name: str, name: str) -> str:
+        found = self._lookup(self.index.mro(class_name), name)
+        if isinstance(found, list) and found:
+            return found[0].full_name
+        return class_name
+
+    def _lookup(self, mro, name: str) -> Site | list[FunctionRecord]:
+        if "*" in name:  # a pattern: every matching method, nearest first
+            found = {}
+            for cls in mro:
+                for method, records in self.index.class_methods.get(cls, {}).items():
+                    if fnmatch.fnmatchcase(method, name):
+                        found.setdefault(method, records)
+            return [r for records in found.values() for r in records]
         for cls in mro:
             if f"{cls}.{name}" in self.index.products:
-                return Site((), Resolution.TYPE, product=name)
+                return Site(
+                    (),
+                    Resolution.TYPE,
+                    End.HOP,
+                    f"sync_to_async({name})",
+                    runs=f"{cls}.{name}",
+                )
             if (cls, name) in self.index.methods:
                 return self.index.methods[(cls, name)]
         return []
+
+    def _exact(self, context: str, name: str, *, after: str | None) -> Site:
+        """The one method `self.name` (or `super().name` from `after`) runs
+        on an instance of `context`: the first in its MRO, no override."""
+        return self._method(context, name, after=after, exact=True)
 
     def _method(
         self,
         class_name: str,
         name: str,
         *,
-        include_self: bool,
+        after: str | None = None,
+        exact: bool = False,
         resolution: Resolution = Resolution.TYPE,
         typed: bool = False,
     ) -> Site:
-        mro = self.index.mro(class_name)
+        """`name` looked up on an instance of `class_name`, after `after` in
+        its MRO for super(); with `exact`, the instance is of that class
+        itself, else of any subclass (their overrides are candidates too)."""
+        mro = list(self.index.mro(class_name))
         if not mro:
             return self._by_name(name)
-        found = self._lookup(mro if include_self else mro[1:], name)
+        if after is not None:
+            mro = mro[mro.index(after) + 1 :] if after in mro else []
+        found = self._lookup(mro, name)
         if isinstance(found, Site):
             return dataclasses.replace(found, resolution=resolution)
-        if include_self:
+        if after is None and not exact:
             for sub in self.index.descendants(class_name):
-                found = [*found, *self.index.methods.get((sub, name), ())]
+                more = self._lookup([sub], name) if "*" in name else None
+                found = [*found, *(more or self.index.methods.get((sub, name), ()))]
+        if not found and after is None:
+            held = self.typer._attribute(mro, name)  # an instance, called
+            if held is not None and held[0] != class_name:
+                return self._method(held[0], "__call__", resolution=resolution)
         if not found:
-            if typed and self.typer.complete(class_name):
+            if (typed or exact) and self.typer.complete(class_name):
                 # The type is known and none of its classes has the method:
-                # no same-named method elsewhere may stand in for it.
-                return Site((), resolution)
-            # The method comes from somewhere the index cannot see (a base built
-            # at run time): fall back to the name.
+                # it is no coroutine function of the tree (a sync method's
+                # awaitable, an attribute): nothing here to follow.
+                return Site((), resolution, End.UNKNOWN)
+            # The method comes from somewhere the index cannot see (a base
+            # built at run time): by name, listed, never followed.
             return self._by_name(name)
         if not self._ids(found):
-            return Site((), resolution, sync_only=True)
-        default = self.default_for(class_name) if include_self else None
+            return self._through_returns(found, resolution, name, class_name)
+        default = None if exact or after else self.default_for(class_name)
         if default is not None:
             chosen = self._lookup(self.index.mro(default), name)
             if isinstance(chosen, Site):
@@ -277,108 +359,188 @@ class ReachSolver:
     def _name(self, target: str, name: str) -> Site:
         dotted = self.index.canonical(target)
         if dotted in self.index.products:
-            return Site((), Resolution.TYPE, product=name)
+            return Site(
+                (), Resolution.TYPE, End.HOP, f"sync_to_async({name})", runs=dotted
+            )
         if dotted in self.index.functions:
-            return Site(self._ids(self.index.functions[dotted]), Resolution.TYPE)
+            records = self.index.functions[dotted]
+            ids = self._ids(records)
+            if ids:
+                return Site(ids, Resolution.TYPE)
+            return self._through_returns(records, Resolution.TYPE, name)
         owner, _, method = dotted.rpartition(".")
         owner = self.index.canonical(owner)
         if owner in self.index.classes:
-            return self._method(owner, method, include_self=True)
+            return self._method(owner, method)
         if dotted in self.index.classes or not self.index.in_tree(dotted):
-            # a class, or code outside the tree
-            return Site((), Resolution.TYPE)
+            # a class, or code outside the tree: not followed
+            return Site((), Resolution.TYPE, End.UNKNOWN, f"{dotted}()")
         typed = self.typer.type_of_dotted(owner)
         if typed is not None:  # a method of a module-level object
-            return self._method(
-                typed[0], method, include_self=True, resolution=typed[1], typed=True
-            )
+            return self._method(typed[0], method, resolution=typed[1], typed=True)
         return self._by_name(name)
 
-    def _receiver(self, record: FunctionRecord, site) -> Site:
+    def _receiver(self, record: FunctionRecord, site: AwaitSite) -> Site:
         typed = self.typer.type_of(site.receiver) if site.receiver else None
         if typed is None:
             return self._other_objects(record, site.name)
-        return self._method(
-            typed[0], site.name, include_self=True, resolution=typed[1], typed=True
-        )
+        return self._method(typed[0], site.name, resolution=typed[1], typed=True)
 
-    def _sites(self, record: FunctionRecord) -> list[Site]:
-        sites = []
-        for site in record.await_sites:
-            if site.kind is SiteKind.HOP:
-                continue
-            if site.kind is SiteKind.SELF:
-                sites.append(
-                    self._method(site.targets[0], site.name, include_self=True)
-                )
-            elif site.kind is SiteKind.SUPER:
-                sites.append(
-                    self._method(site.targets[0], site.name, include_self=False)
-                )
-            elif site.kind is SiteKind.NAME:
-                sites.append(
-                    self._merged([self._name(t, site.name) for t in site.targets])
-                )
-            elif site.kind is SiteKind.ATTR:
-                sites.append(self._receiver(record, site))
-            else:
-                sites.append(Site((), Resolution.UNSEEN))
-        return sites
+    def _protocol(self, record: FunctionRecord, site: AwaitSite) -> Site:
+        """`async for x in obj` / `async with obj`: an async generator called
+        in place runs itself; an object runs its protocol methods (a sync
+        `__aiter__` returns the async generator it defines)."""
+        *before, last = site.receiver
+        if last.endswith("()") and before:
+            typed = self.typer.type_of(tuple(before))
+            if typed is not None:
+                found = self._lookup(self.index.mro(typed[0]), last[:-2])
+                if isinstance(found, list) and self._ids(found):
+                    return Site(self._ids(found), typed[1])
+        head = site.receiver[0]
+        if len(site.receiver) == 1 and head.startswith("call:"):
+            dotted = self.index.canonical(head[len("call:") :])
+            ids = self._ids(self.index.functions.get(dotted, ()))
+            if ids:
+                return Site(ids, Resolution.TYPE)
+        typed = self.typer.type_of(site.receiver)
+        if typed is None:
+            return Site((), Resolution.UNSEEN, End.UNKNOWN, _label(site))
+        mro = self.index.mro(typed[0])
+        found: list[FunctionRecord] = []
+        for method in PROTOCOLS[site.name]:
+            hit = self._lookup(mro, method)
+            if isinstance(hit, Site):
+                return dataclasses.replace(hit, resolution=typed[1])
+            for m in hit:
+                found.append(m)
+                if not awaitable(m):  # a sync __aiter__: what it returns
+                    found.extend(
+                        self._closures(m)
+                        or self._returned_awaitables([m], typed[0], 0)[0]
+                    )
+        ids = self._ids(found)
+        if ids:
+            return Site(ids, typed[1])
+        return Site((), typed[1], End.UNKNOWN, _label(site))
+
+    def _through_returns(
+        self,
+        records,
+        resolution: Resolution,
+        name: str,
+        context: str | None = None,
+    ) -> Site:
+        """Awaiting what a sync function returns: the coroutine functions its
+        `return`s call (`return self.generic(...)`, whose `self.request` is
+        async), through a few sync functions. Returns that all resolve to
+        sync code and plain values mean the await sits in a branch that never
+        runs for a sync function (`if iscoroutinefunction(f): await f()`)."""
+        found, unresolved = self._returned_awaitables(records, context, 0)
+        if found:
+            return Site(self._ids(found), resolution)
+        end = End.UNKNOWN if unresolved else End.LOOP
+        return Site((), resolution, end, f"{name}()")
+
+    def _returned_awaitables(self, records, context, depth):
+        """(coroutine functions the records' returns call, whether some
+        returned call could not be resolved)."""
+        found: list[FunctionRecord] = []
+        unresolved = False
+        for record in records:
+            for receiver in record.returns:
+                hit = self._returned_call(receiver, context)
+                if hit is None:
+                    unresolved |= _calls(receiver)
+                    continue
+                awaitables = [m for m in hit if awaitable(m)]
+                if awaitables:
+                    found.extend(awaitables)
+                elif depth >= MAX_RETURN_DEPTH:
+                    unresolved = True
+                else:
+                    more, deeper = self._returned_awaitables(hit, context, depth + 1)
+                    found.extend(more)
+                    unresolved |= deeper
+        return found, unresolved
+
+    def _returned_call(self, receiver, context) -> list[FunctionRecord] | None:
+        """The functions a returned `f(...)` or `obj.m(...)` calls ([] for a
+        class built, or a product), None when it is no call or unresolved."""
+        *before, last = receiver
+        if not before and last.startswith("call:"):  # return f(...)
+            name = self.index.canonical(last[len("call:") :])
+            if name in self.index.classes:
+                return []
+            return self.index.functions.get(name)
+        if not (before and last.endswith("()")):
+            return None
+        if before[0].startswith("self:") and context is not None:
+            before = [f"self:{context}", *before[1:]]
+        typed = self.typer.type_of(tuple(before))
+        if typed is None:
+            return None
+        hit = self._lookup(self.index.mro(typed[0]), last[:-2])
+        if isinstance(hit, Site):
+            return []
+        return hit or None
+
+    def _closures(self, record: FunctionRecord) -> list[FunctionRecord]:
+        prefix = f"{record.full_name}.<locals>."
+        return [
+            r
+            for name, records in self.index.functions.items()
+            if name.startswith(prefix) and "." not in name[len(prefix) :]
+            for r in records
+        ]
 
     @staticmethod
     def _merged(resolved: list[Site]) -> Site:
         """A name defined in both branches of an `if`: any of its definitions."""
         if len(resolved) == 1:
             return resolved[0]
-        candidates = (c for r in resolved for c in r.candidates)
+        candidates = tuple(dict.fromkeys(c for r in resolved for c in r.candidates))
+        ends = {r.end for r in resolved if not r.candidates}
+        end = None if candidates else next(iter(ends), End.UNKNOWN)
         return Site(
-            tuple(dict.fromkeys(candidates)),
-            Resolution.NAME if any(r.by_name for r in resolved) else Resolution.TYPE,
-            product=next((r.product for r in resolved if r.product), ""),
+            candidates,
+            Resolution.NAME
+            if any(r.resolution is Resolution.NAME for r in resolved)
+            else Resolution.TYPE,
+            end,
+            next((r.label for r in resolved if r.label), ""),
         )
 
     # Solving ------------------------------------------------------------
-    def own_hop(self, i: int) -> bool:
-        return bool(self._hop_label(i))
-
-    def _hop_label(self, i: int) -> str:
-        """How the function itself hops, as the last link of a chain."""
-        record = self.nodes[i]
-        for site in record.await_sites:
-            if site.kind is SiteKind.HOP:
-                return site.name
+    def own_end(self, i: int, end: End) -> Site | None:
+        """The function's own first site ending in `end` (a hop: also a
+        @sync_to_async def itself)."""
         for site in self.sites[i]:
-            if site.product:
-                return f"sync_to_async({site.product})"
-        if record.runs_in_thread:
-            return f"sync_to_async({record.qualname.rsplit('.', 1)[-1]})"
-        return ""
+            if site.end is end:
+                return site
+        record = self.nodes[i]
+        if end is End.HOP and record.runs_in_thread:
+            name = record.qualname.rsplit(".", 1)[-1]
+            label = f"sync_to_async({name})"
+            return Site((), Resolution.HOP, End.HOP, label, runs=record.full_name)
+        return None
 
     def solve(self) -> list[FunctionRecord]:
-        n = len(self.nodes)
-        self.thread = thread = self._thread()
-        opaque_seed = [
-            self.nodes[i].concurrent
-            or (
-                not thread[i]
-                and any(self._unseen(site, thread) for site in self.sites[i])
+        self.callers = callers = self._callers()
+        self.flags = {
+            end: self._propagate(
+                [self.own_end(i, end) is not None for i in range(len(self.nodes))],
+                callers,
             )
-            for i in range(n)
-        ]
-        self.asynchronous = asynchronous = self._least_fixed_point(opaque_seed)
-        edges = [self._edges(i, thread) for i in range(n)]
+            for end in (End.IO, End.UNKNOWN, End.HOP)
+        }
+        hops = HopCounter(self)
         solved = []
         for i, record in enumerate(self.nodes):
-            reach = (
-                Reach.ASYNC
-                if asynchronous[i]
-                else Reach.THREAD
-                if thread[i]
-                else Reach.LOOP
-            )
-            resolved_hops, resolved_chain = self._hops(i, edges, resolved_only=True)
-            all_hops, any_chain = self._hops(i, edges, resolved_only=False)
-            chain, steps = resolved_chain or any_chain or ((), ())
+            reach = self.reach(i)
+            resolved_hops = self._hop_functions(i, followed_only=True)
+            all_hops = self._hop_functions(i, followed_only=False)
+            chain, steps = self._chain(i, reach)
             solved.append(
                 dataclasses.replace(
                     record,
@@ -389,115 +551,124 @@ class ReachSolver:
                     steps=steps,
                     call_steps=dict(
                         sorted(
-                            Counter(s.resolution.value for s in self.sites[i]).items()
+                            Counter(
+                                s.resolution.value
+                                for s in self.sites[i]
+                                if s.end is not End.HOP
+                            ).items()
+                        )
+                    ),
+                    hops_fewest=hops.fewest(i),
+                    hops_most=hops.most(i),
+                    unknown_calls=tuple(
+                        dict.fromkeys(
+                            s.label for s in self.sites[i] if s.end is End.UNKNOWN
+                        )
+                    ),
+                    passes_through=tuple(
+                        dict.fromkeys(
+                            s.label for s in self.sites[i] if s.end is End.CALLBACK
                         )
                     ),
                 )
             )
         return solved
 
-    @staticmethod
-    def _site_reaches(site: Site, values: list[bool]) -> bool:
-        if site.by_name:
-            return bool(site.candidates) and all(values[c] for c in site.candidates)
-        return any(values[c] for c in site.candidates)
+    def reach(self, i: int) -> Reach:
+        if self.flags[End.IO][i]:
+            return Reach.ASYNC_IO
+        if self.flags[End.UNKNOWN][i]:
+            return Reach.UNKNOWN
+        if self.flags[End.HOP][i]:
+            return Reach.THREAD
+        return Reach.LOOP
+
+    def _callers(self) -> list[list[int]]:
+        callers: list[list[int]] = [[] for _ in self.nodes]
+        for i, sites in enumerate(self.sites):
+            for site in sites:
+                for c in site.followed:
+                    callers[c].append(i)
+        return callers
 
     @staticmethod
-    def _unseen(site: Site, thread: list[bool]) -> bool:
-        if site.opaque:
-            return True
-        # Same-named functions that disagree: the analyzer cannot tell which.
-        return site.by_name and len({thread[c] for c in site.candidates}) > 1
-
-    def _thread(self) -> list[bool]:
-        """Which functions reach only a thread.
-
-        Only a function from which some chain leads to a hop can (least fixed
-        point); among those, a greatest fixed point drops every function none
-        of whose awaited calls reaches a thread. Greatest, because same-named
-        candidates form cycles (SessionBase.aget is itself one of the `aget`s
-        that a session store's `self._cache.aget` may be) that must not
-        disagree with themselves.
-        """
-        n = len(self.nodes)
-        can_hop = self._least_fixed_point(
-            [self.own_hop(i) for i in range(n)], any_candidate=True
-        )
-        values = list(can_hop)
-        changed = True
-        while changed:
-            changed = False
-            for i in range(n):
-                if (
-                    values[i]
-                    and not self.own_hop(i)
-                    and not any(
-                        self._site_reaches(site, values) for site in self.sites[i]
-                    )
-                ):
-                    values[i], changed = False, True
-        return values
-
-    def _least_fixed_point(
-        self, seed: list[bool], *, any_candidate: bool = False
-    ) -> list[bool]:
+    def _propagate(seed: list[bool], callers: list[list[int]]) -> list[bool]:
+        """A least fixed point: a function reaches what a resolved callee does."""
         values = list(seed)
-        changed = True
-        while changed:
-            changed = False
-            for i in range(len(values)):
-                if not values[i] and any(
-                    any(values[c] for c in site.candidates)
-                    if any_candidate
-                    else self._site_reaches(site, values)
-                    for site in self.sites[i]
-                ):
-                    values[i] = changed = True
+        queue = deque(i for i, on in enumerate(values) if on)
+        while queue:
+            for caller in callers[queue.popleft()]:
+                if not values[caller]:
+                    values[caller] = True
+                    queue.append(caller)
         return values
 
-    def _edges(self, i: int, thread: list[bool]) -> list[tuple[int, int]]:
-        """(callee, site index) along which a chain can reach a hop."""
-        out = []
-        for k, site in enumerate(self.sites[i]):
-            if site.by_name and not self._site_reaches(site, thread):
-                continue
-            out.extend((c, k) for c in site.candidates if thread[c])
-        return list(dict.fromkeys(out))
-
-    def _hops(self, start: int, edges: list[list[tuple[int, int]]], *, resolved_only):
-        """All hop functions reachable (through resolved calls only, or through
-        any), and the shortest chain to one of them with its steps."""
-        parent: dict[int, tuple[int, int] | None] = {start: None}
-        queue = deque([start])
-        hops, nearest = [], None
+    def _hop_functions(self, start: int, *, followed_only: bool) -> tuple[str, ...]:
+        """Functions that hop themselves, reachable through resolved calls
+        (or through any, name-matched ones included)."""
+        seen, queue, found = {start}, deque([start]), []
         while queue:
             i = queue.popleft()
-            if self.own_hop(i):
-                hops.append(self.nodes[i].full_name)
-                if nearest is None:
-                    nearest = i
-            for j, k in edges[i]:
-                if resolved_only and self.sites[i][k].by_name:
-                    continue
-                if j not in parent:
-                    parent[j] = (i, k)
-                    queue.append(j)
-        if nearest is None:
-            return tuple(hops), None
-        chain = [self.nodes[nearest].qualname]
-        steps = [ChainStep(self._hop_label(nearest), Resolution.HOP)]
-        i = nearest
+            if self.own_end(i, End.HOP) is not None:
+                found.append(self.nodes[i].full_name)
+            for site in self.sites[i]:
+                for c in site.followed if followed_only else site.candidates:
+                    if c not in seen and (followed_only or self._leads_to_hop(c)):
+                        seen.add(c)
+                        queue.append(c)
+        return tuple(sorted(found))
+
+    def _leads_to_hop(self, i: int) -> bool:
+        return self.flags[End.HOP][i] or any(
+            self.flags[End.HOP][c] for s in self.sites[i] for c in s.candidates
+        )
+
+    def _chain(self, start: int, reach: Reach):
+        """The shortest chain of resolved calls to where the reach is decided,
+        with how each step was resolved; a by-name hop when nothing else."""
+        end = {Reach.ASYNC_IO: End.IO, Reach.UNKNOWN: End.UNKNOWN}.get(reach, End.HOP)
+        if reach is Reach.LOOP:
+            return self._name_only_chain(start)
+        flags = self.flags[end]
+        parent: dict[int, tuple[int, Site] | None] = {start: None}
+        queue = deque([start])
+        while queue:
+            i = queue.popleft()
+            last = self.own_end(i, end)
+            if last is not None:
+                return self._path(parent, i, last)
+            for site in self.sites[i]:
+                for c in site.followed:
+                    if c not in parent and flags[c]:
+                        parent[c] = (i, site)
+                        queue.append(c)
+        return (), ()
+
+    def _name_only_chain(self, start: int):
+        """For a function whose resolved calls do no I/O and hop nowhere,
+        the chain of a name-matched call that hops, if any (shown as such)."""
+        for site in self.sites[start]:
+            for c in site.candidates:
+                if site.resolution is Resolution.NAME and self.flags[End.HOP][c]:
+                    chain, steps = self._chain(c, Reach.THREAD)
+                    if chain:
+                        return (
+                            (self.nodes[start].qualname, *chain),
+                            (self._step(site, c), *steps),
+                        )
+        return (), ()
+
+    def _path(self, parent, i: int, last: Site):
+        chain = [self.nodes[i].qualname]
+        steps = [_final_step(last, self)]
         while parent[i] is not None:
-            caller, k = parent[i]
-            steps.append(self._step(self.sites[caller][k], i))
+            caller, site = parent[i]
+            steps.append(self._step(site, i))
             chain.append(self.nodes[caller].qualname)
             i = caller
         chain.reverse()
         steps.reverse()
-        return tuple(sorted(hops)), (
-            (*chain, self._hop_label(nearest)),
-            tuple(steps),
-        )
+        return (*chain, last.label), tuple(steps)
 
     def _step(self, site: Site, callee: int) -> ChainStep:
         """A link of a chain; it names the other functions the call may be
@@ -511,6 +682,93 @@ class ReachSolver:
             candidates=tuple(sorted(others)) if len(others) > 1 else (),
             default=site.default and bool(site.alternatives),
         )
+
+
+def _final_step(site: Site, solver: ReachSolver) -> ChainStep:
+    """The last link: the hop, the I/O, or the call that could not be followed
+    (with the same-named methods it might be, when matched by name)."""
+    if site.end is End.HOP:
+        return ChainStep(site.label, Resolution.HOP)
+    if site.end is End.IO:
+        return ChainStep(site.label, Resolution.IO)
+    return ChainStep(
+        site.label,
+        Resolution.NAME if site.resolution is Resolution.NAME else Resolution.UNSEEN,
+        candidates=tuple(sorted(solver.nodes[c].full_name for c in site.candidates)),
+    )
+
+
+def _calls(receiver: tuple[str, ...]) -> bool:
+    """Does a returned value come from a call (a coroutine, maybe)?"""
+    return receiver[-1].endswith("()") or receiver[0].startswith("call:")
+
+
+def _label(site: AwaitSite) -> str:
+    """An await as a reader would find it in the code."""
+    if site.kind is SiteKind.ATTR and site.name in PROTOCOLS:
+        verb = "async for … in" if site.name == "__aiter__" else "async with"
+        return f"{verb} {_written(site.receiver)}"
+    if site.kind is SiteKind.ATTR:
+        return f"{_written(site.receiver)}.{site.name}()"
+    if site.kind in (SiteKind.SELF, SiteKind.SUPER):
+        head = "self" if site.kind is SiteKind.SELF else "super()"
+        return f"{head}.{site.name}()"
+    return f"{site.name}()" if site.kind is SiteKind.NAME else site.name
+
+
+def _written(receiver: tuple[str, ...]) -> str:
+    head, *parts = receiver or ("?",)
+    form, _, value = head.partition(":")
+    first = "self" if form == "self" else value.rsplit(".", 1)[-1]
+    if form == "call":
+        first += "()"
+    return ".".join([first, *parts])
+
+
+class HopCounter:
+    """Thread hops on a function's paths, through resolved calls: the most
+    (every branch taken, each function once per path) and the fewest (only
+    awaits no branch may skip)."""
+
+    def __init__(self, solver: ReachSolver) -> None:
+        self.solver = solver
+        self._most: dict[int, int] = {}
+        self._fewest: dict[int, int] = {}
+
+    def most(self, i: int) -> int:
+        return self._count(i, self._most, fewest=False, path=[])[0]
+
+    def fewest(self, i: int) -> int:
+        return self._count(i, self._fewest, fewest=True, path=[])[0]
+
+    def _count(self, i: int, memo: dict, *, fewest: bool, path: list):
+        """(hops, the functions on the path whose cycle was cut below i):
+        a count is kept for reuse only when no cycle above i was cut."""
+        if i in memo:
+            return memo[i], set()
+        if i in path:
+            return 0, {i}  # a cycle: each function once per path
+        path.append(i)
+        solver = self.solver
+        total = 1 if solver.nodes[i].runs_in_thread else 0
+        cut: set[int] = set()
+        for site in solver.sites[i]:
+            if fewest and site.conditional:
+                continue
+            if site.end is End.HOP:
+                total += 1
+            elif site.followed:
+                counts = []
+                for c in site.followed:
+                    count, below = self._count(c, memo, fewest=fewest, path=path)
+                    counts.append(count)
+                    cut |= below
+                total += min(counts) if fewest else max(counts)
+        path.pop()
+        cut.discard(i)
+        if not cut:
+            memo[i] = total
+        return total, cut
 
 
 def solve_reach(files: list[FileResult], functions: list[FunctionRecord]):

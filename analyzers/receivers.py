@@ -19,7 +19,7 @@ from analyzers.conventions import TypeConventions
 from analyzers.types import Resolution
 
 if TYPE_CHECKING:
-    from analyzers.reach import SymbolIndex
+    from analyzers.index import SymbolIndex
 
 Typed = tuple[str, Resolution]  # a class's full name, and how it was known
 
@@ -40,6 +40,7 @@ class ReceiverTyper:
         # The default backend an object of a class may be (reach.py): its
         # attributes are what a user with default settings gets.
         self.default_for = default_for
+        self._returning: set[str] = set()  # functions whose result is being typed
 
     def type_of(self, receiver: tuple[str, ...]) -> Typed | None:
         head, *parts = receiver
@@ -76,41 +77,85 @@ class ReceiverTyper:
         if self._is_class(name):  # ann, call, name: an instance or the class
             return (name, Resolution.TYPE)
         if form == "call":
-            return self._convention(self.types.returns, value, name)
+            found = self._convention(self.types.returns, value, name)
+            found = found or self.returned(self.index.functions.get(name, ()))
+            if found is None and "." in name:  # `Permission.objects.all()`
+                owner, _, method = name.rpartition(".")
+                typed = self.type_of_dotted(owner)
+                if typed is not None:
+                    written = [*owner.split(".")[-1:], method]
+                    found = self._step(typed, f"{method}()", written)
+            return found
         if form == "name":
             found = self._convention(self.types.objects, value, name)
             if found is None and name in self.index.instances:
                 return self._class(self.index.instances[name], Resolution.TYPE)
             return found
+        if form in ("var", "arg"):  # a name nothing in the code types
+            return self._convention(self.types.variables, value)
         return None
 
     def _step(self, typed: Typed | None, part: str, written: list[str]) -> Typed | None:
         if typed is not None:
-            cls, resolution = typed
-            mro = self.index.mro(cls)
-            if part.endswith("()"):
-                method = part[:-2]
-                held = self._attribute(mro, method)
-                if held is not None:  # an attribute holding a class, called
-                    return held[0], _weaker(resolution, held[1])
-                for chain in self.types.chains:
-                    on = {self.index.canonical(c) for c in chain.on}
-                    if method in chain.methods and on & set(mro):
-                        return self._class(chain.returns, Resolution.CONVENTION)
-                return None
-            found = self._attribute(mro, part)
-            if found is not None:
-                return found[0], _weaker(resolution, found[1])
-            found = self._declared(cls, part)
-            if found is not None:
-                return found[0], _weaker(Resolution.CONVENTION, found[1])
-        if part.endswith("()"):
-            return None
-        # Naming conventions: `request.session`, `<anything>.objects`.
+            found = self._typed_step(typed, part)
+            # A method the class has decides; else the naming conventions may.
+            if found is not None or (
+                part.endswith("()") and self._has_method(typed[0], part[:-2])
+            ):
+                return found
+        # Naming conventions: `request.session`, `<anything>.objects`; a
+        # class named by convention, called (`engine.SessionStore()`).
         for key, cls in self.types.attributes.items():
             suffix = key.split(".")
             if written[-len(suffix) :] == suffix:
                 return self._class(cls, Resolution.CONVENTION)
+        return None
+
+    def _typed_step(self, typed: Typed, part: str) -> Typed | None:
+        """One attribute or method call on an object of a known class."""
+        cls, resolution = typed
+        mro = self.index.mro(cls)
+        if part.endswith("()"):
+            method = part[:-2]
+            held = self._attribute(mro, method)
+            if held is not None:  # an attribute holding a class, called
+                return held[0], _weaker(resolution, held[1])
+            for chain in self.types.chains:
+                on = {self.index.canonical(c) for c in chain.on}
+                if method in chain.methods and on & set(mro):
+                    return self._class(chain.returns, Resolution.CONVENTION)
+            for owner in mro:  # a method of the class: what it returns
+                records = self.index.methods.get((owner, method))
+                if records:
+                    found = self.returned(records)
+                    return (found[0], _weaker(resolution, found[1])) if found else None
+            return None
+        found = self._attribute(mro, part)
+        if found is not None:
+            return found[0], _weaker(resolution, found[1])
+        found = self._declared(cls, part)
+        if found is not None:
+            return found[0], _weaker(Resolution.CONVENTION, found[1])
+        return None
+
+    def _has_method(self, cls: str, name: str) -> bool:
+        return any((owner, name) in self.index.methods for owner in self.index.mro(cls))
+
+    def returned(self, records) -> Typed | None:
+        """What a function returns: the first of its `return` values that
+        types (FunctionRecord.returns), each function followed once."""
+        for record in records:
+            name = record.full_name
+            if name in self._returning:
+                continue
+            self._returning.add(name)
+            try:
+                for receiver in record.returns:
+                    typed = self.type_of(receiver)
+                    if typed is not None:
+                        return typed
+            finally:
+                self._returning.discard(name)
         return None
 
     def _declared(self, cls: str, name: str) -> Typed | None:
@@ -173,3 +218,9 @@ def _written(head: str) -> str:
     if form == "self":
         return "self"
     return value.rsplit(".", 1)[-1]
+
+
+def written_path(receiver: tuple[str, ...]) -> list[str]:
+    """`request.auser`'s receiver as written: ["request"] (then the parts)."""
+    head, *parts = receiver
+    return [_written(head), *(part.removesuffix("()") for part in parts)]

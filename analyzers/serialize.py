@@ -62,9 +62,18 @@ def _function(data: dict) -> boundary.FunctionRecord:
     data["kind"] = boundary.Kind(data["kind"])
     if data.get("reaches"):
         data["reaches"] = boundary.Reach(data["reaches"])
-    for key in ("hop_labels", "hops", "chain", "hops_by_name"):
+    for key in (
+        "hop_labels",
+        "hops",
+        "chain",
+        "hops_by_name",
+        "unknown_calls",
+        "passes_through",
+    ):
         if key in data:
             data[key] = tuple(data[key])
+    if "returns" in data:
+        data["returns"] = tuple(tuple(receiver) for receiver in data["returns"])
     if "await_sites" in data:
         data["await_sites"] = tuple(
             boundary.AwaitSite(
@@ -72,6 +81,8 @@ def _function(data: dict) -> boundary.FunctionRecord:
                 name=site["name"],
                 targets=tuple(site.get("targets", ())),
                 receiver=tuple(site.get("receiver", ())),
+                conditional=site.get("conditional", False),
+                runs=tuple(site.get("runs", ())),
             )
             for site in data["await_sites"]
         )

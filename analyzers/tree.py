@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from analyzers.types import FileResult, TreeResult
 
 # Part of every cached result's key: bump it whenever a change to the analyzer
 # or its data files changes what a file's result would be.
-ANALYZER_VERSION = "2"
+ANALYZER_VERSION = "3"
 
 
 def source_files(root: Path, component_map: ComponentMap) -> Iterator[tuple[str, Path]]:
@@ -57,29 +58,38 @@ def tree_pass(files: list[FileResult], component_map: ComponentMap) -> TreeResul
     conventions = load_conventions()
     code = [f for f in files if not component_map.is_test_path(f.path)]
     tests = [f for f in files if component_map.is_test_path(f.path)]
+    code = [_without_test_support_apis(f, component_map) for f in code]
 
     functions, solver = solve_tree(code, [fn for f in code for fn in f.functions])
-    component_of_module = {f.module: component_map.of_module(f.module) for f in code}
     functions = [
-        dataclasses.replace(fn, component=component_of_module[fn.module])
+        dataclasses.replace(
+            fn, component=component_map.of_definition(fn.module, fn.qualname)
+        )
         for fn in functions
     ]
     pairs = [
-        dataclasses.replace(p, component=component_of_module[p.module])
+        dataclasses.replace(
+            p, component=component_map.of_definition(p.module, p.async_qualname)
+        )
         for f in code
         for p in f.pairs
     ]
     component_of = {fn.full_name: fn.component for fn in functions}
+    component_of_class = {
+        c.full_name: component_map.of_definition(c.module, c.qualname)
+        for f in code
+        for c in f.classes
+    }
     entry_points = EntryPointJudge(
         solver,
         [fn for fn in functions if awaitable(fn)],
-        component_of,
-        component_of_module,
+        component_of_class,
+        functools.partial(_component_of_name, component_map, solver.index),
     ).by_component()
 
     grouped_files = defaultdict(list)
     for f in code:
-        grouped_files[component_of_module[f.module]].append(f)
+        grouped_files[component_map.of_module(f.module)].append(f)
     grouped_functions = defaultdict(list)
     for fn in functions:
         grouped_functions[fn.component].append(fn)
@@ -87,6 +97,7 @@ def tree_pass(files: list[FileResult], component_map: ComponentMap) -> TreeResul
     for p in pairs:
         grouped_pairs[p.component].append(p)
 
+    names = sorted({*grouped_files, *grouped_functions})
     components = tuple(
         summarise(
             name,
@@ -96,7 +107,7 @@ def tree_pass(files: list[FileResult], component_map: ComponentMap) -> TreeResul
             component_of=component_of,
             entry_points=entry_points.get(name, []),
         )
-        for name in sorted(grouped_files)
+        for name in names
     )
     return TreeResult(
         analyzer_version=ANALYZER_VERSION,
@@ -107,4 +118,31 @@ def tree_pass(files: list[FileResult], component_map: ComponentMap) -> TreeResul
         pairs=tuple(pairs),
         components=components,
         tests=tuple(summarise_tests(tests, component_map, conventions)),
+    )
+
+
+def _component_of_name(component_map: ComponentMap, index, dotted: str) -> str:
+    """The component of a function's or a class's full name ("" for none):
+    its module is the longest prefix the tree holds."""
+    if not dotted:
+        return ""
+    parts = dotted.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        module = ".".join(parts[:cut])
+        if module in index.imports:
+            return component_map.of_definition(module, ".".join(parts[cut:]))
+    return ""
+
+
+def _without_test_support_apis(result: FileResult, component_map) -> FileResult:
+    """Test support shipped in the package (django/contrib/admin/tests.py)
+    is no API of its component: its functions are not public."""
+    if not component_map.is_test_support(result.module):
+        return result
+    return dataclasses.replace(
+        result,
+        functions=tuple(
+            dataclasses.replace(f, public=False) if f.public else f
+            for f in result.functions
+        ),
     )

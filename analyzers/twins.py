@@ -115,21 +115,30 @@ def _is_attribute_like(decorators: tuple[str, ...], conventions: Conventions) ->
     )
 
 
-def count_twinned_tests(
-    names_by_scope: dict[str, list[tuple[str, bool]]], conventions
-) -> int:
-    """How many async tests have a sync twin test in the same scope."""
+def twinned_tests(
+    names_by_scope: dict[str, list[tuple[str, bool, str]]], conventions
+) -> list[tuple[str, str]]:
+    """Async tests that have a sync twin test in the same scope, as (async
+    test, sync test) full names; a scope's tests are (name, is_async, full
+    name)."""
     prefix = conventions.test_prefix
-    count = 0
+    found = []
     for tests in names_by_scope.values():
-        sync_names = {name for name, is_async in tests if not is_async}
-        for name, is_async in tests:
-            if is_async and any(
-                candidate in sync_names
-                for candidate in _sync_test_names(name, prefix, conventions)
-            ):
-                count += 1
-    return count
+        sync_names = {name: full for name, is_async, full in tests if not is_async}
+        for name, is_async, full in tests:
+            if not is_async:
+                continue
+            twin = next(
+                (
+                    sync_names[candidate]
+                    for candidate in _sync_test_names(name, prefix, conventions)
+                    if candidate in sync_names
+                ),
+                None,
+            )
+            if twin is not None:
+                found.append((full, twin))
+    return sorted(found)
 
 
 def _sync_test_names(name: str, prefix: str, conventions: Conventions) -> list[str]:

@@ -24,11 +24,29 @@ class Kind(enum.StrEnum):
 
 
 class Reach(enum.StrEnum):
-    """Where an async function's awaited work really ends."""
+    """Where an async function's awaited work really ends (REACH_RULE)."""
 
-    THREAD = "thread"  # every path ends in a sync_to_async hop
-    ASYNC = "async"  # some path awaits genuinely async or unseen code
-    LOOP = "loop"  # awaits nothing: its work runs on the event loop
+    # Some path reaches awaitable I/O that is native: ASGI receive/send,
+    # asyncio streams, an async driver (conventions.toml [io]).
+    ASYNC_IO = "async-io"
+    # Every path it follows ends in a thread hop or on the loop, one at least
+    # in a hop; nothing it awaits is unknown.
+    THREAD = "thread"
+    # A call it could not follow, and no path to native I/O: never "async".
+    UNKNOWN = "unknown"
+    LOOP = "loop"  # every call followed, none hops or does native I/O
+
+
+REACH_RULE = (
+    "An async function reaches async-io when some path of its awaited calls "
+    "ends in native awaitable I/O (ASGI receive/send, asyncio streams, an async "
+    "driver); otherwise unknown when it awaits a call the analyzer could not "
+    "follow; otherwise thread when some path ends in a thread hop; otherwise "
+    "loop: its work runs on the event loop itself (a blocking call it makes "
+    "there is listed). Calls of what the caller handed in (a middleware's "
+    "get_response, a decorator's view, a paginator's object list) are passed "
+    "through, not followed; a call matched by method name only is unknown."
+)
 
 
 class Relation(enum.StrEnum):
@@ -63,6 +81,8 @@ class Stage(enum.StrEnum):
     SYNC_ONLY = "sync-only"
     ASYNC_WRAPPER = "async-wrapper"
     ASYNC_NATIVE = "async-native"
+    # Entry points whose judgement the analyzer could not settle decide it.
+    UNKNOWN = "unknown"
 
 
 class SiteKind(enum.StrEnum):
@@ -74,6 +94,10 @@ class SiteKind(enum.StrEnum):
     NAME = "name"  # a function named through the module or its imports
     ATTR = "attr"  # obj.m(...) on an object the analyzer cannot type
     OPAQUE = "opaque"  # a parameter, attribute or expression it cannot see into
+    IO = "io"  # native awaitable I/O: ASGI receive/send, asyncio streams
+    # A callable the caller handed in (a parameter, or an attribute set from
+    # an __init__ parameter): the next layer's work, passed through.
+    CALLBACK = "callback"
 
 
 class Resolution(enum.StrEnum):
@@ -87,8 +111,9 @@ class Resolution(enum.StrEnum):
     # manager, `caches[...]` a cache, `request.session` a session store.
     CONVENTION = "convention"
     NAME = "name"  # by method name only: every same-named method is a candidate
-    UNSEEN = "unseen"  # nothing in the tree it could be (a parameter, a callback)
+    UNSEEN = "unseen"  # nothing in the tree it could be (a local, an expression)
     HOP = "hop"  # the sync_to_async hop that ends a chain
+    IO = "io"  # the native awaitable I/O that ends a chain
 
 
 @dataclass(frozen=True)
@@ -104,7 +129,16 @@ class AwaitSite:
     # a head ("self:<class>", "call:<dotted>", "name:<dotted>", "item:<dotted>",
     # "ann:<dotted>", "each<i>:<dotted>", "var:<local name>") then the
     # attributes ("objects") and method calls ("filter()") written after it.
+    # `async for x in obj` and `async with obj` are ATTR sites named
+    # "__aiter__" and "__aenter__" on the receiver `obj`.
     receiver: tuple[str, ...] = ()
+    # Inside an `if`, a loop body, an `except`, a boolean or conditional
+    # expression: a path may skip it (for the fewest hops of a call).
+    conditional: bool = False
+    # HOP: what runs in the thread, as a receiver then the callable's name
+    # (("self:pkg.Cache", "get"), ("name:pkg.signals.send",)); () when the
+    # code does not say (a lambda, a parameter).
+    runs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -144,6 +178,13 @@ class FunctionRecord:
     runs_in_thread: bool = False  # a def decorated with @sync_to_async
     thread_hops: int = 0  # sync_to_async call sites in its own body
     hop_labels: tuple[str, ...] = ()  # e.g. ("sync_to_async(get)",)
+    # Defs of one qualname and asyncness in one file (both branches of an
+    # `if`), counted in source order: identity is (module, qualname,
+    # is_async, variant).
+    variant: int = 0
+    # What its `return` statements give, as receivers (AwaitSite.receiver),
+    # for typing the locals bound to a call of it (`qs = _get_queryset(k)`).
+    returns: tuple[tuple[str, ...], ...] = ()
     bridges: int = 0  # async_to_sync call sites in its own body
     concurrent: bool = False
     concurrency_sites: int = 0
@@ -164,10 +205,23 @@ class FunctionRecord:
     hops_by_name: tuple[str, ...] = ()
     # Its awaited calls (not hops) by Resolution value: {"type": 3, "name": 1}.
     call_steps: dict[str, int] = field(default_factory=dict)
+    # Thread hops on its paths: fewest (awaits no branch may skip) and most
+    # (every branch taken, each function once per path).
+    hops_fewest: int = 0
+    hops_most: int = 0
+    # Its own awaits the analyzer could not follow, and the callables handed
+    # in by its caller that it passes through to, as written.
+    unknown_calls: tuple[str, ...] = ()
+    passes_through: tuple[str, ...] = ()
 
     @property
     def full_name(self) -> str:
         return f"{self.module}.{self.qualname}"
+
+    @property
+    def closure(self) -> bool:
+        """Defined inside a function: never an API or an entry point."""
+        return "<locals>" in self.qualname
 
 
 @dataclass(frozen=True)
@@ -184,6 +238,9 @@ class ClassRecord:
     # `cache: BaseCache`) and __init__ (`self._cache = caches[alias]`): name
     # and a receiver head as in AwaitSite.receiver ("item:django...caches").
     attributes: tuple[tuple[str, str], ...] = ()
+    # Attributes `__init__` sets from its parameters (`self.get_response =
+    # get_response`): callables handed in, whose calls are passed through.
+    callbacks: tuple[str, ...] = ()
 
     @property
     def full_name(self) -> str:
@@ -247,11 +304,12 @@ class ComponentSummary:
     pairs_by_relation: dict[str, int]
     duplicated_lines: int
     async_twin_share: float  # share of the component's lines in async twins
-    concurrency_sites: int
+    # Async functions that run awaitables concurrently (components.CONCURRENCY_RULE).
+    concurrent_functions: int
     thread_hops: int
     missing_twins: int
     blocking_calls: int
-    reaches: dict[str, int]  # public async functions by reach
+    reaches: dict[str, int]  # public async APIs by reach, every Reach a key
     local_hops: int  # public async functions that hop inside this component
     boundary: tuple[str, ...]  # components where its async chains hop
     duplicated: bool
@@ -271,6 +329,14 @@ class ComponentSummary:
     # Entry points by judgement: "native", "hops-here", "delegates".
     entry_judgements: dict[str, int] = field(default_factory=dict)
     stage_rule: str = ""  # the one sentence the stage follows (components.py)
+    # Async functions defined inside functions: listed apart, never APIs.
+    closures: int = 0
+    # Thread hops on the paths of its public async APIs, summed.
+    hops_fewest: int = 0
+    hops_most: int = 0
+    # End to end: public async APIs that reach a thread, by the component
+    # where their hops sit ({"orm-queryset": 43}).
+    thread_ends: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -279,6 +345,8 @@ class TestSummary:
     tests: int
     async_tests: int
     async_tests_with_sync_twin: int
+    # The doubled tests themselves: (async test, its sync twin), full names.
+    doubled: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

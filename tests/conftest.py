@@ -11,11 +11,16 @@ from services import (  # noqa: F401 (fixtures)
     start_worker,
 )
 
+from analyzers.tree import analyze_tree
 from tracker.sources.sdist import SdistDownloadError, fetch_tree
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SDIST_CACHE = REPO_ROOT / ".cache" / "sdists"
-_TREE_FIXTURES = {"django30_tree", "django31_tree", "django52_tree", "django61_tree"}
+_TREE_FIXTURES = {
+    *(f"django{v}_tree" for v in ("30", "31", "52", "61")),
+    *(f"django{v}" for v in ("30", "31", "52", "61")),
+    "release",
+}
 
 
 def _django_tree(*, spec: str) -> Path:
@@ -51,6 +56,27 @@ def django52_tree() -> Path:
 def django61_tree() -> Path:
     """The newest Django 6.1.x source tree."""
     return _django_tree(spec="==6.1.*")
+
+
+# Each tree analysed once per run, for every module that reads its results.
+@pytest.fixture(scope="session")
+def django30(django30_tree: Path):
+    return analyze_tree(django30_tree)
+
+
+@pytest.fixture(scope="session")
+def django31(django31_tree: Path):
+    return analyze_tree(django31_tree)
+
+
+@pytest.fixture(scope="session")
+def django52(django52_tree: Path):
+    return analyze_tree(django52_tree)
+
+
+@pytest.fixture(scope="session")
+def django61(django61_tree: Path):
+    return analyze_tree(django61_tree)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -166,7 +166,25 @@ class FunctionStat(models.Model):
     first_line = models.PositiveIntegerField()
     last_line = models.PositiveIntegerField()
     loc = models.PositiveIntegerField()
+    # Identity across releases: (module, qualname, is_async, variant); two
+    # defs of one name in the branches of an `if` are two functions.
+    variant = models.PositiveSmallIntegerField(default=0)
+    closure = models.BooleanField(
+        default=False, help_text="defined inside a function: never an API"
+    )
     thread_hops = models.PositiveIntegerField(default=0)
+    hops_fewest = models.PositiveIntegerField(
+        default=0, help_text="thread hops on its paths: fewest"
+    )
+    hops_most = models.PositiveIntegerField(
+        default=0, help_text="thread hops on its paths: most"
+    )
+    unknown_calls = models.JSONField(
+        default=list, help_text="its awaits the analyzer could not follow"
+    )
+    passes_through = models.JSONField(
+        default=list, help_text="callables handed in by its caller that it calls"
+    )
     concurrent = models.BooleanField(default=False)
     missing_twin = models.BooleanField(default=False)
     blocking = models.JSONField(default=list)
@@ -226,6 +244,21 @@ class PairDrift(models.Model):
         help_text="one side changed while the pair was derivable or a near-copy"
     )
 
+    class ChangeClass(models.TextChoices):
+        """What a one-sided change is (scanning/one_sided.py: CHANGE_CLASS_RULE)."""
+
+        MISSED_PORT = "possible missed port", "possible missed port"
+        ASYNC_SPECIFIC = "async-specific", "async-specific"
+        THIS_SIDE_ONLY = "this side only", "this side only"
+
+    # "" when not one-sided, or when its source could not be read.
+    change_class = models.CharField(
+        max_length=20, blank=True, choices=ChangeClass.choices
+    )
+    changed_lines = models.JSONField(
+        default=list, help_text='the changed side\'s lines, "-old" and "+new"'
+    )
+
     def __str__(self) -> str:
         return (
             f"{self.release} {self.module}.{self.async_qualname} since {self.previous}"
@@ -240,6 +273,9 @@ class SuiteStat(models.Model):
     tests = models.PositiveIntegerField()
     async_tests = models.PositiveIntegerField()
     async_tests_with_sync_twin = models.PositiveIntegerField()
+    doubled = models.JSONField(
+        default=list, help_text="[async test, its sync twin] full names"
+    )
 
     def __str__(self) -> str:
         return f"{self.release} tests of {self.component}"

@@ -76,15 +76,15 @@ TREE = {
     """,
     "pkg/signals.py": """
         class Signal:
-            def send(self, sender):
+            def send(self, sender, receivers):
                 responses = []
-                for receiver in self.receivers:
+                for receiver in receivers:
                     responses.append(receiver(sender))
                 return responses
 
-            async def asend(self, sender):
+            async def asend(self, sender, receivers):
                 responses = []
-                for receiver in self.receivers:
+                for receiver in receivers:
                     responses.append(await receiver(sender))
                 return responses
     """,
@@ -92,6 +92,9 @@ TREE = {
         from asgiref.sync import async_to_sync
 
         class Client:
+            def __init__(self, transport):
+                self.transport = transport
+
             async def arequest(self, url):
                 return await self.transport.send(url)
 
@@ -213,7 +216,7 @@ STAGE = [
         {
             "stage": Stage.ASYNC_NATIVE,
             "boundary": (),
-            "reaches": {"async": 1},
+            "reaches": {"async-io": 0, "loop": 1, "thread": 0, "unknown": 0},
             "pairs_by_relation": {"derivable": 1},
             "duplicated": True,
         },
@@ -253,17 +256,54 @@ def test_component_summary(name, expected):
 TESTS = [
     pytest.param(
         "cache",
-        Summary("cache", tests=3, async_tests=2, async_tests_with_sync_twin=1),
+        Summary(
+            "cache",
+            tests=3,
+            async_tests=2,
+            async_tests_with_sync_twin=1,
+            doubled=(
+                (
+                    "tests.cache_tests.test_cache.CacheTests.test_aget",
+                    "tests.cache_tests.test_cache.CacheTests.test_get",
+                ),
+            ),
+        ),
         id="class-with-a-prefix-twin",
     ),
     pytest.param(
         "auth",
-        Summary("auth", tests=2, async_tests=1, async_tests_with_sync_twin=1),
+        Summary(
+            "auth",
+            tests=2,
+            async_tests=1,
+            async_tests_with_sync_twin=1,
+            doubled=(
+                (
+                    "tests.auth_tests.test_auth.test_login_async",
+                    "tests.auth_tests.test_auth.test_login",
+                ),
+            ),
+        ),
         id="module-level-suffix-twin",
     ),
     pytest.param(
         "signals",
-        Summary("signals", tests=5, async_tests=3, async_tests_with_sync_twin=2),
+        Summary(
+            "signals",
+            tests=5,
+            async_tests=3,
+            async_tests_with_sync_twin=2,
+            doubled=(
+                (
+                    "tests.signals_tests.tests_async.AsyncSignalTests.test_asend",
+                    "tests.signals_tests.tests.SignalTests.test_send",
+                ),
+                (
+                    "tests.signals_tests.tests_async.AsyncSignalTests.test_connect",
+                    "tests.signals_tests.tests.SignalTests.test_connect",
+                ),
+            ),
+        ),
         id="parallel-async-class-in-its-own-module",
     ),
     pytest.param(
@@ -276,7 +316,8 @@ TESTS = [
 
 @pytest.mark.parametrize(("name", "expected"), TESTS)
 def test_tests_summary(name, expected):
-    """Test functions are counted per mapped folder, async ones with a sync twin."""
+    """Test functions are counted per mapped folder, async ones with a sync
+    twin, and those listed with their twin."""
     (summary,) = [s for s in tree().tests if s.component == name]
     assert summary == expected
 

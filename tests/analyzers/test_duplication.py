@@ -193,6 +193,69 @@ RELATION = [
 GENERIC = [
     pytest.param(
         """
+        class Client:
+            def login(self, **credentials):
+                from django.contrib.auth import authenticate
+
+                user = authenticate(**credentials)
+                return bool(user)
+
+            async def alogin(self, **credentials):
+                from django.contrib.auth import aauthenticate
+
+                user = await aauthenticate(**credentials)
+                return bool(user)
+        """,
+        {"relation": Relation.DERIVABLE, "renames": ("aauthenticate->authenticate",)},
+        id="imported-names-renamed-as-they-are-used",
+    ),
+    pytest.param(
+        """
+        class Client:
+            def login(self, **credentials):
+                from django.contrib.auth import authenticate
+
+                return authenticate(**credentials)
+
+            async def alogin(self, **credentials):
+                from django.contrib.auth import authenticate as check
+
+                return await check(**credentials)
+        """,
+        {"relation": Relation.DIVERGENT},
+        id="an-import-under-another-name-is-no-rename",
+    ),
+    pytest.param(
+        """
+        from asgiref.sync import sync_to_async
+
+        class Client:
+            @property
+            def session(self):
+                return self.engine.SessionStore()
+
+            async def asession(self):
+                return await sync_to_async(lambda: self.session)()
+        """,
+        {"relation": Relation.DELEGATING},
+        id="delegation-through-a-lambda",
+    ),
+    pytest.param(
+        """
+        from asgiref.sync import sync_to_async
+
+        class Client:
+            def session(self):
+                return self.engine.SessionStore()
+
+            async def asession(self):
+                return await sync_to_async(lambda: self.other)()
+        """,
+        {"relation": Relation.DIVERGENT},
+        id="a-lambda-running-something-else-is-no-delegation",
+    ),
+    pytest.param(
+        """
         class ModelBackend:
             def authenticate(self, request, username=None, password=None):
                 user = self.manager.get_by_natural_key(username)

@@ -20,6 +20,9 @@ tests = "tests"
 "pkg.middleware" = "middleware"
 "pkg.orm" = "orm"
 "pkg.store" = "store"
+"pkg.admin" = "admin"
+"pkg.views" = "views"
+"pkg.signals" = "signals"
 """
 
 UTILS = """
@@ -27,6 +30,9 @@ from asgiref.sync import sync_to_async
 
 class MiddlewareMixin:
     async_capable = True
+
+    def __init__(self, get_response):
+        self.get_response = get_response
 
     def __call__(self, request):
         return self.process_request(request)
@@ -77,6 +83,9 @@ HANDLER_31 = """
 from asgiref.sync import sync_to_async
 
 class BaseHandler:
+    def __init__(self, chain):
+        self._middleware_chain = chain
+
     def get_response(self, request):
         pass
 
@@ -136,11 +145,11 @@ class Store:
 """
 
 
-def tree(files: dict[str, str]):
+def tree(files: dict[str, str], *, extra_map: str = ""):
     results = analyze_sources(
         [(path, textwrap.dedent(code).encode()) for path, code in files.items()]
     )
-    return tree_pass(results, ComponentMap.from_toml(COMPONENTS))
+    return tree_pass(results, ComponentMap.from_toml(COMPONENTS + extra_map))
 
 
 BASE = {"pkg/utils.py": UTILS, "pkg/orm.py": ORM}
@@ -173,7 +182,7 @@ ENTRY_POINTS = [
         {"pkg/middleware.py": MIDDLEWARE},
         "middleware",
         {
-            "stage": Stage.ASYNC_WRAPPER,
+            "stage": Stage.ASYNC_NATIVE,
             "entry_points": (
                 ("pkg.middleware.AsyncOnlyMiddleware.__acall__", "native"),
             ),
@@ -189,24 +198,160 @@ ENTRY_POINTS = [
                     "pkg.utils.MiddlewareMixin.__acall__",
                 ),
             ),
-            "entry_judgements": {"hops-here": 2, "native": 1},
+            "entry_judgements": {"native": 1},
         },
-        id="inherited-from-an-async-capable-mixin",
+        id="inherited-adapters-are-listed-not-counted",
+    ),
+    pytest.param(
+        {
+            "pkg/admin.py": """
+                from pkg.utils import MiddlewareMixin
+
+                class CSPMiddleware(MiddlewareMixin):
+                    def process_request(self, request):
+                        pass
+            """
+        },
+        "admin",
+        {
+            "stage": Stage.SYNC_ONLY,
+            "entry_points": (),
+            "inherited_entry_points": (
+                (
+                    "pkg.admin.CSPMiddleware.__acall__",
+                    "hops-here",
+                    "pkg.utils.MiddlewareMixin.__acall__",
+                ),
+            ),
+        },
+        id="one-inherited-middleware-lifts-no-component",
+    ),
+    pytest.param(
+        {
+            "pkg/admin/__init__.py": "",
+            "pkg/admin/tests.py": """
+                from asgiref.sync import sync_to_async
+
+                class SeleniumTestCase:
+                    async def asetup(self):
+                        return await sync_to_async(print)()
+            """,
+        },
+        "admin",
+        {"stage": Stage.SYNC_ONLY, "entry_points": (), "public_async": 0},
+        id="test-support-shipped-in-the-package-is-no-api",
+    ),
+    pytest.param(
+        {
+            "pkg/views.py": """
+                from asgiref.sync import iscoroutinefunction, sync_to_async
+
+                def cache_page(view):
+                    if iscoroutinefunction(view):
+                        async def _view_wrapper(request):
+                            return await sync_to_async(print)(request)
+                    else:
+                        def _view_wrapper(request):
+                            return view(request)
+                    return _view_wrapper
+            """
+        },
+        "views",
+        {
+            "stage": Stage.SYNC_ONLY,
+            "public_async": 0,
+            "closures": 1,
+            "entry_points": (),
+        },
+        id="closures-are-no-api-and-no-entry-point",
     ),
     pytest.param(
         {"pkg/store.py": STORE},
         "store",
         {
-            "stage": Stage.ASYNC_NATIVE,
+            "stage": Stage.ASYNC_WRAPPER,
             "entry_points": (
                 ("pkg.store.CachedQuerySet.aget", "delegates"),
                 ("pkg.store.Store.aload", "native"),
             ),
             "entry_judgements": {"delegates": 1, "native": 1},
         },
-        id="delegation-and-private-helper",
+        id="delegation-and-private-helper-a-tie-is-a-wrapper",
+    ),
+    pytest.param(
+        {
+            "pkg/store.py": """
+                from asgiref.sync import sync_to_async
+
+                from pkg.signals import send
+
+                class Store:
+                    def load(self):
+                        pass
+
+                    async def aload(self):
+                        await sync_to_async(send)()
+                        return await self.asave()
+
+                    async def asave(self, receive):
+                        return await receive()
+
+                    def save(self):
+                        pass
+            """,
+            "pkg/signals.py": "def send():\n    pass\n",
+        },
+        "store",
+        {
+            "entry_points": (
+                ("pkg.store.Store.aload", "native"),
+                ("pkg.store.Store.asave", "native"),
+            )
+        },
+        id="a-hop-into-another-components-sync-code-is-not-here",
+    ),
+    pytest.param(
+        {
+            "pkg/store.py": """
+                from asgiref.sync import sync_to_async
+
+                class Store:
+                    def load(self):
+                        pass
+
+                    async def aload(self, receive):
+                        await receive()
+                        return await sync_to_async(self.load)()
+            """,
+        },
+        "store",
+        {"entry_points": (("pkg.store.Store.aload", "hops-here"),)},
+        id="a-hop-of-its-own-sync-code-beats-native-io-as-in-django-3.0",
     ),
 ]
+
+# The middleware protocol's adapter credited to the component that owns it.
+CLASSES = """
+[classes]
+"pkg.utils.MiddlewareMixin" = "middleware"
+"""
+
+
+def test_a_class_credited_to_another_component_is_judged_once_there():
+    """MiddlewareMixin, in utils, serves middleware: its __acall__ is one of
+    middleware's entry points, judged once, the same as where it is listed."""
+    result = tree({**BASE, "pkg/middleware.py": MIDDLEWARE}, extra_map=CLASSES)
+    middleware = result.component("middleware")
+    assert ("pkg.utils.MiddlewareMixin.__acall__", "hops-here") in (
+        middleware.entry_points
+    )
+    assert middleware.inherited_entry_points == ()  # the same component
+    assert result.component("utils").entry_points == (
+        ("pkg.utils.PlainMixin.arender", "hops-here"),
+    )
+    assert result.function("pkg.utils.MiddlewareMixin.__acall__").component == (
+        "middleware"
+    )
 
 
 @pytest.mark.parametrize(("files", "component", "expected"), ENTRY_POINTS)
@@ -232,19 +377,34 @@ def test_an_override_is_not_inherited():
 
 STAGE = [
     pytest.param({}, Stage.SYNC_ONLY, id="no-entry-points"),
-    pytest.param({"native": 2, "hops-here": 2}, Stage.ASYNC_NATIVE, id="half-native"),
+    pytest.param({"native": 2, "hops-here": 2}, Stage.ASYNC_WRAPPER, id="a-tie"),
+    pytest.param({"native": 3, "hops-here": 2}, Stage.ASYNC_NATIVE, id="mostly-native"),
     pytest.param({"native": 1, "hops-here": 2}, Stage.ASYNC_WRAPPER, id="mostly-hops"),
     pytest.param(
         {"native": 1, "delegates": 1, "hops-here": 1},
         Stage.ASYNC_WRAPPER,
         id="delegation-is-no-native-work",
     ),
+    pytest.param(
+        {"native": 1, "hops-here": 1, "unknown": 1},
+        Stage.UNKNOWN,
+        id="the-unknown-decide",
+    ),
+    pytest.param(
+        {"native": 3, "unknown": 1}, Stage.ASYNC_NATIVE, id="native-whatever-unknown"
+    ),
+    pytest.param(
+        {"hops-here": 2, "unknown": 1},
+        Stage.ASYNC_WRAPPER,
+        id="wrapper-whatever-unknown",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("judgements", "expected"), STAGE)
 def test_judge_stage(judgements, expected):
-    """More than half the entry points without native work: async-wrapper."""
+    """Half or more without native work: async-wrapper; more than half
+    native: async-native; else the unknown entry points decide: unknown."""
     assert judge_stage(judgements) is expected
 
 

@@ -20,8 +20,8 @@ NESTED = [
         """,
         (
             ("outer", False, True, ""),
-            ("outer.<locals>.inner", False, True, "outer.<locals>.ainner"),
-            ("outer.<locals>.ainner", True, True, "outer.<locals>.inner"),
+            ("outer.<locals>.inner", False, False, "outer.<locals>.ainner"),
+            ("outer.<locals>.ainner", True, False, "outer.<locals>.inner"),
         ),
         id="closures",
     ),
@@ -43,13 +43,13 @@ NESTED = [
             (
                 "deco.<locals>._view_wrapper",
                 True,
-                True,
+                False,
                 "deco.<locals>._view_wrapper",
             ),
             (
                 "deco.<locals>._view_wrapper",
                 False,
-                True,
+                False,
                 "deco.<locals>._view_wrapper",
             ),
         ),
@@ -66,7 +66,7 @@ NESTED = [
         """,
         (
             ("Handler.handle", True, True, ""),
-            ("Handler.handle.<locals>.step", True, True, ""),
+            ("Handler.handle.<locals>.step", True, False, ""),
         ),
         id="def-in-method",
     ),
@@ -75,11 +75,58 @@ NESTED = [
 
 @pytest.mark.parametrize(("code", "expected"), NESTED)
 def test_nested_defs(code, expected):
-    """Nested defs are named like __qualname__ and share their outer's publicness."""
+    """Nested defs are named like __qualname__; a closure is never public: it
+    is no API, whatever its outer function is."""
     result = analyze(code)
     assert (
         tuple((f.qualname, f.is_async, f.public, f.twin) for f in result.functions)
         == expected
+    )
+
+
+VARIANTS = [
+    pytest.param(
+        """
+        import sys
+
+        if sys.platform == "win32":
+            def load():
+                pass
+        else:
+            def load():
+                pass
+        """,
+        (("load", False, 0), ("load", False, 1)),
+        id="same-name-same-colour-in-both-branches",
+    ),
+    pytest.param(
+        """
+        def deco(view):
+            if view:
+                async def _wrapper():
+                    pass
+            else:
+                def _wrapper():
+                    pass
+            return _wrapper
+        """,
+        (
+            ("deco", False, 0),
+            ("deco.<locals>._wrapper", True, 0),
+            ("deco.<locals>._wrapper", False, 0),
+        ),
+        id="sync-and-async-branches-differ-by-colour",
+    ),
+]
+
+
+@pytest.mark.parametrize(("code", "expected"), VARIANTS)
+def test_variants_keep_same_named_defs_apart(code, expected):
+    """Identity is (module, qualname, is_async, variant): defs of one name and
+    colour are numbered in source order, so releases never mix them up."""
+    result = analyze(code)
+    assert (
+        tuple((f.qualname, f.is_async, f.variant) for f in result.functions) == expected
     )
 
 

@@ -240,22 +240,44 @@ REACH = [
         {
             "pkg/db.py": DB,
             "pkg/jobs.py": """
-                async def start(obj):
-                    return await obj.arun()
+                from elsewhere import make
+
+                async def start():
+                    runner = make()
+                    return await runner.arun()
             """,
         },
         "pkg.jobs.start",
         {
-            "reaches": Reach.THREAD,
+            "reaches": Reach.UNKNOWN,
             "hops": (),
             "hops_by_name": ("pkg.db.Runner.arun",),
-            "chain": ("start", "Runner.arun", "sync_to_async(run)"),
+            "chain": ("start", "make().arun()"),
             "steps": (
-                ChainStep("pkg.db.Runner.arun", Resolution.NAME),
-                ChainStep("sync_to_async(run)", Resolution.HOP),
+                ChainStep(
+                    "make().arun()", Resolution.NAME, candidates=("pkg.db.Runner.arun",)
+                ),
             ),
+            "unknown_calls": ("make().arun()",),
         },
-        id="unknown-object-method-by-name",
+        id="a-method-matched-by-name-only-is-unknown-its-hop-listed-apart",
+    ),
+    pytest.param(
+        {
+            "pkg/db.py": DB,
+            "pkg/jobs.py": """
+                async def start(runner):
+                    return await runner.arun()
+            """,
+        },
+        "pkg.jobs.start",
+        {
+            "reaches": Reach.LOOP,
+            "hops_by_name": (),
+            "chain": (),
+            "passes_through": ("runner",),
+        },
+        id="a-parameter-object-is-handed-in-and-passed-through",
     ),
     pytest.param(
         {
@@ -276,17 +298,16 @@ REACH = [
         },
         "pkg.sessions.SessionBase.aget",
         {
-            "reaches": Reach.THREAD,
+            "reaches": Reach.UNKNOWN,
             "hops": (),
             "hops_by_name": ("pkg.cache.BaseCache.aget",),
             "chain": (
                 "SessionBase.aget",
                 "CacheSession.aload",
-                "BaseCache.aget",
-                "sync_to_async(get)",
+                "self._cache.aget()",
             ),
         },
-        id="other-object-outside-callers-family",
+        id="other-object-outside-callers-family-by-name-is-unknown",
     ),
     pytest.param(
         {
@@ -351,6 +372,8 @@ REACH = [
             "reaches": Reach.THREAD,
             "hops": ("pkg.middleware.MiddlewareMixin.__acall__",),
             "chain": ("MiddlewareMixin.__acall__", "sync_to_async(process_request)"),
+            "passes_through": ("self.get_response",),
+            "unknown_calls": (),
         },
         id="middleware-passes-through-get_response",
     ),
@@ -369,8 +392,13 @@ REACH = [
             """,
         },
         "pkg.signals.asend",
-        {"concurrent": True, "reaches": Reach.ASYNC},
-        id="concurrent",
+        {
+            "concurrent": True,
+            "reaches": Reach.THREAD,
+            "chain": ("asend", "sync_to_async(print)"),
+            "passes_through": ("receiver",),
+        },
+        id="gathered-awaitables-are-followed-receivers-handed-in",
     ),
     pytest.param(
         {
@@ -380,8 +408,8 @@ REACH = [
             """,
         },
         "pkg.run.run",
-        {"reaches": Reach.ASYNC, "hops": (), "chain": ()},
-        id="awaits-a-parameter",
+        {"reaches": Reach.LOOP, "chain": (), "passes_through": ("coro",)},
+        id="awaits-a-parameter-passes-it-through",
     ),
     pytest.param(
         {
@@ -475,3 +503,465 @@ def test_chain_names_what_runs_in_the_thread(code, full_name, expected):
     """The last link of a chain names the sync callable the hop runs."""
     record = tree({"pkg/mod.py": code}).function(full_name, is_async=True)
     assert record.chain == expected
+
+
+ORM = """
+from asgiref.sync import sync_to_async
+
+class Model:
+    def save(self):
+        pass
+
+    async def asave(self):
+        return await sync_to_async(self.save)()
+
+class QuerySet:
+    def get(self):
+        pass
+
+    async def aget(self):
+        return await sync_to_async(self.get)()
+
+    def _fetch_all(self):
+        pass
+
+    def __aiter__(self):
+        async def generator():
+            await sync_to_async(self._fetch_all)()
+            yield 1
+
+        return generator()
+
+class Iterable:
+    async def _async_generator(self):
+        yield await sync_to_async(list)()
+
+    def __aiter__(self):
+        return self._async_generator()
+"""
+
+# A same-named method of an unrelated class: never the chain's step.
+DECOY = """
+from asgiref.sync import sync_to_async
+
+class Cache:
+    def get(self):
+        pass
+
+    async def aget(self):
+        return await sync_to_async(self.get)()
+
+    async def asave(self):
+        return await sync_to_async(self.get)()
+"""
+
+# Issue 13's classes of calls: each row the call followed to where it ends,
+# with the negative case beside it where one is worth stating.
+FOLLOWS = [
+    pytest.param(
+        """
+        from pkg.orm import Model
+
+        class Manager:
+            def _make(self):
+                obj = Model()
+                return obj
+
+            async def _acreate(self):
+                obj = self._make()
+                await obj.asave()
+                return obj
+
+            async def acreate(self):
+                return await self._acreate()
+        """,
+        "pkg.mod.Manager.acreate",
+        {
+            "reaches": Reach.THREAD,
+            "chain": (
+                "Manager.acreate",
+                "Manager._acreate",
+                "Model.asave",
+                "sync_to_async(save)",
+            ),
+        },
+        id="own-method-then-a-local-bound-from-what-a-method-returns",
+    ),
+    pytest.param(
+        """
+        from pkg.orm import QuerySet
+
+        def _queryset(klass):
+            return QuerySet()
+
+        async def aget_or_404(klass):
+            queryset = _queryset(klass)
+            return await queryset.aget()
+        """,
+        "pkg.mod.aget_or_404",
+        {
+            "reaches": Reach.THREAD,
+            "chain": ("aget_or_404", "QuerySet.aget", "sync_to_async(get)"),
+            "steps": (
+                ChainStep("pkg.orm.QuerySet.aget", Resolution.TYPE),
+                ChainStep("sync_to_async(get)", Resolution.HOP),
+            ),
+        },
+        id="a-local-typed-by-the-return-of-a-function-not-by-name",
+    ),
+    pytest.param(
+        """
+        from pkg.orm import QuerySet
+
+        async def alist():
+            return [x async for x in QuerySet()]
+        """,
+        "pkg.mod.alist",
+        {
+            "reaches": Reach.THREAD,
+            "chain": (
+                "alist",
+                "QuerySet.__aiter__.<locals>.generator",
+                "sync_to_async(_fetch_all)",
+            ),
+        },
+        id="async-for-over-a-sync-aiter-that-returns-its-own-generator",
+    ),
+    pytest.param(
+        """
+        from pkg.orm import Iterable
+
+        async def aconsume():
+            async for x in Iterable():
+                pass
+        """,
+        "pkg.mod.aconsume",
+        {
+            "reaches": Reach.THREAD,
+            "chain": ("aconsume", "Iterable._async_generator", "sync_to_async(list)"),
+        },
+        id="async-for-over-a-sync-aiter-that-returns-a-method-generator",
+    ),
+    pytest.param(
+        """
+        from asgiref.sync import sync_to_async
+
+        class Atomic:
+            def __enter__(self):
+                pass
+
+            async def __aenter__(self):
+                return await sync_to_async(self.__enter__)()
+
+            async def __aexit__(self, *exc):
+                pass
+
+        async def save():
+            async with Atomic():
+                pass
+        """,
+        "pkg.mod.save",
+        {
+            "reaches": Reach.THREAD,
+            "chain": ("save", "Atomic.__aenter__", "sync_to_async(__enter__)"),
+        },
+        id="async-with-runs-aenter-and-aexit",
+    ),
+    pytest.param(
+        """
+        import asyncio
+
+        from pkg.orm import QuerySet
+
+        async def both():
+            async with asyncio.TaskGroup() as tg:
+                tg.create_task(QuerySet().aget())
+            await asyncio.sleep(0)
+        """,
+        "pkg.mod.both",
+        {
+            "reaches": Reach.THREAD,
+            "chain": ("both", "QuerySet.aget", "sync_to_async(get)"),
+            "unknown_calls": (),
+        },
+        id="a-task-group-waits-on-the-loop-its-tasks-are-followed",
+    ),
+    pytest.param(
+        """
+        import asyncio
+
+        async def nap():
+            await asyncio.sleep(1)
+        """,
+        "pkg.mod.nap",
+        {"reaches": Reach.LOOP, "unknown_calls": ()},
+        id="a-sleep-waits-on-the-loop",
+    ),
+    pytest.param(
+        """
+        import asyncio
+
+        from pkg.orm import QuerySet
+
+        async def both():
+            return await asyncio.gather(QuerySet().aget(), asyncio.sleep(1))
+        """,
+        "pkg.mod.both",
+        {"reaches": Reach.THREAD, "concurrent": True, "unknown_calls": ()},
+        id="gather-arguments-are-the-work",
+    ),
+    pytest.param(
+        """
+        async def app(scope, receive, send):
+            message = await receive()
+            await send({"type": "http.response.start"})
+        """,
+        "pkg.mod.app",
+        {
+            "reaches": Reach.ASYNC_IO,
+            "chain": ("app", "receive()"),
+            "steps": (ChainStep("receive()", Resolution.IO),),
+        },
+        id="asgi-receive-and-send-are-native-io",
+    ),
+    pytest.param(
+        """
+        from elsewhere import thing
+
+        async def app(scope, receive, send):
+            await thing()
+            return await receive()
+        """,
+        "pkg.mod.app",
+        {"reaches": Reach.ASYNC_IO, "unknown_calls": ("elsewhere.thing()",)},
+        id="io-with-a-chain-beats-an-unknown-call",
+    ),
+    pytest.param(
+        """
+        from asgiref.sync import sync_to_async
+        from elsewhere import thing
+
+        async def half():
+            await sync_to_async(print)()
+            return await thing()
+        """,
+        "pkg.mod.half",
+        {"reaches": Reach.UNKNOWN, "chain": ("half", "elsewhere.thing()")},
+        id="an-unknown-call-beats-a-thread-never-rounded-up",
+    ),
+    pytest.param(
+        """
+        from pkg.orm import QuerySet
+
+        class Store:
+            queryset = QuerySet()
+
+            async def aload(self, fast):
+                if fast:
+                    method = self.queryset.aget
+                else:
+                    method = getattr(self.queryset, "aget")
+                return await method()
+        """,
+        "pkg.mod.Store.aload",
+        {
+            "reaches": Reach.THREAD,
+            "chain": ("Store.aload", "QuerySet.aget", "sync_to_async(get)"),
+        },
+        id="a-local-bound-to-a-method-or-getattr-then-called",
+    ),
+    pytest.param(
+        """
+        from elsewhere import name
+
+        class Store:
+            async def aload(self, obj):
+                return await getattr(obj, name)()
+        """,
+        "pkg.mod.Store.aload",
+        {"reaches": Reach.UNKNOWN},
+        id="getattr-with-a-computed-name-is-unknown",
+    ),
+    pytest.param(
+        """
+        from pkg.orm import QuerySet
+
+        async def permissions(kind):
+            name = "age%s" % kind
+            return await getattr(QuerySet(), name)()
+        """,
+        "pkg.mod.permissions",
+        {
+            "reaches": Reach.THREAD,
+            "chain": ("permissions", "QuerySet.aget", "sync_to_async(get)"),
+            "unknown_calls": (),
+        },
+        id="getattr-with-a-name-pattern-runs-the-methods-that-match",
+    ),
+    pytest.param(
+        """
+        from asgiref.sync import sync_to_async
+
+        class Factory:
+            def get(self):
+                return self.generic()
+
+            def generic(self):
+                return self.request()
+
+            def request(self):
+                pass
+
+        class Client(Factory):
+            async def request(self):
+                return await sync_to_async(print)()
+
+            async def get(self):
+                return await super().get()
+        """,
+        "pkg.mod.Client.get",
+        {
+            "reaches": Reach.THREAD,
+            "chain": ("Client.get", "Client.request", "sync_to_async(print)"),
+        },
+        id="awaiting-what-sync-methods-return-follows-their-returns-on-self",
+    ),
+    pytest.param(
+        """
+        from asgiref.sync import sync_to_async
+
+        class Handler:
+            async def __call__(self, request):
+                return await sync_to_async(print)(request)
+
+        class Client:
+            def __init__(self):
+                self.handler = Handler()
+
+            async def request(self, request):
+                return await self.handler(request)
+        """,
+        "pkg.mod.Client.request",
+        {
+            "reaches": Reach.THREAD,
+            "chain": ("Client.request", "Handler.__call__", "sync_to_async(print)"),
+        },
+        id="an-instance-attribute-called-runs-its-call",
+    ),
+    pytest.param(
+        """
+        async def acompress(sequence):
+            async for item in sequence:
+                yield item
+        """,
+        "pkg.mod.acompress",
+        {"reaches": Reach.LOOP, "passes_through": ("sequence",)},
+        id="iterating-a-parameter-passes-it-through",
+    ),
+    pytest.param(
+        """
+        async def run_all(callbacks):
+            for callback in callbacks:
+                await callback()
+        """,
+        "pkg.mod.run_all",
+        {"reaches": Reach.LOOP, "passes_through": ("callback",)},
+        id="items-of-a-parameter-are-handed-in-too",
+    ),
+    pytest.param(
+        """
+        async def run_all(make):
+            callback = make()
+            for item in callback:
+                await item()
+        """,
+        "pkg.mod.run_all",
+        {"reaches": Reach.UNKNOWN, "unknown_calls": ("item()",)},
+        id="items-of-a-local-are-not-handed-in",
+    ),
+]
+
+
+@pytest.mark.parametrize(("code", "full_name", "expected"), FOLLOWS)
+def test_follows(code, full_name, expected):
+    """Locals, returns, protocols, gathered tasks and I/O: each call is
+    followed to a hop, native I/O or a pass-through, else it is unknown."""
+    files = {"pkg/orm.py": ORM, "pkg/decoy.py": DECOY, "pkg/mod.py": code}
+    record = tree(files).function(full_name, is_async=True)
+    assert fields(record, expected) == expected
+
+
+HOPS = [
+    pytest.param(
+        """
+        async def two():
+            await sync_to_async(print)()
+            await sync_to_async(print)()
+        """,
+        "pkg.mod.two",
+        (2, 2),
+        id="two-hops-in-a-row",
+    ),
+    pytest.param(
+        """
+        async def maybe(flag):
+            if flag:
+                await sync_to_async(print)()
+            return flag or await sync_to_async(print)()
+        """,
+        "pkg.mod.maybe",
+        (0, 2),
+        id="hops-a-branch-may-skip",
+    ),
+    pytest.param(
+        """
+        async def inner():
+            await sync_to_async(print)()
+
+        async def outer():
+            await inner()
+            for _ in range(3):
+                await inner()
+        """,
+        "pkg.mod.outer",
+        (1, 2),
+        id="through-a-callee-a-loop-body-may-run-no-time",
+    ),
+    pytest.param(
+        """
+        async def send(flag):
+            if flag:
+                @sync_to_async
+                def run():
+                    pass
+            else:
+                async def run():
+                    pass
+            return await run()
+        """,
+        "pkg.mod.send",
+        (0, 1),
+        id="same-named-defs-in-branches-fewest-and-most",
+    ),
+    pytest.param(
+        """
+        async def ping(n):
+            await sync_to_async(print)()
+            return await pong(n)
+
+        async def pong(n):
+            return await ping(n - 1)
+        """,
+        "pkg.mod.ping",
+        (1, 1),
+        id="a-cycle-counts-each-function-once",
+    ),
+]
+
+
+@pytest.mark.parametrize(("code", "full_name", "expected"), HOPS)
+def test_thread_hops_on_a_path(code, full_name, expected):
+    """Fewest and most thread hops a call of the function makes."""
+    code = "from asgiref.sync import sync_to_async\n" + textwrap.dedent(code)
+    record = tree({"pkg/mod.py": code}).function(full_name, is_async=True)
+    assert (record.hops_fewest, record.hops_most) == expected

@@ -335,7 +335,7 @@ RECEIVERS = [
         },
         "django.app.views.show",
         {
-            "reaches": Reach.ASYNC,
+            "reaches": Reach.UNKNOWN,
             "hops": (),
             "hops_by_name": (),
             "call_steps": {"type": 1},
@@ -365,13 +365,16 @@ RECEIVERS = [
     pytest.param(
         {
             "django/app/views.py": """
-                async def show(thing):
+                from elsewhere import make
+
+                async def show():
+                    thing = make()
                     return await thing.aexists()
             """
         },
         "django.app.views.show",
         {
-            "reaches": Reach.THREAD,
+            "reaches": Reach.UNKNOWN,
             "hops": (),
             "hops_by_name": ("django.db.models.query.QuerySet.aexists",),
             "call_steps": {"name": 1},
@@ -444,8 +447,10 @@ def test_name_only_step_names_its_candidates():
     record = tree(
         {
             "django/app/views.py": """
-                async def show(thing):
-                    return await thing.aget("key")
+                from elsewhere import make
+
+                async def show():
+                    return await make().aget("key")
             """
         }
     ).function("django.app.views.show", is_async=True)
@@ -465,12 +470,13 @@ def test_boundary_counts_resolved_steps_and_lists_name_only_apart():
         {
             "django/app/views.py": """
                 from django.core.cache import cache
+                from elsewhere import make
 
                 async def cached(key):
                     return await cache.aget(key)
 
-                async def guessed(thing):
-                    return await thing.aexists()
+                async def guessed():
+                    return await make().aexists()
             """
         }
     )

@@ -51,6 +51,8 @@ NOT_ANALYZER_VALUES = {
         "main_branch",
     },
     "Release": {"version", "version_key", "tag", "commit", "analyzer_version"},
+    # Set by tracker/scanning/one_sided.py, not by the analyzer.
+    "PairDrift": {"change_class"},
     "FileAnalysis": {"blob_sha", "analyzer_version"},
     "ReleaseFile": {"blob_sha"},
     "TwinPairStat": {"sync_hash", "async_hash"},

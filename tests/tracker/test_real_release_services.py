@@ -3,6 +3,7 @@ into the mirror, scanned by a Celery worker process and written to PostgreSQL,
 which (unlike SQLite) refuses a value wider than its column."""
 
 import os
+from pathlib import Path
 
 import pytest
 from conftest import SDIST_CACHE
@@ -27,6 +28,7 @@ def test_two_django_releases_scan_on_postgresql_with_a_worker(
     AsyncPaginator pairs by the longest convention there is) and 6.1 linked
     to 6.0 as its previous release."""
     settings.SDIST_CACHE_DIR = SDIST_CACHE
+    _django_project()  # transactional tests before this one flush the seed
     try:
         call_command("import_releases", "6.0", "6.1")
     except Exception as exc:  # noqa: BLE001 (offline: pip's error, one line)
@@ -55,3 +57,19 @@ def test_two_django_releases_scan_on_postgresql_with_a_worker(
     longest = max(Convention, key=lambda c: len(c.value))
     assert len(paired.convention) <= len(longest)
     assert newer.pairdrift_set.filter(previous=older).exists()
+
+
+def _django_project() -> Project:
+    """The Django project as migration 0002 seeds it, from PyPI here."""
+    map_file = Path(__file__).resolve().parents[2] / "analyzers/components/django.toml"
+    project, _ = Project.objects.get_or_create(
+        slug="django",
+        defaults=dict(
+            name="Django",
+            pypi_package="django",
+            package_dir="django",
+            tests_dir="tests",
+            component_map=map_file.read_text(encoding="utf-8"),
+        ),
+    )
+    return project

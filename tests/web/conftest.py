@@ -32,8 +32,25 @@ HOSTILE = '''
         return "<script>alert('source')</script>" + value
 '''
 
+# A decorator defining its wrapper once per branch, a sync and an async def
+# of one name: two functions, unchanged from 1.1 to 1.2.
+BRANCHES = """
+    import asyncio
+
+
+    def decorate(view):
+        if asyncio.iscoroutinefunction(view):
+            async def _wrapper(request):
+                return await view(request)
+        else:
+            def _wrapper(request):
+                return view(request)
+        return _wrapper
+"""
+
 WEB_RELEASES = {
     **RELEASES,
+    "1.1": {**RELEASES["1.1"], "pkg/views.py": BRANCHES},
     "1.2": {**RELEASES["1.2"], "pkg/markup.py": HOSTILE},
     "1.2.1": {"pkg/extra.py": "def helper():\n    return 2\n"},
 }

@@ -13,15 +13,20 @@ from django.urls import URLPattern, URLResolver, get_resolver
 # takes that the sample can show.
 PAGES = {
     "overview": "/?component=auth&release=1.1&points=on",
+    "components": "/components/",
     "component": "/components/auth/?release=1.1&kind=async-native&sort=name",
     "release": "/releases/1.1/",
-    "function": "/releases/1.1/functions/pkg.auth.aauthenticate/",
+    "release-functions": "/releases/1.1/functions/?component=auth&page=1",
+    "function": "/releases/1.1/functions/pkg.auth.aauthenticate/?is_async=yes",
+    "release-pairs": "/releases/1.1/pairs/?component=auth",
     "pair": "/releases/1.1/pairs/pkg.auth.aauthenticate/",
     "source": "/releases/1.1/source/pkg/auth.py",
-    "drift": "/one-sided-changes/",
+    "release-tests": "/releases/1.1/tests/",
+    "one-sided-changes": "/one-sided-changes/?release=1.1",
     "search": "/search/?q=auth",
     "scans": "/scans/",
     "robots-txt": "/robots.txt",
+    "favicon": "/favicon.ico",
     "healthz": "/healthz/",
 }
 POST_ONLY = {"scan-start"}

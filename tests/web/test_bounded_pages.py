@@ -13,13 +13,15 @@ from tracker.scanning import requests
 
 pytestmark = pytest.mark.django_db
 
-MANY = 250
+MANY = 510  # twin pairs: more than a page of 500
 BROKEN = 201
 RELEASES = {
     "1.0": {"pkg/__init__.py": "", "pkg/cache.py": "def get(key):\n    return key\n"},
     "1.1": {
         "pkg/cache.py": "".join(
-            f"async def aget{i}(key):\n    return key\n\n\n" for i in range(MANY)
+            f"def get{i}(key):\n    return key\n\n\n"
+            f"async def aget{i}(key):\n    return key\n\n\n"
+            for i in range(MANY)
         ),
         # An unknown encoding: recorded as a parse error, with no parser run.
         **{f"pkg/broken{i}.py": "# coding: bogus\n" for i in range(BROKEN)},
@@ -66,8 +68,17 @@ def test_the_release_page_shows_the_first_200_of_each_list(crowded, client):
 def test_a_cells_detail_shows_the_first_200_functions(crowded, client):
     html = client.get("/?component=cache&release=1.1").content.decode()
     detail = html[html.index('id="cell-detail"') :]
-    assert len(re.findall(r"<td><a href=\"/releases/1.1/functions/", detail)) == 200
+    assert len(re.findall(r'<li><a href="/releases/1.1/functions/', detail)) == 200
     assert f"The first 200 of {MANY}" in detail
     link = "/components/cache/?release=1.1&amp;is_async=yes&amp;public=yes"
     assert f'href="{link}"' in detail
     assert client.get(link.replace("&amp;", "&")).status_code == 200
+
+
+def test_the_twin_pairs_list_comes_in_pages(crowded, client):
+    html = client.get("/releases/1.1/pairs/").content.decode()
+    assert f'<strong class="count">{MANY}</strong>' in html
+    assert html.count('<a href="/releases/1.1/pairs/pkg.cache.aget') == 500
+    assert 'rel="next" href="?page=2"' in html
+    rest = client.get("/releases/1.1/pairs/?page=2").content.decode()
+    assert rest.count('<a href="/releases/1.1/pairs/pkg.cache.aget') == MANY - 500

@@ -66,7 +66,7 @@ def test_a_cell_loads_its_detail_as_a_fragment_for_htmx(
     url = "/?component=auth&release=1.1"
     fragment = get(client, url, django_assert_max_num_queries, queries=20, headers=HTMX)
     html = fragment.content.decode()
-    assert html.lstrip().startswith('<section id="cell-detail"')
+    assert html.lstrip().startswith('<aside id="cell-detail" class="open"')
     assert "<html" not in html
     assert "pkg.auth.aauthenticate" in html
     assert "HX-Request" in fragment["Vary"]
@@ -174,16 +174,19 @@ def test_release_page_is_the_changelog(scanned, client, django_assert_max_num_qu
     assert "New twin pairs (1)" in text
     one_sided = text_of(client.get("/releases/1.1/"))
     assert "One-sided changes (1)" in one_sided
-    assert "only the sync side (authenticate) changed" in one_sided
+    assert (
+        "pkg.auth.aauthenticate / authenticate : only the sync side changed"
+        " possible missed port" in one_sided
+    )
 
 
-def test_drift_lists_one_sided_changes_newest_first(
+def test_one_sided_changes_page_lists_them_newest_first(
     scanned, client, django_assert_max_num_queries
 ):
     page = get(client, "/one-sided-changes/", django_assert_max_num_queries, queries=5)
     text = text_of(page)
     assert "1.1 since 1.0" in text
-    assert "pkg.auth.aauthenticate" in text and "sync only" in text
+    assert "pkg.auth.aauthenticate / authenticate : only the sync side changed" in text
 
 
 def test_search_finds_a_function_across_releases(
@@ -282,3 +285,66 @@ def test_pair_page_shows_what_the_release_changed_on_the_one_side(scanned, clien
     )
     drift = client.get("/one-sided-changes/").content.decode()
     assert "/releases/1.1/pairs/pkg.auth.aauthenticate/#release-diff" in drift
+
+
+def test_a_name_defined_in_both_branches_is_two_functions_and_no_change(
+    scanned, client
+):
+    """The sync and the async `_wrapper` each have their page and history,
+    and an unchanged release lists neither as a change."""
+    base = "/releases/1.2/functions/pkg.views.decorate.<locals>._wrapper/"
+    sync = text_of(client.get(base + "?is_async=no&variant=0"))
+    assert "(sync def) in 1.2" in sync and "kind sync " in sync
+    assert "2 definitions in 1.2" in sync
+    history = sync.split("History", 1)[1].split("Stages follow", 1)[0]
+    assert "async-" not in history  # the async def's rows are not its history
+    assert "(async def) in 1.2" in text_of(client.get(base + "?is_async=yes"))
+    assert client.get(base + "?variant=nine").status_code == 400
+    changes = text_of(client.get("/releases/1.2/")).split("What changed", 1)[1]
+    assert "Reach or kind changes of public async APIs (0)" in changes
+    assert "_wrapper" not in changes
+
+
+def test_release_lists_count_what_the_headlines_count(scanned, client):
+    page = text_of(client.get("/releases/1.2.1/functions/?is_async=yes&closure=yes"))
+    assert "1 function." in page
+    assert "pkg.views.decorate.&lt;locals&gt;._wrapper closure, async" in page
+    pairs = text_of(client.get("/releases/1.1/pairs/?relation=near-copy"))
+    assert "1 twin pair." in pairs and "pkg.auth.aauthenticate" in pairs
+    tests = text_of(client.get("/releases/1.0/tests/"))
+    assert "1 doubled test" in tests
+    one_sided = text_of(client.get("/one-sided-changes/?change_class=async-specific"))
+    assert "0 one-sided changes." in one_sided
+    assert client.get("/one-sided-changes/?since=banana").status_code == 400
+
+
+def test_not_found_is_a_page_with_the_sites_navigation(scanned, client):
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert '<nav aria-label="Main">' in html and 'href="/scans/"' in html
+    missing = client.get("/releases/9.9/")
+    assert missing.status_code == 404
+    assert "release 9.9 has not been scanned" in text_of(missing)
+
+
+def test_the_site_icon_is_served(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/x-icon"
+    assert b"".join(response.streaming_content)[:4] == b"\x00\x00\x01\x00"
+
+
+def test_component_page_is_in_sections_with_the_end_to_end_figure(scanned, client):
+    html = client.get("/components/cache/").content.decode()
+    for anchor in ("trends", "numbers", "entry-points", "functions", "closures"):
+        assert f'href="#{anchor}"' in html and f'id="{anchor}"' in html
+    text = text_of(client.get("/components/cache/"))
+    assert "end to end, " in text and "public async APIs end in a thread hop" in text
+    assert 'data-y="public async APIs"' in html  # the charts' axes are titled
+
+
+def test_toggles_say_what_they_add(scanned, client):
+    text = text_of(client.get("/"))
+    assert "point releases (1 scanned)" in text
+    assert "weekly main snapshots (1 scanned)" in text

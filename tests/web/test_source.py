@@ -121,7 +121,7 @@ def test_bidi_controls_are_shown_visibly(hostile, client):
     assert response.status_code == 200
     html = response.content.decode()
     assert RLO not in html
-    heading = re.search(r"<h1>(.*?)</h1>", html, re.S).group(1)
+    heading = re.search(r"<h1[^>]*>(.*?)</h1>", html, re.S).group(1)
     assert "pkg.&lt;U+202E&gt;evil.named" in heading
     assert "&lt;U+202E&gt;reversed" in "".join(source_lines(html))
 

@@ -345,6 +345,13 @@ MIDDLEWARE = [
 # The project the site shows.
 ASYNCDASH_PROJECT = _read("str", "ASYNCDASH_PROJECT", default="django")
 
+# What one sync/async switch (a thread hop) costs, in milliseconds: Django's
+# docs give "around a millisecond". Pages show hop counts times this, as an
+# estimate.
+ASYNCDASH_HOP_COST_MS = _read("float", "ASYNCDASH_HOP_COST_MS", default=1.0)
+if ASYNCDASH_HOP_COST_MS < 0:
+    raise ImproperlyConfigured("ASYNCDASH_HOP_COST_MS must not be negative.")
+
 # Anonymous clients: requests per period ("600/m"; "off": no limit) to the
 # API and to the pages, counted apart, by the client address as seen through
 # this many trusted reverse proxies (0: the socket's address; X-Forwarded-For

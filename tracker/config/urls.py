@@ -8,3 +8,6 @@ urlpatterns = [
     path("healthz/", health.healthz, name="healthz"),
     path("", include("tracker.web.urls")),
 ]
+
+# A page with the site's navigation; JSON under /api/.
+handler404 = "tracker.web.errors.not_found"

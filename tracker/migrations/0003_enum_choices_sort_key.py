@@ -15,41 +15,83 @@ def recompute_sort_keys(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tracker', '0002_seed_django'),
+        ("tracker", "0002_seed_django"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='componentstat',
-            name='stage',
-            field=models.CharField(choices=[('sync-only', 'sync-only'), ('async-wrapper', 'async-wrapper'), ('async-native', 'async-native')], max_length=20),
+            model_name="componentstat",
+            name="stage",
+            field=models.CharField(
+                choices=[
+                    ("sync-only", "sync-only"),
+                    ("async-wrapper", "async-wrapper"),
+                    ("async-native", "async-native"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='functionstat',
-            name='kind',
-            field=models.CharField(choices=[('sync', 'sync'), ('sync-wrapper', 'sync-wrapper'), ('async-wrapper', 'async-wrapper'), ('async-native', 'async-native')], max_length=20),
+            model_name="functionstat",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("sync", "sync"),
+                    ("sync-wrapper", "sync-wrapper"),
+                    ("async-wrapper", "async-wrapper"),
+                    ("async-native", "async-native"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='functionstat',
-            name='reaches',
-            field=models.CharField(blank=True, choices=[('thread', 'thread'), ('async', 'async'), ('loop', 'loop')], max_length=10),
+            model_name="functionstat",
+            name="reaches",
+            field=models.CharField(
+                blank=True,
+                choices=[("thread", "thread"), ("async", "async"), ("loop", "loop")],
+                max_length=10,
+            ),
         ),
         migrations.AlterField(
-            model_name='pairdrift',
-            name='previous_relation',
-            field=models.CharField(choices=[('delegating', 'delegating'), ('derivable', 'derivable'), ('near-copy', 'near-copy'), ('divergent', 'divergent')], max_length=20),
+            model_name="pairdrift",
+            name="previous_relation",
+            field=models.CharField(
+                choices=[
+                    ("delegating", "delegating"),
+                    ("derivable", "derivable"),
+                    ("near-copy", "near-copy"),
+                    ("divergent", "divergent"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='pairdrift',
-            name='relation',
-            field=models.CharField(choices=[('delegating', 'delegating'), ('derivable', 'derivable'), ('near-copy', 'near-copy'), ('divergent', 'divergent')], max_length=20),
+            model_name="pairdrift",
+            name="relation",
+            field=models.CharField(
+                choices=[
+                    ("delegating", "delegating"),
+                    ("derivable", "derivable"),
+                    ("near-copy", "near-copy"),
+                    ("divergent", "divergent"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='twinpairstat',
-            name='relation',
-            field=models.CharField(choices=[('delegating', 'delegating'), ('derivable', 'derivable'), ('near-copy', 'near-copy'), ('divergent', 'divergent')], max_length=20),
+            model_name="twinpairstat",
+            name="relation",
+            field=models.CharField(
+                choices=[
+                    ("delegating", "delegating"),
+                    ("derivable", "derivable"),
+                    ("near-copy", "near-copy"),
+                    ("divergent", "divergent"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.RunPython(recompute_sort_keys, migrations.RunPython.noop),
     ]

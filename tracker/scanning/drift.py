@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db.models import Q
 
 from tracker.models import PairDrift, Release, TwinPairStat
+from tracker.scanning import one_sided
 
 CLOSE = ("derivable", "near-copy")
 
@@ -85,4 +86,5 @@ def _record(release: Release) -> None:
                 one_sided=sync_changed != async_changed and old.relation in CLOSE,
             )
         )
+    one_sided.drifts_classify(drifts=rows, release=release, previous=previous)
     PairDrift.objects.bulk_create(rows, batch_size=1000)

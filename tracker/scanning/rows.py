@@ -62,7 +62,13 @@ def release_rows_create(
                 first_line=f.first_line,
                 last_line=f.last_line,
                 loc=f.loc,
+                variant=f.variant,
+                closure=f.closure,
                 thread_hops=f.thread_hops,
+                hops_fewest=f.hops_fewest,
+                hops_most=f.hops_most,
+                unknown_calls=list(f.unknown_calls),
+                passes_through=list(f.passes_through),
                 concurrent=f.concurrent,
                 missing_twin=f.missing_twin,
                 blocking=[b.name for b in f.blocking],
@@ -99,6 +105,7 @@ def release_rows_create(
             tests=t.tests,
             async_tests=t.async_tests,
             async_tests_with_sync_twin=t.async_tests_with_sync_twin,
+            doubled=[list(pair) for pair in t.doubled],
         )
         for t in result.tests
     )

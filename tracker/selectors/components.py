@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from analyzers.serialize import from_jsonable
-from analyzers.types import ComponentSummary
+from analyzers.types import ComponentSummary, Stage
 from tracker.models import (
     ComponentStat,
     Project,
@@ -15,29 +15,79 @@ from tracker.models import (
 )
 
 
-def component_matrix(
-    *, releases: list[Release]
-) -> list[tuple[str, list[tuple[Release, ComponentStat | None]]]]:
-    """Components (rows) by releases (columns): each cell the release and the
-    component's row there, None where the release lacks the component."""
+@dataclass(frozen=True)
+class MatrixRow:
+    """A component across the shown releases: each cell the release and the
+    component's row there, None where the release lacks it."""
+
+    name: str
+    cells: list[tuple[Release, ComponentStat | None]]
+    first_async: Release | None  # the first shown release past sync-only
+
+
+@dataclass(frozen=True)
+class Matrix:
+    rows: list[MatrixRow]  # by the first release with async, then by name
+    folded: list[str]  # sync-only (or absent) in every shown release
+
+
+def component_matrix(*, releases: list[Release]) -> Matrix:
+    """Components by releases (one query). Components that left sync-only
+    come first, the earliest first, so progress reads top-down; those
+    sync-only in every shown release are folded into one list."""
     cells: dict[str, dict[int, ComponentStat]] = defaultdict(dict)
     for stat in ComponentStat.objects.filter(release__in=releases).only(
         "release_id", "name", "stage", "public_async"
     ):
         cells[stat.name][stat.release_id] = stat
-    return [
-        (name, [(release, cells[name].get(release.pk)) for release in releases])
-        for name in sorted(cells)
-    ]
+    rows, folded = [], []
+    for name in sorted(cells):
+        row = [(release, cells[name].get(release.pk)) for release in releases]
+        first = next(
+            (r for r, stat in row if stat and stat.stage != Stage.SYNC_ONLY), None
+        )
+        if first is None:
+            folded.append(name)
+        else:
+            rows.append(MatrixRow(name=name, cells=row, first_async=first))
+    rows.sort(key=lambda row: (row.first_async.version_key, row.name))
+    return Matrix(rows=rows, folded=folded)
 
 
-def component_names(*, project: Project) -> list[str]:
-    return list(
-        ComponentStat.objects.filter(release__project=project)
-        .values_list("name", flat=True)
-        .distinct()
-        .order_by("name")
+@dataclass(frozen=True)
+class ComponentEntry:
+    """A component as the components list shows it: its newest release."""
+
+    name: str
+    release: Release  # the newest non-snapshot release that has it
+    stage: str
+    public_async: int
+    first_async: str | None  # the first release past sync-only
+
+
+def component_list(*, project: Project) -> list[ComponentEntry]:
+    """Every component of the project, by name (one query)."""
+    stats = (
+        ComponentStat.objects.filter(
+            release__project=project, release__is_snapshot=False
+        )
+        .select_related("release")
+        .only("name", "stage", "public_async", "release")
+        .order_by("name", "release__version_key")
     )
+    entries: dict[str, ComponentEntry] = {}
+    first: dict[str, str] = {}
+    for stat in stats:
+        if stat.stage != Stage.SYNC_ONLY:
+            first.setdefault(stat.name, stat.release.version)
+        entries[stat.name] = ComponentEntry(
+            name=stat.name,
+            release=stat.release,
+            stage=stat.stage,
+            public_async=stat.public_async,
+            first_async=first.get(stat.name),
+        )
+    return list(entries.values())
 
 
 def component_get(*, release: Release, name: str) -> ComponentStat | None:

@@ -23,8 +23,8 @@ FUNCTION_ORDERINGS = {
     "-reaches": ("-reaches", "module", "qualname"),
     "loc": ("loc", "module", "qualname"),
     "-loc": ("-loc", "module", "qualname"),
-    "hops": ("thread_hops", "module", "qualname"),
-    "-hops": ("-thread_hops", "module", "qualname"),
+    "hops": ("hops_most", "hops_fewest", "module", "qualname"),
+    "-hops": ("-hops_most", "-hops_fewest", "module", "qualname"),
 }
 
 
@@ -40,15 +40,27 @@ class FunctionFilters:
     missing_twin: bool | None = None
     blocking: bool | None = None
     name: str | None = None  # a part of module.qualname
+    closure: bool | None = None  # defined inside a function
+    concurrent: bool | None = None  # runs awaitables concurrently
+    twinned: bool | None = None  # has a sync/async twin
+    hops: bool | None = None  # some path of it hops into a thread
+
+    def query(self) -> dict[str, str]:
+        """The filters as the query parameters of the pages and the API."""
+        out = {}
+        for name, value in vars(self).items():
+            if value is None:
+                continue
+            out[name] = {True: "yes", False: "no"}.get(value, value)
+        return out
 
 
-def function_list(
-    *, release: Release | None, filters: FunctionFilters, ordering: str = "name"
-) -> QuerySet[FunctionStat]:
-    """Functions matching `filters`; `ordering` is a key of FUNCTION_ORDERINGS."""
-    rows = FunctionStat.objects.all()
-    if release is not None:
-        rows = rows.filter(release=release)
+# The one definition of each headline's function list (selectors/releases.py).
+PUBLIC_ASYNC = FunctionFilters(is_async=True, public=True, closure=False)
+
+
+def function_q(filters: FunctionFilters) -> Q:
+    """The filters as one condition: lists and headline counts share it."""
     exact = {
         "component": filters.component,
         "kind": filters.kind,
@@ -56,16 +68,28 @@ def function_list(
         "public": filters.public,
         "is_async": filters.is_async,
         "missing_twin": filters.missing_twin,
+        "closure": filters.closure,
+        "concurrent": filters.concurrent,
     }
-    rows = rows.filter(**{k: v for k, v in exact.items() if v is not None})
+    q = Q(**{k: v for k, v in exact.items() if v is not None})
     if filters.blocking is not None:
-        rows = (
-            rows.exclude(blocking=[]) if filters.blocking else rows.filter(blocking=[])
-        )
+        q &= ~Q(blocking=[]) if filters.blocking else Q(blocking=[])
+    if filters.twinned is not None:
+        q &= ~Q(twin="") if filters.twinned else Q(twin="")
+    if filters.hops is not None:
+        q &= Q(hops_most__gt=0) if filters.hops else Q(hops_most=0)
     if filters.name:
-        rows = rows.filter(
-            Q(qualname__icontains=filters.name) | Q(module__icontains=filters.name)
-        )
+        q &= Q(qualname__icontains=filters.name) | Q(module__icontains=filters.name)
+    return q
+
+
+def function_list(
+    *, release: Release | None, filters: FunctionFilters, ordering: str = "name"
+) -> QuerySet[FunctionStat]:
+    """Functions matching `filters`; `ordering` is a key of FUNCTION_ORDERINGS."""
+    rows = FunctionStat.objects.filter(function_q(filters))
+    if release is not None:
+        rows = rows.filter(release=release)
     return rows.order_by(*FUNCTION_ORDERINGS[ordering])
 
 
@@ -78,33 +102,76 @@ def full_name_q(full_name: str, *, qualname_field: str = "qualname") -> Q:
     return q
 
 
-def function_get(*, release: Release, full_name: str) -> FunctionStat | None:
-    """The function of that full name; the async one when a name has both
-    (a def in each branch of an `if`)."""
-    return (
-        FunctionStat.objects.filter(full_name_q(full_name), release=release)
-        .order_by("-is_async")
-        .first()
-    )
+def function_get(
+    *,
+    release: Release,
+    full_name: str,
+    is_async: bool | None = None,
+    variant: int | None = None,
+) -> FunctionStat | None:
+    """The function of that full name. A name can have several definitions
+    (a sync and an async def, or two in the branches of an `if`): `is_async`
+    and `variant` choose one; without them, the async one, then the first."""
+    rows = FunctionStat.objects.filter(full_name_q(full_name), release=release)
+    if is_async is not None:
+        rows = rows.filter(is_async=is_async)
+    if variant is not None:
+        rows = rows.filter(variant=variant)
+    return rows.order_by("-is_async", "variant").first()
 
 
-def function_newest(*, project: Project, full_name: str) -> FunctionStat | None:
-    """The function of that full name in the newest release that has it."""
-    return (
-        FunctionStat.objects.filter(full_name_q(full_name), release__project=project)
-        .order_by("-release__version_key")
-        .first()
-    )
-
-
-def function_history(*, project: Project, module: str, qualname: str) -> list:
-    """The function in every release, oldest first (one query)."""
+def function_definitions(*, function: FunctionStat) -> list[FunctionStat]:
+    """Every definition of the function's name in its release, itself included
+    (one query): a page names the others so none is hidden behind another."""
     return list(
         FunctionStat.objects.filter(
-            release__project=project, module=module, qualname=qualname
+            release_id=function.release_id,
+            module=function.module,
+            qualname=function.qualname,
         )
         .select_related("release")
-        .order_by("release__version_key", "-is_async")
+        .order_by("-is_async", "variant")
+    )
+
+
+def function_newest(
+    *,
+    project: Project,
+    full_name: str,
+    is_async: bool | None = None,
+    variant: int | None = None,
+) -> FunctionStat | None:
+    """The function of that full name in the newest release that has it."""
+    rows = FunctionStat.objects.filter(full_name_q(full_name), release__project=project)
+    if is_async is not None:
+        rows = rows.filter(is_async=is_async)
+    if variant is not None:
+        rows = rows.filter(variant=variant)
+    return rows.order_by("-release__version_key", "-is_async", "variant").first()
+
+
+def function_history(
+    *,
+    project: Project,
+    module: str,
+    qualname: str,
+    is_async: bool | None = None,
+    variant: int | None = None,
+) -> list:
+    """The function in every release, oldest first (one query). Its identity
+    is (module, qualname, is_async, variant): the sync and the async
+    definition of one name have a history each."""
+    rows = FunctionStat.objects.filter(
+        release__project=project, module=module, qualname=qualname
+    )
+    if is_async is not None:
+        rows = rows.filter(is_async=is_async)
+    if variant is not None:
+        rows = rows.filter(variant=variant)
+    return list(
+        rows.select_related("release").order_by(
+            "release__version_key", "-is_async", "variant"
+        )
     )
 
 
@@ -148,7 +215,9 @@ class ChainLink:
 
     label: str  # the qualname, or the hop ("sync_to_async(get)")
     target: str | None  # the full name it links to; None for the hop
-    resolution: str = ""  # how the analyzer knew: type, convention, name, hop
+    # How the analyzer knew: type, convention, name; or how the chain ends:
+    # hop (a thread), io (native awaitable I/O), unseen (a call not followed).
+    resolution: str = ""
     candidates: tuple[str, ...] = ()  # name only: all it could be; else others
     default: bool = False  # the default configuration's implementation
 
@@ -166,11 +235,12 @@ def chain_links(*, function: FunctionStat) -> list[ChainLink]:
     if function.steps:
         links = [ChainLink(label=chain[0], target=f"{function.module}.{chain[0]}")]
         for label, step in zip(chain[1:], function.steps, strict=False):
-            hop = step["resolution"] == "hop"
+            # A hop, native I/O or a call it could not see: not a function.
+            end = step["resolution"] in ("hop", "io", "unseen")
             links.append(
                 ChainLink(
                     label=label,
-                    target=None if hop else step["target"],
+                    target=None if end else step["target"],
                     resolution=step["resolution"],
                     candidates=tuple(step.get("candidates", ())),
                     default=step.get("default", False),

@@ -1,9 +1,12 @@
-"""Reads about twin pairs and their drift (one-sided changes)."""
+"""Reads about twin pairs and their one-sided changes."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import QuerySet
 
+from tracker import versions
 from tracker.models import (
     PairDrift,
     Project,
@@ -42,7 +45,8 @@ def pair_get(*, release: Release, full_name: str) -> TwinPairStat | None:
 
 
 def pair_history(*, pair: TwinPairStat) -> list[tuple[TwinPairStat, PairDrift | None]]:
-    """The pair in every release, oldest first, with its drift there (two queries)."""
+    """The pair in every release, oldest first, with how it changed there
+    (two queries)."""
     key = dict(
         module=pair.module,
         sync_qualname=pair.sync_qualname,
@@ -61,13 +65,69 @@ def pair_history(*, pair: TwinPairStat) -> list[tuple[TwinPairStat, PairDrift | 
     return [(p, drifts.get(p.release_id)) for p in pairs]
 
 
-def drift_list(
-    *, project: Project, component: str | None = None
+@dataclass(frozen=True)
+class OneSidedFilters:
+    """What the one-sided change lists may filter by; None means any.
+    `since` and `until` are versions, both included."""
+
+    release: str | None = None
+    since: str | None = None
+    until: str | None = None
+    component: str | None = None
+    change_class: str | None = None
+
+
+def one_sided_list(
+    *, project: Project, filters: OneSidedFilters = OneSidedFilters()
 ) -> QuerySet[PairDrift]:
     """One-sided changes, newest release first."""
     rows = PairDrift.objects.filter(release__project=project, one_sided=True)
-    if component:
-        rows = rows.filter(component=component)
+    if filters.release:
+        rows = rows.filter(release__version=filters.release)
+    if filters.since:
+        rows = rows.filter(release__version_key__gte=versions.sort_key(filters.since))
+    if filters.until:
+        rows = rows.filter(release__version_key__lte=versions.sort_key(filters.until))
+    if filters.component:
+        rows = rows.filter(component=filters.component)
+    if filters.change_class:
+        rows = rows.filter(change_class=filters.change_class)
     return rows.select_related("release", "previous").order_by(
         "-release__version_key", "module", "async_qualname"
     )
+
+
+@dataclass(frozen=True)
+class OneSidedGroup:
+    """One-sided changes of one release to one class (or module), on the same
+    side, of the same class: one edit to a shared helper such as BaseCache
+    reads as one change with its pairs."""
+
+    release: Release
+    previous: Release
+    module: str
+    owner: str  # the class the pairs are methods of; "" for functions
+    side: str  # "sync" or "async": the side that changed
+    change_class: str
+    changes: list[PairDrift]
+
+
+def one_sided_groups(changes: list[PairDrift]) -> list[OneSidedGroup]:
+    """The changes grouped as one edit each, in the given order."""
+    groups: dict[tuple, OneSidedGroup] = {}
+    for change in changes:
+        owner = change.async_qualname.rpartition(".")[0]
+        side = "sync" if change.sync_changed else "async"
+        key = (change.release_id, change.module, owner, side, change.change_class)
+        if key not in groups:
+            groups[key] = OneSidedGroup(
+                release=change.release,
+                previous=change.previous,
+                module=change.module,
+                owner=owner,
+                side=side,
+                change_class=change.change_class,
+                changes=[],
+            )
+        groups[key].changes.append(change)
+    return list(groups.values())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet, Sum
@@ -11,7 +11,6 @@ from analyzers.serialize import from_jsonable
 from analyzers.types import ComponentSummary, Reach, Relation
 from tracker import versions
 from tracker.models import (
-    ComponentStat,
     FunctionStat,
     PairDrift,
     Project,
@@ -19,6 +18,7 @@ from tracker.models import (
     SuiteStat,
     TwinPairStat,
 )
+from tracker.selectors.functions import PUBLIC_ASYNC, FunctionFilters, function_q
 
 
 def project_current() -> Project | None:
@@ -46,6 +46,16 @@ def release_list(
     if not snapshots:
         releases = releases.filter(is_snapshot=False)
     return releases.order_by("version_key")
+
+
+def release_kinds(*, project: Project) -> dict[str, int]:
+    """How many feature releases, point releases and snapshots are scanned
+    (one query): the overview's toggles say what they would add."""
+    return Release.objects.filter(project=project).aggregate(
+        features=Count("pk", filter=Q(is_feature=True, is_snapshot=False)),
+        points=Count("pk", filter=Q(is_feature=False, is_snapshot=False)),
+        snapshots=Count("pk", filter=Q(is_snapshot=True)),
+    )
 
 
 def release_get(*, project: Project, version: str | None = None) -> Release | None:
@@ -81,44 +91,90 @@ def release_components(*, release: Release) -> list[ComponentSummary]:
     ]
 
 
+@dataclass(frozen=True)
+class Figure:
+    """A headline figure and the list it counts: `kind` names the list
+    ("functions", "pairs", "one-sided changes", "tests"), `query` its filters;
+    the list's length is the figure."""
+
+    key: str
+    label: str
+    kind: str
+    query: dict[str, str] = field(default_factory=dict)
+    filters: FunctionFilters | None = None  # for function lists
+
+
+def _functions(key: str, label: str, **filters) -> Figure:
+    """A figure counting functions: public async APIs unless `is_async` is
+    given, narrowed by `filters`."""
+    if "is_async" in filters:
+        chosen = FunctionFilters(**filters)
+    else:
+        chosen = replace(PUBLIC_ASYNC, **filters)
+    return Figure(key, label, "functions", chosen.query(), chosen)
+
+
 HEADLINES = (
-    ("public_async", "public async APIs"),
-    ("reach_async", "reach genuinely async code"),
-    ("reach_thread", "reach only a thread"),
-    ("twin_lines", "lines in async twins"),
-    ("derivable_pairs", "derivable twin pairs"),
-    ("concurrency_sites", "concurrency sites"),
-    ("one_sided", "one-sided changes"),
-    ("doubled_tests", "doubled tests"),
-)
+    _functions("public_async", "public async APIs"),
+    _functions("reach_async_io", "reach native async I/O", reaches=Reach.ASYNC_IO),
+    _functions("reach_thread", "end in a thread hop", reaches=Reach.THREAD),
+    _functions("reach_unknown", "reach a call not followed", reaches=Reach.UNKNOWN),
+    _functions("reach_loop", "stay on the event loop", reaches=Reach.LOOP),
+    _functions("concurrent_functions", "concurrent functions", is_async=True,
+               concurrent=True),
+    _functions("async_twins", "async twins", is_async=True, twinned=True),
+    Figure("derivable_pairs", "derivable twin pairs", "pairs",
+           {"relation": Relation.DERIVABLE.value}),
+    Figure("one_sided", "one-sided changes", "one-sided changes"),
+    Figure("doubled_tests", "doubled tests", "tests"),
+)  # fmt: skip
 
 
 def release_figures(*, release: Release) -> dict[str, int]:
-    """The headline figures of one release (five queries)."""
+    """The headline figures of one release, and the thread hops and lines
+    that go with them (four queries). Each figure counts the rows of its list,
+    with the same filters."""
     functions = FunctionStat.objects.filter(release=release)
-    public_async = functions.filter(is_async=True, public=True)
-    reaches = dict(
-        public_async.values_list("reaches").annotate(n=Count("pk")).order_by()
-    )
-    twins = functions.filter(is_async=True).exclude(twin="")
-    sums = ComponentStat.objects.filter(release=release).aggregate(
-        public_async=Sum("public_async")
-    )
-    return {
-        "public_async": sums["public_async"] or 0,
-        "reach_async": reaches.get(Reach.ASYNC, 0),
-        "reach_thread": reaches.get(Reach.THREAD, 0),
-        "twin_lines": twins.aggregate(n=Sum("loc"))["n"] or 0,
-        "derivable_pairs": TwinPairStat.objects.filter(
-            release=release, relation=Relation.DERIVABLE
-        ).count(),
-        "concurrency_sites": functions.filter(concurrent=True).count(),
-        "one_sided": PairDrift.objects.filter(release=release, one_sided=True).count(),
-        "doubled_tests": SuiteStat.objects.filter(release=release).aggregate(
-            n=Sum("async_tests_with_sync_twin")
-        )["n"]
-        or 0,
+    counts = {
+        f.key: Count("pk", filter=function_q(f.filters))
+        for f in HEADLINES
+        if f.filters is not None
     }
+    on_thread = function_q(replace(PUBLIC_ASYNC, reaches=Reach.THREAD))
+    twins = function_q(FunctionFilters(is_async=True, twinned=True))
+    figures = functions.aggregate(
+        **counts,
+        hops_fewest=Sum("hops_fewest", filter=on_thread, default=0),
+        hops_most=Sum("hops_most", filter=on_thread, default=0),
+        twin_lines=Sum("loc", filter=twins, default=0),
+    )
+    figures["derivable_pairs"] = TwinPairStat.objects.filter(
+        release=release, relation=Relation.DERIVABLE
+    ).count()
+    figures["one_sided"] = PairDrift.objects.filter(
+        release=release, one_sided=True
+    ).count()
+    figures["doubled_tests"] = SuiteStat.objects.filter(release=release).aggregate(
+        n=Sum("async_tests_with_sync_twin", default=0)
+    )["n"]
+    return figures
+
+
+def release_component_figures(*, release: Release) -> dict[str, dict[str, int]]:
+    """The headline figures that count functions, by component (one query):
+    the release page's table, whose columns add up to the headlines."""
+    counts = {
+        f.key: Count("pk", filter=function_q(f.filters))
+        for f in HEADLINES
+        if f.filters is not None
+    }
+    rows = (
+        FunctionStat.objects.filter(release=release)
+        .values("component")
+        .annotate(**counts)
+        .order_by()
+    )
+    return {row.pop("component"): row for row in rows}
 
 
 @dataclass(frozen=True)
@@ -127,24 +183,37 @@ class Headline:
     label: str
     value: int
     change: int | None  # since the previous feature release; None if none
+    figure: Figure
 
 
-def headlines(*, release: Release) -> tuple[list[Headline], Release | None]:
+def headlines(
+    *, release: Release
+) -> tuple[list[Headline], Release | None, dict[str, int]]:
     """The release's headline figures, each with its change since the previous
-    feature release."""
+    feature release; and all its figures (hops and lines besides)."""
     now = release_figures(release=release)
     previous = release_previous_feature(release=release)
     before = release_figures(release=previous) if previous else {}
     rows = [
         Headline(
-            key=key,
-            label=label,
-            value=now[key],
-            change=now[key] - before[key] if before else None,
+            key=figure.key,
+            label=figure.label,
+            value=now[figure.key],
+            change=now[figure.key] - before[figure.key] if before else None,
+            figure=figure,
         )
-        for key, label in HEADLINES
+        for figure in HEADLINES
     ]
-    return rows, previous
+    return rows, previous, now
+
+
+def release_tests(*, release: Release) -> list[SuiteStat]:
+    """Test counts by component, those with doubled tests first."""
+    return list(
+        SuiteStat.objects.filter(release=release).order_by(
+            "-async_tests_with_sync_twin", "component"
+        )
+    )
 
 
 def release_parse_failures(*, release: Release) -> list[tuple[str, str]]:

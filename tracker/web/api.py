@@ -8,19 +8,37 @@ allow-lists, and page sizes are capped. Reads go through `tracker.selectors`.
 
 from __future__ import annotations
 
-from datetime import datetime
 from functools import wraps
 from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.conf import settings
+from django.http import HttpRequest, QueryDict
+from django.urls import reverse
 from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import HttpError, ValidationError
 from ninja.pagination import PageNumberPagination, paginate
 
-from analyzers.types import ChainStep, ComponentSummary, Kind, Reach, Relation
-from tracker import selectors
+from analyzers.types import REACH_RULE, Kind, Reach, Relation
+from tracker import selectors, versions
 from tracker.models import FunctionStat, PairDrift, Project, Release, TwinPairStat
+from tracker.web.api_schemas import (
+    CompareOut,
+    ComponentOut,
+    ComponentPointOut,
+    Error,
+    FunctionOut,
+    OneSidedChangeOut,
+    PairDetailOut,
+    PairHistoryOut,
+    PairOut,
+    ReleaseDetailOut,
+    ReleaseOut,
+    SuiteOut,
+    SummaryOut,
+)
 from tracker.web.edge import schema_with_edge_rules
+from tracker.web.source import function_file, stored_pair
+from tracker.web.templatetags.dashboard import figure_url
 
 MAX_PAGE_SIZE = 500
 
@@ -42,10 +60,6 @@ api = Api(
 )
 
 
-class Error(Schema):
-    detail: str
-
-
 ERRORS = {400: Error, 404: Error, 429: Error}  # 429: see ApiMiddleware
 
 
@@ -63,14 +77,56 @@ def _validation_error(request: HttpRequest, exc: ValidationError):
 
 
 class Pages(PageNumberPagination):
-    """Page numbers; a page size above MAX_PAGE_SIZE is cut to it."""
+    """Page numbers, with links to the next and previous pages. A page size
+    above MAX_PAGE_SIZE is a 400, like every other bad parameter."""
 
     class Input(Schema):
-        page: int = Field(1, ge=1, le=1_000_000)
-        page_size: int = Field(100, ge=1, description=f"at most {MAX_PAGE_SIZE}")
+        page: int = Field(1, ge=1, le=1_000_000, description="from 1")
+        page_size: int = Field(
+            100, ge=1, le=MAX_PAGE_SIZE, description=f"at most {MAX_PAGE_SIZE}"
+        )
+
+    class Output(Schema):
+        count: int = Field(description="items on all pages")
+        next: str | None = Field(description="the next page's URL; null on the last")
+        previous: str | None = Field(
+            description="the previous page's URL; null on the first"
+        )
+        items: list[Any] = Field(description="this page's items")
+
+        @classmethod
+        def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+            # ninja subclasses this per endpoint, retyping `items`: keep its
+            # description in the schema.
+            super().__pydantic_init_subclass__(**kwargs)
+            items = cls.model_fields.get("items")
+            if items is not None and not items.description:
+                items.description = "this page's items"
+                cls.model_rebuild(force=True)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(page_size=100, max_page_size=MAX_PAGE_SIZE, **kwargs)
+
+    def paginate_queryset(self, queryset, pagination: Input, request, **params):
+        size = self._get_page_size(pagination.page_size)
+        count = self._items_count(queryset)
+        offset = (pagination.page - 1) * size
+
+        def link(page: int) -> str:
+            query = request.GET.copy()
+            query["page"] = str(page)
+            return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+
+        return {
+            "count": count,
+            "next": link(pagination.page + 1) if offset + size < count else None,
+            "previous": (
+                link(pagination.page - 1)
+                if pagination.page > 1 and offset - size < count
+                else None
+            ),
+            "items": queryset[offset : offset + size],
+        }
 
 
 def only(*allowed: str):
@@ -88,124 +144,6 @@ def only(*allowed: str):
         return wrapper
 
     return decorate
-
-
-# Schemas -------------------------------------------------------------------------
-class ReleaseOut(Schema):
-    version: str
-    tag: str
-    commit: str
-    date: datetime | None
-    is_feature: bool
-    is_snapshot: bool
-    previous: str | None = Field(None, description="the release drift compares with")
-    analyzer_version: str
-    files: int
-    parse_errors: int
-    scanned_at: datetime
-
-    @staticmethod
-    def resolve_previous(release: Release) -> str | None:
-        return release.previous.version if release.previous else None
-
-
-class ReleaseDetailOut(ReleaseOut):
-    components: list[ComponentSummary]
-
-
-class FunctionOut(Schema):
-    release: str
-    module: str
-    qualname: str
-    component: str
-    kind: Kind
-    is_async: bool
-    public: bool
-    reaches: Reach | None
-    twin: str
-    first_line: int
-    last_line: int
-    loc: int
-    thread_hops: int
-    concurrent: bool
-    missing_twin: bool
-    blocking: list[str]
-    hops: list[str]
-    hops_by_name: list[str]
-    chain: list[str]
-    steps: list[ChainStep] = Field(description="steps[i] leads to chain[i + 1]")
-    call_steps: dict[str, int]
-
-    @staticmethod
-    def resolve_release(row: FunctionStat) -> str:
-        return row.release.version
-
-    @staticmethod
-    def resolve_reaches(row: FunctionStat) -> str | None:
-        return row.reaches or None
-
-
-class PairOut(Schema):
-    release: str
-    module: str
-    sync_qualname: str
-    async_qualname: str
-    component: str
-    convention: str
-    relation: Relation
-    similarity: float
-    duplicated_lines: int
-
-    @staticmethod
-    def resolve_release(row: TwinPairStat) -> str:
-        return row.release.version
-
-
-class DriftOut(Schema):
-    release: str
-    previous: str
-    module: str
-    sync_qualname: str
-    async_qualname: str
-    component: str
-    sync_changed: bool
-    async_changed: bool
-    previous_relation: Relation
-    relation: Relation
-    one_sided: bool
-
-    @staticmethod
-    def resolve_release(row: PairDrift) -> str:
-        return row.release.version
-
-    @staticmethod
-    def resolve_previous(row: PairDrift) -> str:
-        return row.previous.version
-
-
-class ComponentPointOut(Schema):
-    release: str
-    summary: ComponentSummary
-    tests: int
-    async_tests: int
-    doubled_tests: int
-
-
-class KindChangeOut(Schema):
-    function: FunctionOut
-    kind_before: Kind
-    reaches_before: Reach | None
-
-
-class CompareOut(Schema):
-    base: str
-    head: str
-    new_async_apis: list[FunctionOut]
-    removed_async_apis: list[str]
-    changed: list[KindChangeOut]
-    new_pairs: list[PairOut]
-    removed_pairs: list[str]
-    one_sided: list[DriftOut]
 
 
 # Helpers -----------------------------------------------------------------------------
@@ -231,6 +169,15 @@ def _release_or_newest(version: str | None) -> Release | None:
     return selectors.release_get(project=project)
 
 
+def _version_key(name: str, version: str | None) -> str | None:
+    if version is None:
+        return None
+    try:
+        return versions.sort_key(version)
+    except versions.VersionError as exc:
+        raise HttpError(400, f"bad parameter: {name}: {exc}") from None
+
+
 # Endpoints ---------------------------------------------------------------------------
 @api.get("/releases", response={200: list[ReleaseOut], **ERRORS}, tags=["releases"])
 @only("points", "snapshots")
@@ -248,10 +195,97 @@ def releases(request: HttpRequest, points: bool = True, snapshots: bool = False)
 )
 @only()
 def release(request: HttpRequest, version: str):
-    """One release with the summary of each component."""
+    """One release with the summary of each component and the files that did
+    not parse."""
     found = _release(_project(), version)
     found.components = selectors.release_components(release=found)
+    found.parse_failures = [
+        {"path": path, "error": error}
+        for path, error in selectors.release_parse_failures(release=found)
+    ]
     return found
+
+
+@api.get(
+    "/releases/{version}/tests",
+    response={200: list[SuiteOut], **ERRORS},
+    tags=["releases"],
+)
+@only()
+def release_tests(request: HttpRequest, version: str):
+    """A release's tests by the component they test, each doubled test (an
+    async test with a sync twin) listed with its twin."""
+    found = _release(_project(), version)
+    return [
+        {
+            "component": suite.component,
+            "tests": suite.tests,
+            "async_tests": suite.async_tests,
+            "doubled_tests": suite.async_tests_with_sync_twin,
+            "doubled": [
+                {"async_test": async_test, "sync_test": sync_test}
+                for async_test, sync_test in suite.doubled
+            ],
+        }
+        for suite in selectors.release_tests(release=found)
+    ]
+
+
+@api.get("/summary", response={200: SummaryOut, **ERRORS}, tags=["releases"])
+@only("release")
+def summary(request: HttpRequest, release: str | None = None):
+    """The overview's headline figures of a release (the newest by default),
+    each with the page and the API query that list what it counts."""
+    found = _release_or_newest(release)
+    if found is None:
+        raise HttpError(404, "no release has been scanned")
+    headlines, previous, figures = selectors.headlines(release=found)
+    return {
+        "release": found.version,
+        "compared_with": previous.version if previous else None,
+        "figures": [
+            {
+                "key": h.key,
+                "label": h.label,
+                "value": h.value,
+                "change": h.change,
+                "list": request.build_absolute_uri(figure_url(h.figure, found.version)),
+                "api": _figure_api(request, h.figure, found.version),
+            }
+            for h in headlines
+        ],
+        "hops_fewest": figures["hops_fewest"],
+        "hops_most": figures["hops_most"],
+        "hop_cost_ms": settings.ASYNCDASH_HOP_COST_MS,
+        "twin_lines": figures["twin_lines"],
+        "reach_rule": REACH_RULE,
+        "concurrency_rule": selectors.CONCURRENCY_RULE,
+    }
+
+
+def _figure_api(request: HttpRequest, figure, version: str) -> str | None:
+    """The API query listing what a figure counts (its `count` is the figure)."""
+    paths = {
+        "functions": "functions",
+        "pairs": "pairs",
+        "one-sided changes": "one-sided-changes",
+    }
+    if figure.kind == "tests":
+        path = reverse("api:release_tests", args=[version])
+        return request.build_absolute_uri(path)
+    query = QueryDict(mutable=True)
+    query.update({"release": version, **figure.query})
+    path = reverse(f"api:{paths[figure.kind].replace('-', '_')}")
+    return request.build_absolute_uri(f"{path}?{query.urlencode()}")
+
+
+@api.get(
+    "/components", response={200: list[ComponentOut], **ERRORS}, tags=["components"]
+)
+@only()
+def components(request: HttpRequest):
+    """Every component, with its stage in its newest release."""
+    return selectors.component_list(project=_project())
 
 
 @api.get(
@@ -282,31 +316,49 @@ FunctionOrdering = Literal[tuple(selectors.FUNCTION_ORDERINGS)]  # type: ignore[
 
 class FunctionQuery(Schema):
     release: str | None = Field(None, description="a version; default the newest")
-    component: str | None = None
-    kind: Kind | None = None
-    reaches: Reach | None = None
-    public: bool | None = None
-    is_async: bool | None = None
-    missing_twin: bool | None = None
-    blocking: bool | None = None
+    full_name: str | None = Field(
+        None, max_length=500, description="exactly this module.qualname"
+    )
+    component: str | None = Field(None, description="exactly this component")
+    kind: Kind | None = Field(None, description="what it does itself")
+    reaches: Reach | None = Field(None, description="where its awaited work ends")
+    public: bool | None = Field(None, description="public APIs (or not)")
+    is_async: bool | None = Field(None, description="async defs (or not)")
+    closure: bool | None = Field(None, description="defined inside a function")
+    concurrent: bool | None = Field(None, description="runs awaitables concurrently")
+    twinned: bool | None = Field(None, description="has a sync/async twin")
+    missing_twin: bool | None = Field(None, description="a sync method without twin")
+    hops: bool | None = Field(None, description="some path hops into a thread")
+    blocking: bool | None = Field(None, description="blocking calls on the loop")
     name: str | None = Field(None, max_length=200, description="part of the name")
-    ordering: FunctionOrdering = "name"  # type: ignore[valid-type]
+    ordering: FunctionOrdering = Field(  # type: ignore[valid-type]
+        "name", description="a sort key; a leading - reverses it"
+    )
 
 
-@api.get("/functions", response={200: list[FunctionOut], **ERRORS}, tags=["functions"])
+@api.get(
+    "/functions",
+    response={200: list[FunctionOut], **ERRORS},
+    tags=["functions"],
+    url_name="functions",
+)
 @only(*FunctionQuery.model_fields, "page", "page_size")
 @paginate(Pages)
 def functions(request: HttpRequest, query: Query[FunctionQuery]):
-    """Functions of one release (the newest by default), filtered and paginated."""
+    """Functions of one release (the newest by default), filtered and paginated;
+    `full_name` finds one name exactly, `name` any that holds the text."""
     release = _release_or_newest(query.release)
     if release is None:
         return FunctionStat.objects.none()
     filters = selectors.FunctionFilters(
-        **query.model_dump(exclude={"release", "ordering"})
+        **query.model_dump(exclude={"release", "ordering", "full_name"})
     )
-    return selectors.function_list(
+    rows = selectors.function_list(
         release=release, filters=filters, ordering=query.ordering
-    ).select_related("release")
+    )
+    if query.full_name:
+        rows = rows.filter(selectors.full_name_q(query.full_name))
+    return rows.select_related("release")
 
 
 @api.get(
@@ -314,15 +366,32 @@ def functions(request: HttpRequest, query: Query[FunctionQuery]):
     response={200: list[FunctionOut], **ERRORS},
     tags=["functions"],
 )
-@only()
-def function_history(request: HttpRequest, full_name: str):
-    """One function (module.qualname) in every release it is in, oldest first."""
+@only("is_async", "variant")
+def function_history(
+    request: HttpRequest,
+    full_name: str,
+    is_async: bool | None = Query(
+        None, description="the sync or the async def, when a name has both"
+    ),
+    variant: int | None = Query(
+        None, ge=0, le=1000, description="which def of that name and asyncness"
+    ),
+):
+    """One function (module.qualname) in every release it is in, oldest first.
+    Its identity is (module, qualname, is_async, variant): without them, the
+    async def of the newest release, variant 0."""
     project = _project()
-    newest = selectors.function_newest(project=project, full_name=full_name)
+    newest = selectors.function_newest(
+        project=project, full_name=full_name, is_async=is_async, variant=variant
+    )
     if newest is None:
         raise HttpError(404, f"no function {full_name!r}")
     return selectors.function_history(
-        project=project, module=newest.module, qualname=newest.qualname
+        project=project,
+        module=newest.module,
+        qualname=newest.qualname,
+        is_async=newest.is_async,
+        variant=newest.variant,
     )
 
 
@@ -331,12 +400,19 @@ PairOrdering = Literal[tuple(selectors.PAIR_ORDERINGS)]  # type: ignore[valid-ty
 
 class PairQuery(Schema):
     release: str | None = Field(None, description="a version; default the newest")
-    relation: Relation | None = None
-    component: str | None = None
-    ordering: PairOrdering = "name"  # type: ignore[valid-type]
+    relation: Relation | None = Field(None, description="how close the twins are")
+    component: str | None = Field(None, description="exactly this component")
+    ordering: PairOrdering = Field(  # type: ignore[valid-type]
+        "name", description="a sort key; a leading - reverses it"
+    )
 
 
-@api.get("/pairs", response={200: list[PairOut], **ERRORS}, tags=["twin pairs"])
+@api.get(
+    "/pairs",
+    response={200: list[PairOut], **ERRORS},
+    tags=["twin pairs"],
+    url_name="pairs",
+)
 @only(*PairQuery.model_fields, "page", "page_size")
 @paginate(Pages)
 def pairs(request: HttpRequest, query: Query[PairQuery]):
@@ -352,41 +428,132 @@ def pairs(request: HttpRequest, query: Query[PairQuery]):
     ).select_related("release")
 
 
-@api.get("/one-sided-changes", response={200: list[DriftOut], **ERRORS}, tags=["drift"])
-@only("component", "page", "page_size")
+def _pair(full_name: str, release: str | None) -> TwinPairStat:
+    found = _release_or_newest(release)
+    pair = found and selectors.pair_get(release=found, full_name=full_name)
+    if pair is None:
+        raise HttpError(404, f"no twin pair {full_name!r}")
+    return pair
+
+
+@api.get(
+    "/pairs/{full_name}", response={200: PairDetailOut, **ERRORS}, tags=["twin pairs"]
+)
+@only("release")
+def pair(request: HttpRequest, full_name: str, release: str | None = None):
+    """One twin pair (module.async_qualname) in a release (the newest by
+    default), with what differs once normalised: the pair page's lines."""
+    found = _pair(full_name, release)
+    side = selectors.function_get(
+        release=found.release,
+        full_name=f"{found.module}.{found.async_qualname}",
+        is_async=True,
+    )
+    file = side and function_file(release=found.release, function=side)
+    stored = file and stored_pair(
+        file=file,
+        sync_qualname=found.sync_qualname,
+        async_qualname=found.async_qualname,
+    )
+    found.renames = list(stored.renames) if stored else []
+    found.sync_only_lines = list(stored.sync_only_lines) if stored else []
+    found.async_only_lines = list(stored.async_only_lines) if stored else []
+    return found
+
+
+@api.get(
+    "/pairs/{full_name}/history",
+    response={200: list[PairHistoryOut], **ERRORS},
+    tags=["twin pairs"],
+)
+@only()
+def pair_history(request: HttpRequest, full_name: str):
+    """One twin pair in every release it is in, oldest first, with how it
+    changed in each (one-sided or not)."""
+    found = _pair(full_name, None)
+    return [{"pair": p, "change": d} for p, d in selectors.pair_history(pair=found)]
+
+
+# A release version (6.1, 6.1.3, 6.1rc1) or a weekly snapshot's name.
+VERSION = r"^(\d+(\.\d+)*((a|b|rc)\d+)?|main-\d{4}-\d{2}-\d{2})$"
+
+
+class OneSidedQuery(Schema):
+    release: str | None = Field(
+        None, pattern=VERSION, description="changes of this release only"
+    )
+    since: str | None = Field(
+        None, pattern=VERSION, description="releases from this version on"
+    )
+    until: str | None = Field(
+        None, pattern=VERSION, description="releases up to this version"
+    )
+    component: str | None = Field(None, description="exactly this component")
+    change_class: PairDrift.ChangeClass | None = Field(
+        None, description="possible missed port, async-specific or this side only"
+    )
+
+
+@api.get(
+    "/one-sided-changes",
+    response={200: list[OneSidedChangeOut], **ERRORS},
+    tags=["one-sided changes"],
+    url_name="one_sided_changes",
+)
+@only(*OneSidedQuery.model_fields, "page", "page_size")
 @paginate(Pages)
-def one_sided_changes(request: HttpRequest, component: str | None = None):
-    """One-sided changes of twin pairs, newest release first."""
-    return selectors.drift_list(project=_project(), component=component)
+def one_sided_changes(request: HttpRequest, query: Query[OneSidedQuery]):
+    """One-sided changes of twin pairs, newest release first; `since` and
+    `until` bound the releases, both included (until before since: none)."""
+    for name in ("release", "since", "until"):
+        _version_key(name, getattr(query, name))
+    return selectors.one_sided_list(
+        project=_project(),
+        filters=selectors.OneSidedFilters(**query.model_dump()),
+    )
 
 
 @api.get("/compare", response={200: CompareOut, **ERRORS}, tags=["releases"])
 @only("base", "head")
 def compare(
     request: HttpRequest,
-    head: str,
+    head: str = Query(..., description="the newer release"),
     base: str | None = Query(None, description="default: head's previous release"),
 ):
-    """What changed from `base` to `head`: the release page's changelog."""
+    """What changed from `base` to `head`: the release page's changelog, with
+    the one-sided changes of every release in between."""
     project = _project()
     new = _release(project, head)
     if base is None:
         if new.previous is None:
-            raise HttpError(400, f"{head} has no previous release; give base")
+            raise HttpError(400, f"bad parameter: base: {head} has no previous release")
         old = new.previous
     else:
         old = _release(project, base)
+    if old.version_key >= new.version_key:
+        raise HttpError(
+            400, f"bad parameter: head: {head} is not after base {old.version}"
+        )
     changes = selectors.release_changes(base=old, head=new)
     return {
         "base": old.version,
         "head": new.version,
         "new_async_apis": changes.new_async_apis,
-        "removed_async_apis": [f"{m}.{q}" for m, q in changes.removed_async_apis],
+        "removed_async_apis": [
+            f"{f.module}.{f.qualname}" for f in changes.removed_async_apis
+        ],
+        "stage_changes": changes.stage_changes,
         "changed": [
-            {"function": f, "kind_before": kind, "reaches_before": reaches or None}
-            for f, kind, reaches in changes.changed
+            {
+                "function": c.function,
+                "kind_before": c.kind_before,
+                "reaches_before": c.reaches_before or None,
+            }
+            for c in changes.changed
         ],
         "new_pairs": changes.new_pairs,
-        "removed_pairs": [f"{m}.{a}" for m, _, a in changes.removed_pairs],
+        "removed_pairs": [
+            f"{p.module}.{p.async_qualname}" for p in changes.removed_pairs
+        ],
         "one_sided": changes.one_sided,
     }

@@ -5,7 +5,8 @@
 - A query parameter a page does not take, or one given twice, is a 400: it
   can make neither a page nor a cache entry of its own. Pages declare theirs
   with `accepts`; the API's operations refuse their own (`api.only`).
-- HEAD is answered as GET is, without the body.
+- HEAD is answered as GET is, without the body; `If-None-Match: *` on what
+  exists is a 304.
 - Bidi controls (U+202E...) in a page or a text answer are shown as
   `<U+202E>`: scanned code and names cannot reorder what a reader sees.
 """
@@ -78,6 +79,11 @@ def _refused(request: HttpRequest) -> HttpResponse | None:
     return None
 
 
+def _etags(request: HttpRequest) -> set[str]:
+    header = request.headers.get("If-None-Match", "")
+    return {tag.strip() for tag in header.split(",")}
+
+
 def _visible_bidi(match: re.Match) -> bytes:
     return f"&lt;U+{ord(match.group().decode()):04X}&gt;".encode()
 
@@ -98,10 +104,18 @@ class EdgeMiddleware:
         if head:  # every view that answers GET answers HEAD alike
             request.method = "GET"
         response = self.get_response(request)
+        if response.status_code == 200 and "*" in _etags(request):
+            # Any current representation matches `*`: streamed files too
+            # (ConditionalGetMiddleware sees only answers it can tag).
+            response.status_code = 304
+            for header in ("Content-Length", "Content-Type"):
+                del response[header]
+            head = True
         if not response.streaming:
             _show_bidi(response)
             if head:
-                response["Content-Length"] = str(len(response.content))
+                if response.status_code != 304:
+                    response["Content-Length"] = str(len(response.content))
                 response.content = b""
         elif head:
             response.streaming_content = []

@@ -7,6 +7,10 @@ without JavaScript and `Vary: HX-Request` keeps caches apart.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from urllib.parse import urlencode
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -15,10 +19,12 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from analyzers.components import STAGE_RULE
-from analyzers.types import Kind, Reach, Relation
+from analyzers.serialize import from_jsonable
+from analyzers.types import REACH_RULE, ComponentSummary, Kind, Reach, Relation
 from tracker import selectors
 from tracker.models import Project, Release, ReleaseFile, Scan
 from tracker.scanning import requests, weekly
+from tracker.scanning.one_sided import CHANGE_CLASS_RULE
 from tracker.scanning.steps import MAX_FILE_BYTES
 from tracker.web import forms, source
 from tracker.web.caching import cached_page
@@ -69,14 +75,20 @@ def overview(request: HttpRequest) -> HttpResponse:
     if options["component"] and options["release"]:
         detail = _component_detail(project, options["component"], options["release"])
     if request.htmx:  # a cell was chosen: only its detail is needed
-        return render(request, "tracker/overview.html#cell-detail", {"detail": detail})
+        return render(
+            request,
+            "tracker/overview.html#cell-detail",
+            {"detail": detail, "toggles": _toggles(options)},
+        )
     releases = list(
         selectors.release_list(
             project=project, points=options["points"], snapshots=options["snapshots"]
         )
     )
     newest = selectors.release_get(project=project)
-    headlines, previous = selectors.headlines(release=newest) if newest else ([], None)
+    headlines, previous, figures = (
+        selectors.headlines(release=newest) if newest else ([], None, {})
+    )
     context = {
         "project": project,
         "form": form,
@@ -85,10 +97,25 @@ def overview(request: HttpRequest) -> HttpResponse:
         "newest": newest,
         "previous": previous,
         "headlines": headlines,
+        "figures": figures,
         "detail": detail,
-        "toggles": {"points": options["points"], "snapshots": options["snapshots"]},
+        "toggles": _toggles(options),
+        "scanned": selectors.release_kinds(project=project),
+        "concurrency_rule": selectors.CONCURRENCY_RULE,
+        "reach_rule": REACH_RULE,
+        "hop_cost_ms": settings.ASYNCDASH_HOP_COST_MS,
     }
     return render(request, "tracker/overview.html", context)
+
+
+def _toggles(options: dict) -> dict:
+    """The column toggles, and the query that keeps them on a cell's link."""
+    chosen = {k: "on" for k in ("points", "snapshots") if options[k]}
+    return {
+        "points": options["points"],
+        "snapshots": options["snapshots"],
+        "query": urlencode(chosen),
+    }
 
 
 def _component_detail(project: Project, name: str, version: str) -> dict:
@@ -96,11 +123,9 @@ def _component_detail(project: Project, name: str, version: str) -> dict:
     stat = selectors.component_get(release=release, name=name)
     if stat is None:
         raise Http404(f"no component {name} in {version}")
-    summary = selectors.release_components(release=release)
-    summary = next(s for s in summary if s.name == name)
+    summary = from_jsonable(ComponentSummary, stat.summary)
     public_async = selectors.function_list(
-        release=release,
-        filters=selectors.FunctionFilters(component=name, is_async=True, public=True),
+        release=release, filters=replace(selectors.PUBLIC_ASYNC, component=name)
     )
     return {
         "release": release,
@@ -147,17 +172,23 @@ def component(request: HttpRequest, name: str) -> HttpResponse:
         "form": form,
         "functions": functions[:500],
         "function_count": functions.count(),
+        "closures": selectors.function_list(
+            release=release,
+            filters=selectors.FunctionFilters(component=name, closure=True),
+        ),
         "kinds": [k.value for k in Kind],
         "reaches": [r.value for r in Reach],
         "relations": [r.value for r in Relation],
         "stage_rule": STAGE_RULE,
+        "reach_rule": REACH_RULE,
         "chart_data": _chart_data(history),
     }
     return _render(request, "tracker/component.html", "function-table", context)
 
 
 def _chart_data(history: list[selectors.ComponentPoint]) -> dict:
-    """Series for the trend charts; the page shows the same numbers as tables."""
+    """Series for the trend charts, each with its axis title; the page shows
+    the same numbers as a table."""
     summaries = [p.summary for p in history]
     return {
         "labels": [p.release.version for p in history],
@@ -168,6 +199,10 @@ def _chart_data(history: list[selectors.ComponentPoint]) -> dict:
         },
         "reaches": {
             r.value: [s.reaches.get(r.value, 0) for s in summaries] for r in Reach
+        },
+        "hops": {
+            "fewest hops": [s.hops_fewest for s in summaries],
+            "most hops": [s.hops_most for s in summaries],
         },
         "duplicated": {"duplicated lines": [s.duplicated_lines for s in summaries]},
         "relations": {
@@ -182,12 +217,18 @@ def _chart_data(history: list[selectors.ComponentPoint]) -> dict:
 
 
 # Function and twin pair -----------------------------------------------------------
+@accepts(forms.FunctionIdentityForm)
 @require_GET
 @cached_page
 def function(request: HttpRequest, version: str, full_name: str) -> HttpResponse:
+    form = forms.FunctionIdentityForm(request.GET)
+    if not form.is_valid():
+        return _bad_request(form)
     project = _project()
     release = _release(project, version)
-    record = selectors.function_get(release=release, full_name=full_name)
+    record = selectors.function_get(
+        release=release, full_name=full_name, **form.identity()
+    )
     if record is None:
         raise Http404(f"no function {full_name} in {version}")
     file, text = source.function_text(release=release, function=record)
@@ -207,9 +248,15 @@ def function(request: HttpRequest, version: str, full_name: str) -> HttpResponse
         "lines_total": source.line_count(record),
         "pair": pair,
         "chain": selectors.chain_links(function=record),
+        "definitions": selectors.function_definitions(function=record),
         "history": selectors.function_history(
-            project=project, module=record.module, qualname=record.qualname
+            project=project,
+            module=record.module,
+            qualname=record.qualname,
+            is_async=record.is_async,
+            variant=record.variant,
         ),
+        "reach_rule": REACH_RULE,
     }
     return render(request, "tracker/function.html", context)
 
@@ -222,12 +269,14 @@ def pair(request: HttpRequest, version: str, full_name: str) -> HttpResponse:
     twin_pair = selectors.pair_get(release=release, full_name=full_name)
     if twin_pair is None:
         raise Http404(f"no twin pair {full_name} in {version}")
-    sides = {}
-    for side in ("sync", "async"):
-        sides[side] = selectors.function_get(
+    sides = {
+        side: selectors.function_get(
             release=release,
             full_name=f"{twin_pair.module}.{getattr(twin_pair, f'{side}_qualname')}",
+            is_async=side == "async",
         )
+        for side in ("sync", "async")
+    }
     rows, stored, file, text = None, None, None, None
     if sides["async"] or sides["sync"]:
         file, text = source.function_text(
@@ -245,7 +294,7 @@ def pair(request: HttpRequest, version: str, full_name: str) -> HttpResponse:
             source.function_source(text, sides["async"]),
         )
     history = selectors.pair_history(pair=twin_pair)
-    drift = next((d for p, d in history if p.release_id == release.pk), None)
+    change = next((d for p, d in history if p.release_id == release.pk), None)
     context = {
         "release": release,
         "pair": twin_pair,
@@ -259,58 +308,62 @@ def pair(request: HttpRequest, version: str, full_name: str) -> HttpResponse:
         ),
         "stored": stored,
         "history": history,
-        "drift": drift,
-        "changes": _pair_changes(twin_pair, drift, sides, text) if drift else [],
+        "change": change,
+        "diffs": _pair_changes(twin_pair, change, sides, text) if change else [],
+        "change_class_rule": CHANGE_CLASS_RULE,
+        "side_names": ("sync", "async"),
     }
     return render(request, "tracker/pair.html", context)
 
 
-def _pair_changes(twin_pair, drift, sides, text) -> list[tuple[str, list]]:
+def _pair_changes(twin_pair, change, sides, text) -> list[tuple[str, list]]:
     """Each side that changed since the previous release, as a unified diff."""
-    changes = []
-    for side, changed in (("sync", drift.sync_changed), ("async", drift.async_changed)):
+    diffs = []
+    for side, changed in (
+        ("sync", change.sync_changed),
+        ("async", change.async_changed),
+    ):
         qualname = getattr(twin_pair, f"{side}_qualname")
         old = selectors.function_get(
-            release=drift.previous, full_name=f"{twin_pair.module}.{qualname}"
+            release=change.previous,
+            full_name=f"{twin_pair.module}.{qualname}",
+            is_async=side == "async",
         )
         old_text = None
         if changed and old:
-            _, old_text = source.function_text(release=drift.previous, function=old)
+            _, old_text = source.function_text(release=change.previous, function=old)
         if changed and old and sides[side] and old_text and text:
             lines = source.release_change(
                 source.function_source(old_text, old),
                 source.function_source(text, sides[side]),
             )
-            changes.append((qualname, lines))
-    return changes
+            diffs.append((qualname, lines))
+    return diffs
 
 
-# Release, drift, search ------------------------------------------------------------
+# Release, search ------------------------------------------------------------------
 @require_GET
 @cached_page
 def release(request: HttpRequest, version: str) -> HttpResponse:
     project = _project()
     this = _release(project, version)
     base = this.previous
+    changes = selectors.release_changes(base=base, head=this) if base else None
     context = {
         "release": this,
         "components": selectors.release_components(release=this),
+        "figures": selectors.release_component_figures(release=this),
+        "totals": selectors.release_figures(release=this),
         "parse_failures": selectors.release_parse_failures(release=this),
         "scan": this.scan_set.order_by("-finished_at").first(),
-        "changes": selectors.release_changes(base=base, head=this) if base else None,
+        "changes": changes,
+        "one_sided_groups": (
+            selectors.one_sided_groups(changes.one_sided) if changes else []
+        ),
+        "concurrency_rule": selectors.CONCURRENCY_RULE,
+        "figure_map": {f.key: f for f in selectors.HEADLINES},
     }
     return render(request, "tracker/release.html", context)
-
-
-@require_GET
-@cached_page
-def drift(request: HttpRequest) -> HttpResponse:
-    project = _project()
-    return render(
-        request,
-        "tracker/drift.html",
-        {"changes": selectors.drift_list(project=project)[:1000]},
-    )
 
 
 @accepts(forms.SearchForm)

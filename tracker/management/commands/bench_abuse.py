@@ -4,8 +4,9 @@ Measures `/robots.txt` (a trivial view) as one reader sees it, five times a
 second (within the page rate limit), first alone, then while --clients
 threads ask for --path as fast as they can, each time with a new `?x=N` (the
 cache-busting of issue 12). The reader comes from another loopback address
-(127.0.0.2), so it is another client to the rate limits. Prints the reader's latency (median, p99, max) in both runs, their
-ratio, and what the hostile clients got:
+(127.0.0.2), so it is another client to the rate limits. Prints the
+reader's latency (median, p99, max) in both runs, their ratio, and what the
+hostile clients got:
 
     .venv/bin/python manage.py bench_abuse --url http://127.0.0.1:8000 \\
         --path /releases/1.0/pairs/pkg.big.aload/

@@ -1,0 +1,48 @@
+"""Screenshots of each page at 1400 and 390 px, in Debian's Chromium.
+
+Serve the site on real data first (e.g. the 16 releases `bench_scan` leaves),
+then: `.venv/bin/python docs/screenshots/take.py http://127.0.0.1:8123`.
+"""
+
+import sys
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+HERE = Path(__file__).parent
+PAGES = {
+    "overview": "/",
+    "overview-detail": "/?component=contrib.sessions&release={newest}#cell-detail",
+    "component": "/components/contrib.sessions/",
+    "function": "/releases/{newest}/functions/"
+    "django.contrib.sessions.backends.db.SessionStore.aload/",
+    "pair": "/releases/{newest}/pairs/django.contrib.auth.backends.ModelBackend"
+    ".aauthenticate/",
+    "release": "/releases/{newest}/",
+    "functions-reach-thread": "/releases/{newest}/functions/"
+    "?is_async=yes&public=yes&closure=no&reaches=thread",
+    "one-sided-changes": "/one-sided-changes/",
+    "components": "/components/",
+    "search": "/search/?q=aget",
+    "not-found": "/no/such/page/",
+}
+
+
+def main(base: str) -> None:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--no-sandbox"]
+        )
+        for width in (1400, 390):
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            page.goto(base + "/api/v1/summary")
+            newest = page.evaluate("JSON.parse(document.body.innerText).release")
+            for name, path in PAGES.items():
+                page.goto(base + path.format(newest=newest))
+                full = name not in ("overview-detail",)
+                page.screenshot(path=HERE / f"{name}-{width}.png", full_page=full)
+        browser.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
