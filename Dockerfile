@@ -18,6 +18,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 
 # Dependencies first: this layer is rebuilt only when requirements.txt changes.
+# The application's only: the test and lint tools are in requirements-dev.txt.
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 

@@ -1,22 +1,37 @@
 # `make run` imports Django's feature releases since 3.0 from PyPI, scans them
 # on the embedded default and serves the dashboard on http://127.0.0.1:8000/;
 # `make test` lints and runs the whole suite.
-# Both install what they need into .venv first.
+# Both install what they need into .venv first: requirements-dev.txt, which
+# is the application's requirements.txt (all the image installs) and the
+# test and lint tools.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Debian 12's own python3 (3.11.2), whose tarfile has no extraction filters:
+# `make test-system-python` runs the archive and import tests on it, in a
+# venv of its own with the runtime requirements and pytest.
+SYSTEM_PYTHON ?= /usr/bin/python3
+SYSTEM_VENV := .venv-debian
+SYSTEM_PYTHON_TESTS := tests/tracker/test_sdist.py tests/tracker/test_importer.py \
+	tests/tracker/test_import_errors.py
 # The pipeline tests on real services (PostgreSQL, Redis, Celery workers).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/asyncdash
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: venv run test lint browser nginx
+.PHONY: venv run test lint browser nginx test-system-python
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(SYSTEM_VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(SYSTEM_VENV)/bin/python || $(SYSTEM_PYTHON) -m venv $(SYSTEM_VENV)
+	$(SYSTEM_VENV)/bin/python -m pip install --disable-pip-version-check \
+		-r requirements.txt -c requirements-dev.txt pytest pytest-django
 	touch $@
 
 # Served by nginx in front of gunicorn (manage.py serve), as in Compose: slow
@@ -50,3 +65,8 @@ test: venv browser nginx
 	$(BIN)/python -m pytest -m "not services"
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 		$(BIN)/python -m pytest -m services
+
+test-system-python: $(SYSTEM_VENV)/.installed
+	$(SYSTEM_VENV)/bin/python -c 'import sys, tarfile; print("system python", \
+		sys.version.split()[0], "extraction filters:", hasattr(tarfile, "data_filter"))'
+	$(SYSTEM_VENV)/bin/python -m pytest -m "not services" $(SYSTEM_PYTHON_TESTS)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import stat
 import sys
 import tomllib
 from collections.abc import Iterable
@@ -151,9 +153,14 @@ def function_line(f: FunctionRecord) -> str:
 
 
 def load_component_map(path: Path) -> ComponentMap:
-    """The component map in `path`, or a ValueError naming what is wrong."""
+    """The component map in `path`, or a ValueError naming what is wrong.
+
+    Its folders are one name each, inside the tree; the file is a regular
+    file of at most MAX_MAP_BYTES, read once (not /dev/zero, not a FIFO).
+    """
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = read_regular_file(path, limit=MAX_MAP_BYTES).decode("utf-8")
+        data = tomllib.loads(text)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ValueError(f"{path}: {exc}") from None
     project = data.get("project")
@@ -162,13 +169,40 @@ def load_component_map(path: Path) -> ComponentMap:
     for key in ("package", "tests"):
         if not isinstance(project.get(key), str) or not project[key]:
             raise ValueError(f"{path}: missing [project] {key} (a folder name)")
+        if not _one_folder_name(project[key]):
+            raise ValueError(
+                f"{path}: [project] {key} must be one folder name of the tree,"
+                f" not {project[key][:80]!r}"
+            )
     for table in ("modules", "tests"):
         entries = data.get(table, {})
         if not isinstance(entries, dict) or not all(
             isinstance(value, str) for value in entries.values()
         ):
             raise ValueError(f"{path}: [{table}] must map names to component names")
-    return ComponentMap.from_toml(path.read_text(encoding="utf-8"))
+    return ComponentMap.from_toml(text)
+
+
+MAX_MAP_BYTES = 2**20  # Django's map: 3 KB
+
+
+def read_regular_file(path: Path, *, limit: int) -> bytes:
+    """The bytes of `path`, once it is a regular file of at most `limit`
+    bytes; OSError saying why not. Opened without blocking, so a FIFO is
+    refused rather than waited on."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError("not a regular file")
+    with os.fdopen(fd, "rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise OSError(f"larger than {limit} bytes")
+    return data
+
+
+def _one_folder_name(name: str) -> bool:
+    return name not in (".", "..") and not any(c in name for c in "/\\\0")
 
 
 def chain_links(f: FunctionRecord) -> list[str]:

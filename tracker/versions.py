@@ -13,6 +13,8 @@ SNAPSHOT_PREFIX = "main-"
 # Tags that name a final release: "3.0", "5.2.19".
 RELEASE_PATTERN = r"[0-9]+\.[0-9]+(\.[0-9]+)?"
 
+MAX_LENGTH = 40  # Release.version and Scan.version
+_DIGITS = 6  # per number, in sort_key
 # packaging's phases, in the order a release goes through them.
 _PHASES = {"dev": "0", "a": "1", "b": "2", "rc": "3", None: "4", "post": "5"}
 
@@ -26,14 +28,29 @@ def is_snapshot(version: str) -> bool:
 
 
 def parse(version: str) -> Version:
-    """The release version, or VersionError with a message a user can act on."""
+    """The release version, or VersionError with a message a user can act on.
+
+    At most MAX_LENGTH characters (the width of the version columns) and
+    numbers of at most six digits (the width sort_key gives them).
+    """
+    refused = VersionError(f"{_shown(version)} is not a release version")
+    if len(version) > MAX_LENGTH:
+        raise refused
     try:
         parsed = Version(version)
-    except InvalidVersion:
-        raise VersionError(f"{version!r} is not a release version") from None
-    if parsed.local or parsed.epoch:
-        raise VersionError(f"{version!r} is not a release version")
+    except (InvalidVersion, ValueError):  # ValueError: int() past 4,300 digits
+        raise refused from None
+    numbers = [*parsed.release, *(n for n in (parsed.dev, parsed.post) if n)]
+    if parsed.pre:
+        numbers.append(parsed.pre[1])
+    if parsed.local or parsed.epoch or max(numbers) >= 10**_DIGITS:
+        raise refused
     return parsed
+
+
+def _shown(version: str) -> str:
+    """The version for a one-line message, however long it is."""
+    return repr(version) if len(version) <= 60 else f"{version[:40]!r}..."
 
 
 def sort_key(version: str) -> str:
@@ -54,8 +71,8 @@ def sort_key(version: str) -> str:
         phase, number = "post", parsed.post
     else:
         phase, number = None, 0
-    release = ".".join(f"{n:06d}" for n in numbers)
-    return f"{release}.{_PHASES[phase]}{number:06d}"
+    release = ".".join(f"{n:0{_DIGITS}d}" for n in numbers)
+    return f"{release}.{_PHASES[phase]}{number:0{_DIGITS}d}"
 
 
 def is_feature(version: str) -> bool:

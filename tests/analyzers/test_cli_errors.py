@@ -123,3 +123,71 @@ def test_a_bad_component_map_is_named(tmp_path, capsys, toml, missing):
     err = capsys.readouterr().err
     assert "--components-map: " in err and missing in err
     assert "Traceback" not in err
+
+
+def cli_error(argv: list[str], capsys) -> str:
+    """The one error line of a refused command line (after argparse's usage)."""
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    (line,) = [line for line in err.splitlines() if "error: " in line]
+    return line
+
+
+@pytest.mark.parametrize(
+    ("folders", "key"),
+    [
+        ('package = "django"\ntests = "../elsewhere"', "tests"),
+        ('package = "../elsewhere"\ntests = "tests"', "package"),
+        ('package = "django"\ntests = "/tmp"', "tests"),
+        ('package = "django"\ntests = "tests/../../elsewhere"', "tests"),
+        ('package = "."\ntests = "tests"', "package"),
+        ('package = "django"\ntests = "a\\u0000b"', "tests"),
+    ],
+)
+def test_a_map_naming_a_folder_outside_the_tree_is_refused(
+    tmp_path, capsys, folders, key
+):
+    """`tests = "../../elsewhere"` analysed the files of another tree."""
+    root = tree(tmp_path / "src", {"django/ok.py": ASYNC, "tests/t.py": ""})
+    tree(tmp_path / "elsewhere", {"secret.py": "async def leaked():\n    pass\n"})
+    (tmp_path / "map.toml").write_text(f"[project]\n{folders}\n")
+
+    line = cli_error(
+        [str(root), "--components-map", str(tmp_path / "map.toml")], capsys
+    )
+
+    assert f"[project] {key} must be one folder name" in line
+    assert "leaked" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "fifo", "folder"])
+def test_a_map_that_is_not_a_regular_file_is_refused_at_once(tmp_path, capsys, special):
+    """/dev/zero was read until memory ran out; a FIFO was waited on for ever."""
+    root = tree(tmp_path / "src", {"django/ok.py": ASYNC})
+    path = Path(special) if special.startswith("/") else tmp_path / special
+    if special == "fifo":
+        os.mkfifo(path)
+    elif special == "folder":
+        path.mkdir()
+
+    line = cli_error([str(root), "--components-map", str(path)], capsys)
+
+    assert f"--components-map: {path}: not a regular file" in line
+
+
+def test_a_map_over_its_size_limit_is_refused(tmp_path, capsys):
+    root = tree(tmp_path / "src", {"django/ok.py": ASYNC})
+    big = tmp_path / "map.toml"
+    big.write_text("[project]\n" + "# padding\n" * 200_000)
+
+    line = cli_error([str(root), "--components-map", str(big)], capsys)
+
+    assert "larger than 1048576 bytes" in line
+
+
+def test_a_missing_tree_is_one_line(tmp_path, capsys):
+    line = cli_error([str(tmp_path / "nowhere")], capsys)
+    assert "is not a directory" in line

@@ -30,9 +30,9 @@ def test_embedded_default_runs_tasks_in_process():
 def test_weekly_scan_defaults_to_monday_four_utc():
     app.loader.import_default_modules()
     entry = app.conf.beat_schedule["weekly-scan"]
-    assert entry["task"] == "tracker.scanning.tasks.weekly_scan"
+    assert entry["task"] == "tracker.scanning.beat.weekly_scan"
     assert entry["schedule"] == crontab(minute="0", hour="4", day_of_week="1")
-    assert "tracker.scanning.tasks.weekly_scan" in app.tasks
+    assert "tracker.scanning.beat.weekly_scan" in app.tasks
     assert app.conf.timezone == "UTC"
 
 
@@ -84,7 +84,7 @@ def test_a_redis_restart_is_waited_out_not_a_failure():
 def test_beat_looks_for_stalled_scans_as_often_as_the_settings_say():
     app.loader.import_default_modules()
     entry = app.conf.beat_schedule["resume-stalled-scans"]
-    assert entry["task"] == "tracker.scanning.tasks.scans_resume_stalled"
+    assert entry["task"] == "tracker.scanning.beat.scans_resume_stalled"
     assert entry["task"] in app.tasks
     assert entry["schedule"] == schedule(settings.ASYNCDASH_STALLED_SCAN_CHECK)
     visibility = app.conf.broker_transport_options["visibility_timeout"]

@@ -57,13 +57,18 @@ BAD_ARCHIVES = {
             symlink("django/up", ".."),
             symlink("django/esc", "up/../../etc/passwd"),
         ],
-        "outside the destination",
+        "outside",  # "the destination" with tarfile's filters, else "the tree"
     ),
     "file-and-folder-of-one-name": (
         [member("django/a"), member("django/a/b.py")],
         "both a file and a folder",
     ),
     "git-folder": ([member("django/.git/config", b"[core]\n")], ".git folder"),
+    # The issue's 277-byte archive ended in a RecursionError traceback.
+    "a-name-deep-in-folders": (
+        [member("django/" + "a/" * 3000 + "x.py")],
+        "longer than 1024 bytes",
+    ),
 }
 
 
@@ -98,9 +103,29 @@ def write_sdist(cache: Path, members) -> Path:
 @pytest.mark.parametrize("case", BAD_ARCHIVES.keys())
 def test_a_bad_archive_is_one_line_and_leaves_nothing(django, settings, case):
     members, message = BAD_ARCHIVES[case]
-    archive = write_sdist(settings.SDIST_CACHE_DIR, [*BASE, *members])
+    # A case's member replaces the base's of the same name.
+    by_name = {info.name: (info, data) for info, data in [*BASE, *members]}
+    archive = write_sdist(settings.SDIST_CACHE_DIR, list(by_name.values()))
 
     with pytest.raises(CommandError, match=message) as raised:
+        call_command("import_releases", "1.0")
+
+    assert str(raised.value).startswith("django 1.0: ")
+    assert "\n" not in str(raised.value)
+    with mirror_open(django, from_pypi=True) as mirror:
+        assert mirror.tags(r".+") == []
+    assert list(settings.SDIST_CACHE_DIR.iterdir()) == [archive]
+
+
+def test_a_truncated_archive_is_one_line_and_leaves_nothing(django, settings):
+    """It raised EOFError from gzip, past every except clause."""
+    archive = write_sdist(
+        settings.SDIST_CACHE_DIR,
+        [*BASE, *(member(f"django/m{i}.py", bytes(range(256)) * 64) for i in range(9))],
+    )
+    archive.write_bytes(archive.read_bytes()[:-2000])
+
+    with pytest.raises(CommandError, match="cannot be read") as raised:
         call_command("import_releases", "1.0")
 
     assert str(raised.value).startswith("django 1.0: ")
@@ -124,6 +149,11 @@ def test_a_good_archive_beside_them_imports(django, settings):
         (["../../x"], r"^'../../x' is not a release version"),
         (["1.0; rm -rf"], r"^'1.0; rm -rf' is not a release version"),
         (["--feature-releases-since", "abc"], r"^--feature-releases-since: 'abc'"),
+        # int() refuses 5,000 digits with a ValueError packaging lets through.
+        (["1" * 5000], r"^'1111.*\.\.\. is not a release version"),
+        (["1.1234567"], r"^'1.1234567' is not a release version"),
+        (["--feature-releases-since", "9" * 5000], r"^--feature-releases-since: "),
+        (["1.0", "--project", "no\x00such"], r"^--project: 'no\\x00such' is not a"),
     ],
 )
 def test_an_invalid_version_is_refused_before_anything_runs(
@@ -132,5 +162,6 @@ def test_an_invalid_version_is_refused_before_anything_runs(
     with pytest.raises(CommandError, match=message) as raised:
         call_command("import_releases", *args)
     assert "\n" not in str(raised.value)
+    assert len(str(raised.value)) < 200
     with mirror_open(django, from_pypi=True) as mirror:
         assert mirror.tags(r".+") == []

@@ -1,5 +1,6 @@
 """The rooms of `tracker/` keep their boundaries: checked in a fresh interpreter."""
 
+import ast
 import os
 import subprocess
 import sys
@@ -44,3 +45,42 @@ def test_the_celery_app_lives_with_the_project_configuration():
         "import tracker.config"
     )
     assert "celery" in loaded
+
+
+def scanning_imports() -> dict[str, set[str]]:
+    """Each module of tracker.scanning and the modules of it that it imports,
+    at the top or inside a function alike."""
+    folder = REPO_ROOT / "tracker" / "scanning"
+    graph = {}
+    for path in folder.glob("*.py"):
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "tracker.scanning":
+                imported |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module.removeprefix("tracker.scanning."))
+            elif isinstance(node, ast.Import):
+                imported |= {
+                    a.name.removeprefix("tracker.scanning.") for a in node.names
+                }
+        graph[path.stem] = {
+            name for name in imported if (folder / f"{name}.py").exists()
+        }
+    return graph
+
+
+def test_the_scanning_modules_import_no_circle():
+    """requests -> tasks -> weekly -> requests lived on imports in functions."""
+    graph = scanning_imports()
+    on_path: list[str] = []
+
+    def visit(module: str) -> None:
+        assert module not in on_path, " -> ".join([*on_path, module])
+        on_path.append(module)
+        for imported in sorted(graph[module]):
+            visit(imported)
+        on_path.pop()
+
+    assert {"requests", "tasks", "weekly"} <= set(graph)
+    for module in sorted(graph):
+        visit(module)

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from tracker.config import logs
-from tracker.scanning import tasks
+from tracker.scanning import beat, tasks
 
 
 @pytest.fixture
@@ -83,7 +83,7 @@ def test_a_nested_eager_task_restores_its_callers_scans(lines) -> None:
 
 
 def test_tasks_without_scans_are_not_tagged(lines) -> None:
-    logs.task_started("w", task=tasks.weekly_scan, args=())
+    logs.task_started("w", task=beat.weekly_scan, args=())
     logs.task_publishing(headers=(headers := {}))
     log("weekly")
     logs.task_finished("w")

@@ -20,7 +20,7 @@ from tracker.models import (
     Scan,
     TwinPairStat,
 )
-from tracker.scanning import requests, steps, tasks, weekly
+from tracker.scanning import beat, mirrors, requests, steps, weekly
 from tracker.scanning.drift import previous_release
 from tracker.sources import pypi
 
@@ -184,7 +184,7 @@ def test_import_releases_builds_a_local_mirror_without_the_upstream(
     version = django52_tree.name.split("-", 1)[1]
     call_command("import_releases", version)
     assert f"1 releases: 1 imported ({version})" in capsys.readouterr().out
-    tags = weekly.release_tags(project=Project.objects.get(slug="django"))
+    tags = mirrors.release_tags(project=Project.objects.get(slug="django"))
     assert [t.name for t in tags] == [version]
 
 
@@ -272,7 +272,7 @@ def test_a_scan_stalled_by_a_lost_batch_is_dispatched_again_and_finishes(
         started_at=timezone.now(),
     )  # fmt: skip
 
-    assert tasks.scans_resume_stalled.delay().get() == 1
+    assert beat.scans_resume_stalled.delay().get() == 1
 
     stalled.refresh_from_db()
     assert stalled.status == Scan.Status.DONE, stalled.error

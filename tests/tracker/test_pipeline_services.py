@@ -7,12 +7,13 @@ import threading
 import time
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connections
 from repo_builder import demo_project, make_repo, many_files
 from services import request, wait_done
 
 from tracker.config.celery import app as celery_app
+from tracker.management.commands import scan as scan_command
 from tracker.models import (
     ComponentStat,
     FileAnalysis,
@@ -153,3 +154,40 @@ def test_a_poison_file_fails_alone_and_the_worker_survives(tmp_path, start_worke
     )
     assert worker.alive()
     assert celery_app.control.ping(destination=[worker.name], timeout=2)
+
+
+def test_the_scan_command_on_a_release_named_twice_ends(
+    tmp_path, start_worker, monkeypatch, capsys
+):
+    """With a worker, `scan --release 1.0 --release 1.0` polled for ever for
+    a second scan that was the first; now it is one scan, and it ends."""
+    start_worker()
+    project = demo_project(make_repo(tmp_path / "upstream"))
+    deadline = time.monotonic() + 90
+    real_sleep = time.sleep
+
+    def sleep(seconds):
+        assert time.monotonic() < deadline, "the scan command still waits"
+        real_sleep(seconds)
+
+    monkeypatch.setattr(scan_command.time, "sleep", sleep)
+
+    call_command("scan", "--release", "1.0", "--release", "1.0", project=project.slug)
+
+    (scan,) = Scan.objects.filter(project=project)
+    assert scan.status == Scan.Status.DONE, scan.error
+    assert "1/1 releases done" in capsys.readouterr().out
+
+
+def test_a_nul_byte_in_a_command_argument_is_one_line_on_postgresql(tmp_path):
+    """PostgreSQL refuses NUL in text with a ValueError of psycopg's."""
+    project = demo_project(make_repo(tmp_path / "upstream"))
+    for args in (["--release", "1.0\x00"], ["--release", "1.0", "--project", "\x00"]):
+        with pytest.raises(CommandError) as raised:
+            call_command(
+                "scan",
+                *args,
+                **({} if "--project" in args else {"project": project.slug}),
+            )
+        assert "\n" not in str(raised.value)
+    assert not Scan.objects.exists()

@@ -1,6 +1,7 @@
 """Scans that go wrong end `failed`, with their error, and commands say so
 in one line: the embedded default (SQLite, tasks in-process)."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -126,3 +127,66 @@ def test_the_weekly_job_fails_over_a_dead_scan(project):
     fresh = next(s for s in scans if s.version == "1.0")
     fresh.refresh_from_db()
     assert fresh.pk != dead.pk and fresh.status == Scan.Status.DONE
+
+
+def test_a_release_named_twice_is_scanned_once_and_the_command_ends(
+    project, never_poll, capsys
+):
+    """`scan --release 1.0 --release 1.0` waited for ever for a second scan."""
+    call_command("scan", "--release", "1.0", "--release", "1.0", project=project.slug)
+
+    assert Scan.objects.filter(project=project, version="1.0").count() == 1
+    assert "1/1 releases done" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--release", "1" * 5000], r"^--release: '1111.*\.\.\. is not a release"),
+        (["--since", "1." + "9" * 5000], r"^--since: '1\.999.*\.\.\. is not a release"),
+        (["--release", "1.0", "--project", "x\x00y"], r"^--project: 'x\\x00y' is not"),
+        (["--release", "1.0", "--project", "p" * 5000], r"^--project: 'ppp.* is not"),
+        (["--release", "9.9"], r"^not in the mirror: 9\.9 \(import_releases"),
+        (["--release", "main-2026-01-05"], r"^--release: 'main-2026-01-05' is not"),
+        (["--since", ""], r"^--since: '' is not a release version"),
+    ],
+)
+def test_a_bad_scan_argument_is_one_line_and_scans_nothing(project, args, message):
+    if "--project" not in args:
+        args = [*args, "--project", project.slug]
+    with pytest.raises(CommandError, match=message) as raised:
+        call_command("scan", *args)
+    assert "\n" not in str(raised.value) and len(str(raised.value)) < 200
+    assert not Scan.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--release", "1" * 5000], r"^--release: '1111.*\.\.\. is not a release"),
+        (["--release", "main-\x00"], r"^--release: 'main-\\x00' is not a release"),
+        (["--project", "x\x00y"], r"^--project: 'x\\x00y' is not a project name"),
+    ],
+)
+def test_a_bad_components_argument_is_one_line(project, args, message):
+    if "--project" not in args:
+        args = [*args, "--project", project.slug]
+    with pytest.raises(CommandError, match=message) as raised:
+        call_command("components", *args)
+    assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("command", "args", "message"),
+    [
+        ("bench_scan", ["--concurrency", "0"], "--concurrency: 0 is not from 1 to 64"),
+        ("bench_soak", ["--port", "99999"], "--port: 99999 is not from 1 to 65535"),
+        ("bench_web", ["--seconds", "1" * 5000], "--seconds: '1111"),
+        ("bench_web", ["--rounds", "-1"], "--rounds: -1 is not from 1 to 100"),
+    ],
+)
+def test_a_bad_benchmark_argument_is_one_line(command, args, message):
+    """Checked before the command needs PostgreSQL, Redis or wrk."""
+    with pytest.raises(CommandError, match=re.escape(message)) as raised:
+        call_command(command, *args)
+    assert "\n" not in str(raised.value)

@@ -29,7 +29,25 @@ def test_feature_and_point_releases(version, feature, series):
     assert versions.series(version) == series
 
 
-@pytest.mark.parametrize("bad", ["abc", "", "../../x", "1.0; rm -rf", "1.0+local"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "abc",
+        "",
+        "../../x",
+        "1.0; rm -rf",
+        "1.0+local",
+        "1" * 5000,  # int() refuses it with a ValueError of its own
+        "1.1234567",  # sort_key's numbers have six digits
+        "1.0rc1234567",
+        "1." + "0" * 40,  # wider than the version columns
+    ],
+)
 def test_a_bad_version_is_a_clear_error(bad):
-    with pytest.raises(versions.VersionError, match="is not a release version"):
+    with pytest.raises(versions.VersionError, match="is not a release version") as e:
         versions.sort_key(bad)
+    assert len(str(e.value)) < 100
+
+
+def test_the_widest_numbers_still_sort():
+    assert versions.sort_key("999999.0") > versions.sort_key("99999.999999")

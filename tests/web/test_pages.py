@@ -244,6 +244,24 @@ def test_staff_start_a_scan_with_csrf(scanned):
 
 
 @pytest.mark.parametrize(
+    ("version", "message"),
+    [
+        ("9.9", "no release tag '9.9' in the mirror"),
+        ("abc", "no release tag 'abc' in the mirror"),
+        ("1" * 40, "no release tag"),
+    ],
+)
+def test_a_scan_start_of_no_release_is_a_400(scanned, version, message):
+    client = Client()
+    client.force_login(User.objects.create_user("staff", password="x", is_staff=True))
+    before = Scan.objects.count()
+    response = client.post("/scans/start/", {"version": version})
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert Scan.objects.count() == before
+
+
+@pytest.mark.parametrize(
     "url",
     [
         "/releases/1.2/functions/pkg.markup.render/",

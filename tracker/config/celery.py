@@ -14,7 +14,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.config.settings")
 
 app = Celery("tracker")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["tracker.scanning"])
+app.autodiscover_tasks(["tracker.scanning"])  # tracker.scanning.tasks
+app.autodiscover_tasks(["tracker.scanning"], related_name="beat")
 
 
 def weekly_schedule(spec: str, *, interval: int = 0) -> dict:
@@ -35,7 +36,7 @@ def weekly_schedule(spec: str, *, interval: int = 0) -> dict:
             ) from exc
     return {
         "weekly-scan": {
-            "task": "tracker.scanning.tasks.weekly_scan",
+            "task": "tracker.scanning.beat.weekly_scan",
             "schedule": when,
         }
     }
@@ -45,7 +46,7 @@ def stalled_scan_schedule(interval: int) -> dict:
     """Beat's look for scans a lost task message left running."""
     return {
         "resume-stalled-scans": {
-            "task": "tracker.scanning.tasks.scans_resume_stalled",
+            "task": "tracker.scanning.beat.scans_resume_stalled",
             "schedule": schedule(interval),
         }
     }

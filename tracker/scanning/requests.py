@@ -1,19 +1,25 @@
 """Requesting scans: new ones queue a task, repeated ones join the first.
 
-This module queues tasks; the tasks call `tracker.scanning.steps`, never
-this module, so there is no import circle.
+The `scan` command, the scan-start page and the benchmarks name releases
+(`scans_request_versions`); the weekly beat names tags (`scans_request`).
+This module queues tasks, which call `tracker.scanning.steps` and never
+this module; beat's tasks, which do request scans, live in `beat.py`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from analyzers import ANALYZER_VERSION
+from tracker import versions as release_versions
 from tracker.models import Project, Scan
+from tracker.scanning.mirrors import release_tags
 from tracker.scanning.tasks import scan_releases
 from tracker.sources.git import Tag
 
@@ -34,6 +40,49 @@ def target_of(tag: Tag) -> Target:
     )
 
 
+class ReleaseNotFoundError(ValueError):
+    """A release asked for is not a tag of the mirror."""
+
+
+def scans_request_versions(
+    *,
+    project: Project,
+    versions: Sequence[str] | None = None,
+    since: str | None = None,
+    trigger: str = Scan.Trigger.MANUAL,
+    force: bool = False,
+) -> list[Scan]:
+    """The scans of the named releases, or of every release from `since` on
+    (None: from the project's minimum version), as `scans_request` gives them.
+
+    Raises VersionError for a name that is no release version,
+    ReleaseNotFoundError for a release the mirror has no tag of (naming them
+    all), and GitSourceError when the mirror cannot be read; nothing is
+    requested then.
+    """
+    for version in [*(versions or ()), *([since] if since else [])]:
+        release_versions.parse(version)
+    tags = release_tags(project=project)
+    by_name = {tag.name: tag for tag in tags}
+    if versions is not None:
+        unknown = [version for version in versions if version not in by_name]
+        if unknown:
+            raise ReleaseNotFoundError(
+                f"not in the mirror: {', '.join(unknown)} "
+                "(import_releases adds releases from PyPI)"
+            )
+        chosen = [by_name[version] for version in versions]
+    else:
+        floor = release_versions.sort_key(since or project.min_version)
+        chosen = [t for t in tags if release_versions.sort_key(t.name) >= floor]
+    return scans_request(
+        project=project,
+        targets=[target_of(tag) for tag in chosen],
+        trigger=trigger,
+        force=force,
+    )
+
+
 def scans_request(
     *,
     project: Project,
@@ -41,21 +90,30 @@ def scans_request(
     trigger: str = Scan.Trigger.MANUAL,
     force: bool = False,
 ) -> list[Scan]:
-    """The scan of each release: a done or active one if any, else a new one.
+    """The scan of each release, once however often it is named: a done or
+    active one if any, else a new one.
 
     A finished release (same analyzer version) is not scanned again unless
-    forced; a request while one is queued or running joins it. The new scans
-    go out as one task, so releases requested together share their analysis
-    (a blob is analysed once even when ten releases hold it).
+    forced; a request while one is queued or running joins it, unless it has
+    been active so long that its worker is gone (`scans_abandon_stale`). The
+    new scans go out as one task, so releases requested together share their
+    analysis (a blob is analysed once even when ten releases hold it).
 
     Requests for one project take turns (its row is locked until they
     commit): two weekly beats at once would otherwise both find no done
     scan, and the second would start a new one once the first had finished.
     """
+    first_of_each: dict[str, Target] = {}
+    for target in targets:
+        first_of_each.setdefault(target.version, target)
     with transaction.atomic():
         Project.objects.select_for_update().get(pk=project.pk)
+        scans_abandon_stale(project=project)
         return _scans_request(
-            project=project, targets=targets, trigger=trigger, force=force
+            project=project,
+            targets=list(first_of_each.values()),
+            trigger=trigger,
+            force=force,
         )
 
 
@@ -104,11 +162,11 @@ def _done_scan(project: Project, version: str) -> Scan | None:
     )
 
 
-def scan_abandon_stale(*, project: Project, older_than: float) -> int:
-    """Mark active scans requested more than `older_than` seconds ago as failed.
-
-    Twice the task time limit: a scan still active then lost its worker.
-    """
+def scans_abandon_stale(*, project: Project) -> int:
+    """Fail the project's scans still active twice the task time limit after
+    they were requested: their worker is gone, and a request must not join
+    them. Returns how many."""
+    older_than = 2 * settings.CELERY_TASK_TIME_LIMIT
     cutoff = timezone.now() - timezone.timedelta(seconds=older_than)
     return Scan.objects.filter(
         project=project, status__in=Scan.ACTIVE, created_at__lt=cutoff

@@ -6,6 +6,8 @@ one `finalise_scan` (write a release) per scan. No task waits on another.
 All are idempotent and `acks_late`: a task whose worker died is redelivered
 and simply runs again.
 
+Beat's tasks, which request scans, are in `beat.py`.
+
 Transient errors (the database or a git command briefly failing) are retried;
 when a task gives up, after its retries or on a permanent error, its scans
 end `failed` with that error, so no later request joins a dead scan.
@@ -103,26 +105,3 @@ def scans_errback(request, exc, traceback, *, scan_ids: list[int]) -> None:
     """A batch failed for good: its scans failed."""
     for scan_id in scan_ids:
         steps.scan_fail(scan_id=scan_id, error=f"{type(exc).__name__}: {exc}")
-
-
-@shared_task(acks_late=True)
-def weekly_scan() -> int:
-    """Refresh every project's releases and scan what is new; returns scans."""
-    from tracker.scanning import weekly  # it requests scans, which queue tasks
-
-    requested = 0
-    for project in Project.objects.all():
-        requested += len(weekly.weekly_scan_request(project=project))
-    return requested
-
-
-@shared_task
-def scans_resume_stalled() -> int:
-    """Dispatch again the scans a lost task message left running."""
-    from django.conf import settings
-
-    from tracker.scanning import requests  # it queues tasks from this module
-
-    return requests.scans_resume_stalled(
-        older_than=settings.ASYNCDASH_STALLED_SCAN_AFTER
-    )

@@ -9,29 +9,10 @@ from django.utils import timezone
 
 from tracker import versions
 from tracker.models import Project, Scan
-from tracker.scanning.mirrors import mirror_open
-from tracker.scanning.requests import (
-    Target,
-    scan_abandon_stale,
-    scans_request,
-    target_of,
-)
+from tracker.scanning.mirrors import mirror_open, release_tags_from_min_version
+from tracker.scanning.requests import Target, scans_request, target_of
 from tracker.sources import pypi
 from tracker.sources.git import Tag
-
-
-def release_tags(*, project: Project) -> list[Tag]:
-    """The mirror's release tags from the project's minimum version on."""
-    with mirror_open(project) as mirror:
-        return _from_min_version(mirror.tags(project.release_tag_pattern), project)
-
-
-def _from_min_version(tags: list[Tag], project: Project) -> list[Tag]:
-    floor = versions.sort_key(project.min_version)
-    return sorted(
-        (tag for tag in tags if versions.sort_key(tag.name) >= floor),
-        key=lambda tag: versions.sort_key(tag.name),
-    )
 
 
 def releases_refresh(*, project: Project) -> list[Tag]:
@@ -44,9 +25,11 @@ def releases_refresh(*, project: Project) -> list[Tag]:
         if mirror.has_origin():
             mirror.fetch()
         elif project.pypi_package:
-            known = [tag.name for tag in mirror.tags(project.release_tag_pattern)]
+            known = release_tags_from_min_version(
+                mirror.tags(project.release_tag_pattern), project
+            )
             newest = max(
-                map(versions.sort_key, known),
+                (versions.sort_key(tag.name) for tag in known),
                 default=versions.sort_key(project.min_version),
             )
             pypi.import_releases(
@@ -60,7 +43,9 @@ def releases_refresh(*, project: Project) -> list[Tag]:
                 cache_dir=settings.SDIST_CACHE_DIR,
                 folders=project.folders,
             )
-        return _from_min_version(mirror.tags(project.release_tag_pattern), project)
+        return release_tags_from_min_version(
+            mirror.tags(project.release_tag_pattern), project
+        )
 
 
 def main_snapshot_request(
@@ -92,11 +77,10 @@ def main_snapshot_request(
 def weekly_scan_request(*, project: Project, today: date | None = None) -> list[Scan]:
     """Scan what is new this week: releases not scanned yet, and main.
 
-    A scan still active after twice the task time limit lost its worker: it
-    is failed first, so the week's request scans its release afresh rather
-    than joining it.
+    A scan still active after twice the task time limit lost its worker: the
+    request fails it first and scans its release afresh rather than joining
+    it (`scans_request`).
     """
-    scan_abandon_stale(project=project, older_than=2 * settings.CELERY_TASK_TIME_LIMIT)
     scans = scans_request(
         project=project,
         targets=[target_of(tag) for tag in releases_refresh(project=project)],

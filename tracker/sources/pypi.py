@@ -10,22 +10,24 @@ import re
 import shutil
 import subprocess
 import sys
-import tarfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from tracker import versions as release_versions
 from tracker.sources.git import GitSourceError, Mirror
-from tracker.sources.sdist import SdistDownloadError, UnsafeArchiveError, fetch_tree
+from tracker.sources.sdist import (
+    SdistDownloadError,
+    UnsafeArchiveError,
+    check_package,
+    fetch_tree,
+)
 
 logger = logging.getLogger(__name__)
 
-# PEP 508 project names; anything else could reach pip as an option.
-_PACKAGE_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
 _AVAILABLE_LINE = re.compile(r"^Available versions:\s*(.*)$", re.MULTILINE)
 
 
@@ -45,18 +47,13 @@ class ImportedRelease:
     created: bool
 
 
-def _check_package(package: str) -> str:
-    if not _PACKAGE_NAME.fullmatch(package):
-        raise ValueError(f"{package!r} is not a valid package name")
-    return package
-
-
 def _sorted_versions(versions: list[str]) -> list[tuple[Version, str]]:
+    """The versions we can store (see tracker.versions.parse), in order."""
     parsed = []
     for text in versions:
         try:
-            parsed.append((Version(text), text))
-        except InvalidVersion:
+            parsed.append((release_versions.parse(text), text))
+        except release_versions.VersionError:
             logger.debug("skipping invalid version %r", text)
     return sorted(parsed)
 
@@ -70,7 +67,7 @@ def pypi_versions(package: str, *, timeout: float = 120) -> list[str]:
     command = [
         sys.executable, "-m", "pip", "index", "versions",
         "--ignore-requires-python", "--disable-pip-version-check",
-        _check_package(package),
+        check_package(package),
     ]  # fmt: skip
     try:
         result = subprocess.run(
@@ -151,7 +148,7 @@ def import_releases(
     a release that cannot be fetched, unpacked or committed; the releases
     before it stay imported.
     """
-    _check_package(package)
+    check_package(package)
     for version in versions:
         try:
             release_versions.parse(version)
@@ -174,7 +171,6 @@ def import_releases(
             SdistDownloadError,
             UnsafeArchiveError,
             GitSourceError,
-            tarfile.TarError,
             OSError,
         ) as exc:
             raise ReleaseImportError(f"{package} {version}: {exc}") from exc

@@ -475,7 +475,8 @@ def pair_history(request: HttpRequest, full_name: str):
 
 
 # A release version (6.1, 6.1.3, 6.1rc1) or a weekly snapshot's name.
-VERSION = r"^(\d+(\.\d+)*((a|b|rc)\d+)?|main-\d{4}-\d{2}-\d{2})$"
+# tracker.versions.parse's bounds: numbers of six digits, 40 characters.
+VERSION = r"^(\d{1,6}(\.\d{1,6}){0,3}((a|b|rc)\d{1,6})?|main-\d{4}-\d{2}-\d{2})$"
 
 
 class OneSidedQuery(Schema):

@@ -21,9 +21,9 @@ from django.views.decorators.vary import vary_on_headers
 from analyzers.components import STAGE_RULE
 from analyzers.serialize import from_jsonable
 from analyzers.types import REACH_RULE, ComponentSummary, Kind, Reach, Relation
-from tracker import selectors
+from tracker import selectors, versions
 from tracker.models import Project, Release, ReleaseFile, Scan
-from tracker.scanning import requests, weekly
+from tracker.scanning import requests
 from tracker.scanning.one_sided import CHANGE_CLASS_RULE
 from tracker.scanning.steps import MAX_FILE_BYTES
 from tracker.web import forms, source
@@ -401,19 +401,16 @@ def scan_start(request: HttpRequest) -> HttpResponse:
     form = forms.ScanStartForm(request.POST)
     if not form.is_valid():
         return _bad_request(form)
-    project = _project()
     version = form.cleaned_data["version"]
-    tags = {tag.name: tag for tag in weekly.release_tags(project=project)}
-    if version not in tags:
+    try:
+        requests.scans_request_versions(
+            project=_project(), versions=[version], trigger=Scan.Trigger.MANUAL
+        )
+    except (versions.VersionError, requests.ReleaseNotFoundError):
         return HttpResponseBadRequest(
             f"bad parameter: version: no release tag {version!r} in the mirror",
             content_type="text/plain",
         )
-    requests.scans_request(
-        project=project,
-        targets=[requests.target_of(tags[version])],
-        trigger=Scan.Trigger.MANUAL,
-    )
     messages.success(request, f"Scan of {version} requested.")
     return redirect("scans")
 

@@ -26,8 +26,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from analyzers.fast_path import holds_no_async
+from tracker.management.options import int_between
 from tracker.models import FileAnalysis, Project, Release, Scan
-from tracker.scanning import requests, weekly
+from tracker.scanning import requests
 from tracker.scanning.mirrors import mirror_open
 from tracker.scanning.workers import WorkerProcess, worker_env
 
@@ -93,7 +94,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("versions", nargs="*", default=VERSIONS)
-        parser.add_argument("--concurrency", type=int, default=2)
+        parser.add_argument("--concurrency", type=int_between(1, 64), default=2)
 
     def handle(self, *args, **options):
         bench_database_check()
@@ -111,11 +112,8 @@ class Command(BaseCommand):
 
     def _scan(self, project, versions, *, force=False) -> float:
         started = time.perf_counter()
-        tags = {t.name: t for t in weekly.release_tags(project=project)}
-        scans = requests.scans_request(
-            project=project,
-            targets=[requests.target_of(tags[v]) for v in versions],
-            force=force,
+        scans = requests.scans_request_versions(
+            project=project, versions=versions, force=force
         )
         while Scan.objects.filter(
             pk__in=[s.pk for s in scans], status__in=Scan.ACTIVE

@@ -48,8 +48,9 @@ from tracker.management.commands.bench_web import (
     wrk_latency_ms,
     wrk_output,
 )
+from tracker.management.options import int_between
 from tracker.models import Scan
-from tracker.scanning import requests, weekly
+from tracker.scanning import requests
 from tracker.scanning.workers import WorkerProcess, worker_env
 
 # Re-scanned, forced, back to back: the newest (whose pages are under load)
@@ -268,9 +269,9 @@ class Command(BaseCommand):
     help = "Dashboard load for minutes while the worker scans: errors, p99, memory."
 
     def add_arguments(self, parser):
-        parser.add_argument("--seconds", type=int, default=300)
-        parser.add_argument("--connections", type=int, default=32)
-        parser.add_argument("--port", type=int, default=8766)
+        parser.add_argument("--seconds", type=int_between(1, 86400), default=300)
+        parser.add_argument("--connections", type=int_between(1, 10000), default=32)
+        parser.add_argument("--port", type=int_between(1, 65535), default=8766)
 
     def handle(self, *args, **options):
         if connection.vendor != "postgresql" or not settings.REDIS_URL:
@@ -281,8 +282,6 @@ class Command(BaseCommand):
         newest = project and selectors.release_get(project=project)
         if newest is None:
             raise CommandError("no scanned release: run bench_scan or make run first")
-        tags = {t.name: t for t in weekly.release_tags(project=project)}
-        targets = [requests.target_of(tags[v]) for v in RELEASES]
         call_command("collectstatic", interactive=False, verbosity=0)
         env = {**os.environ, "ASYNCDASH_API_RATE": "off", "ASYNCDASH_PAGE_RATE": "off"}
         env.setdefault("DATABASE_CONN_MAX_AGE", "60")  # the compose file's default
@@ -314,9 +313,7 @@ class Command(BaseCommand):
                         script=Path(script.name),
                         timeout=10,
                     )
-                    ended_at, rounds = self._scan_rounds(
-                        project, targets, load, watch, scan_ids
-                    )
+                    ended_at, rounds = self._scan_rounds(project, load, watch, scan_ids)
             watch.sample()
             redis_pair.append(redis_memory())
             tables = [
@@ -356,9 +353,9 @@ class Command(BaseCommand):
                     raise CommandError(f"{path} answered {answer.status}")
 
     def _scan_rounds(
-        self, project, targets, load: Future, watch: MemoryWatch, scan_ids: list[int]
+        self, project, load: Future, watch: MemoryWatch, scan_ids: list[int]
     ) -> tuple[datetime, list[float]]:
-        """Forced re-scans of `targets`, asked for again as soon as they finish,
+        """Forced re-scans of RELEASES, asked for again as soon as they finish,
         until the load ends; the last round is let finish. Samples the memory
         meanwhile. Returns when the load ended and how long each round took;
         `scan_ids` collects the scans."""
@@ -369,8 +366,8 @@ class Command(BaseCommand):
                 if load.done():
                     break
                 round_started = time.monotonic()
-                scans = requests.scans_request(
-                    project=project, targets=targets, force=True
+                scans = requests.scans_request_versions(
+                    project=project, versions=RELEASES, force=True
                 )
                 pending = [s.pk for s in scans]
                 scan_ids += pending

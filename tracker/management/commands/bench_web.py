@@ -26,6 +26,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from tracker import selectors
+from tracker.management.options import int_between
 
 TRIVIAL = "/robots.txt"
 _RATE = re.compile(r"Requests/sec:\s+([\d.]+)")
@@ -108,10 +109,10 @@ class Command(BaseCommand):
     help = "Requests per second and p99 of the pages and API, against a trivial view."
 
     def add_arguments(self, parser):
-        parser.add_argument("--seconds", type=int, default=10)
-        parser.add_argument("--connections", type=int, default=32)
-        parser.add_argument("--rounds", type=int, default=2)
-        parser.add_argument("--port", type=int, default=8765)
+        parser.add_argument("--seconds", type=int_between(1, 86400), default=10)
+        parser.add_argument("--connections", type=int_between(1, 10000), default=32)
+        parser.add_argument("--rounds", type=int_between(1, 100), default=2)
+        parser.add_argument("--port", type=int_between(1, 65535), default=8765)
 
     def handle(self, *args, **options):
         if not shutil.which("wrk"):

@@ -3,8 +3,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from analyzers.cli import format_components
-from tracker import selectors, versions
-from tracker.models import Project
+from tracker import selectors
+from tracker.management.options import project_get, version_check
 
 
 class Command(BaseCommand):
@@ -15,15 +15,10 @@ class Command(BaseCommand):
         parser.add_argument("--project", default="django")
 
     def handle(self, *args, **options):
-        project = Project.objects.filter(slug=options["project"]).first()
-        if project is None:
-            raise CommandError(f"no project {options['project']!r}")
+        project = project_get(options["project"])
         version = options["release"]
-        if version is not None and not versions.is_snapshot(version):
-            try:
-                versions.parse(version)
-            except versions.VersionError as exc:
-                raise CommandError(f"--release: {exc}") from None
+        if version is not None:
+            version_check("--release", version, snapshots=True)
         release = selectors.release_get(project=project, version=version)
         if release is None:
             raise CommandError("no such scanned release; run `manage.py scan` first")

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from tracker import versions as release_versions
+from tracker.management.options import project_get, version_check
 from tracker.models import Project
 from tracker.scanning.mirrors import mirror_open
 from tracker.sources import pypi
@@ -31,20 +32,27 @@ class Command(BaseCommand):
         parser.add_argument("--project", default="django")
 
     def handle(self, *args, **options):
-        project = Project.objects.filter(slug=options["project"]).first()
-        if project is None or not project.pypi_package:
-            raise CommandError(f"no project {options['project']!r} with a PyPI name")
-        versions = list(options["versions"])
+        project = project_get(options["project"])
+        if not project.pypi_package:
+            raise CommandError(f"no PyPI name for project {project.slug!r}")
+        versions = list(dict.fromkeys(options["versions"]))  # each once
+        for version in versions:
+            try:
+                release_versions.parse(version)
+            except release_versions.VersionError as exc:
+                raise CommandError(str(exc)) from None
         since = options["feature_releases_since"]
         if since is not None:
+            version_check("--feature-releases-since", since)
             try:
-                release_versions.parse(since)
                 available = pypi.pypi_versions(project.pypi_package)
-            except release_versions.VersionError as exc:
-                raise CommandError(f"--feature-releases-since: {exc}") from None
             except SdistDownloadError as exc:
                 raise CommandError(_one_line(exc)) from None
-            versions += pypi.feature_releases_since(available, since)
+            versions += [
+                version
+                for version in pypi.feature_releases_since(available, since)
+                if version not in versions
+            ]
         if not versions:
             raise CommandError("name versions or --feature-releases-since")
         started = time.perf_counter()

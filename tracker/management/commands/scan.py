@@ -8,7 +8,8 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from tracker import versions
-from tracker.models import Project, Scan
+from tracker.management.options import project_get, version_check
+from tracker.models import Scan
 from tracker.scanning import requests, steps, weekly
 from tracker.sources.git import GitSourceError
 
@@ -28,12 +29,11 @@ class Command(BaseCommand):
         parser.add_argument("--project", default="django")
 
     def handle(self, *args, **options):
-        project = Project.objects.filter(slug=options["project"]).first()
-        if project is None:
-            raise CommandError(f"no project {options['project']!r}")
-        requests.scan_abandon_stale(
-            project=project, older_than=2 * settings.CELERY_TASK_TIME_LIMIT
-        )
+        project = project_get(options["project"])
+        for version in options["release"] or []:
+            version_check("--release", version)
+        if options["since"] is not None:
+            version_check("--since", options["since"])
         started = time.perf_counter()
         if options["main"]:
             snapshot = weekly.main_snapshot_request(
@@ -52,32 +52,19 @@ class Command(BaseCommand):
     def _request(self, project, options) -> list[Scan]:
         requested_at = timezone.now()
         try:
-            tags = weekly.release_tags(project=project)
+            # In-process, the scans run here; a failure is recorded on its scans.
+            scans = requests.scans_request_versions(
+                project=project,
+                versions=options["release"],
+                since=options["since"],
+                trigger=Scan.Trigger.COMMAND,
+                force=options["force"],
+            )
+        except (versions.VersionError, requests.ReleaseNotFoundError) as exc:
+            raise CommandError(str(exc)) from None
         except GitSourceError as exc:
             which = ", ".join(options["release"] or []) or f"{project.slug} releases"
             raise CommandError(f"cannot scan {which}: {exc}") from None
-        by_name = {tag.name: tag for tag in tags}
-        if options["release"]:
-            unknown = [v for v in options["release"] if v not in by_name]
-            if unknown:
-                raise CommandError(
-                    f"not in the mirror: {', '.join(unknown)} "
-                    "(import_releases adds releases from PyPI)"
-                )
-            chosen = [by_name[v] for v in options["release"]]
-        else:
-            try:
-                since = versions.sort_key(options["since"] or project.min_version)
-            except versions.VersionError as exc:
-                raise CommandError(f"--since: {exc}") from None
-            chosen = [t for t in tags if versions.sort_key(t.name) >= since]
-        # In-process, the scans run here; a failure is recorded on its scans.
-        scans = requests.scans_request(
-            project=project,
-            targets=[requests.target_of(tag) for tag in chosen],
-            trigger=Scan.Trigger.COMMAND,
-            force=options["force"],
-        )
         for scan in scans:
             if scan.status in Scan.ACTIVE and scan.created_at < requested_at:
                 # Requested before this run: its worker may have died. Running
@@ -87,7 +74,7 @@ class Command(BaseCommand):
 
     def _wait(self, scans: list[Scan]) -> list[Scan]:
         """Poll until every scan is done or failed (at once in embedded mode)."""
-        ids = [scan.pk for scan in scans]
+        ids = {scan.pk for scan in scans}
         if settings.CELERY_TASK_ALWAYS_EAGER:
             # Every task has run in this process: nothing left could end a
             # scan still active, so it failed, and waiting would be forever.
@@ -102,7 +89,7 @@ class Command(BaseCommand):
                 bar.update(len(finished) - bar.n)
                 analysed = sum(s.blobs_analysed for s in finished)
                 bar.set_postfix_str(f"{analysed} blobs analysed")
-                if len(finished) == len(ids):
+                if len(finished) == len(rows):
                     return sorted(rows, key=lambda s: versions.sort_key(s.version))
                 time.sleep(POLL_SECONDS)
 
