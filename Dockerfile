@@ -29,7 +29,7 @@ COPY . .
 # only lets the settings load (production refuses a weak one); it is thrown
 # away with this step.
 RUN DJANGO_PRODUCTION=1 \
-    DJANGO_SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+    DJANGO_SECRET_KEY="$(python -c 'print(__import__("secrets").token_urlsafe(50))')" \
     python manage.py collectstatic --noinput
 
 # An unprivileged user owns the data folder; a new named volume mounted at
