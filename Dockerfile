@@ -26,8 +26,10 @@ COPY . .
 
 # Static files, hashed and compressed, baked into the image (outside the data
 # volume, so an upgrade's files are never hidden by an old volume). The key
-# only lets the settings load; it is not used for anything at build time.
-RUN DJANGO_PRODUCTION=1 DJANGO_SECRET_KEY=collectstatic-only-not-a-secret \
+# only lets the settings load (production refuses a weak one); it is thrown
+# away with this step.
+RUN DJANGO_PRODUCTION=1 \
+    DJANGO_SECRET_KEY="$(python -c 'print(__import__("secrets").token_urlsafe(50))')" \
     python manage.py collectstatic --noinput
 
 # An unprivileged user owns the data folder; a new named volume mounted at

@@ -19,7 +19,7 @@ SYSTEM_PYTHON_TESTS := tests/tracker/test_sdist.py tests/tracker/test_importer.p
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/asyncdash
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: venv run test lint browser test-system-python
+.PHONY: venv run test lint browser nginx test-system-python
 
 venv: $(VENV)/.installed
 
@@ -34,14 +34,15 @@ $(SYSTEM_VENV)/.installed: requirements.txt requirements-dev.txt
 		-r requirements.txt -c requirements-dev.txt pytest pytest-django
 	touch $@
 
-run: venv
+# Served by nginx in front of gunicorn (manage.py serve), as in Compose: slow
+# clients wait in nginx, not on gunicorn's threads.
+run: venv nginx
 	$(BIN)/python manage.py migrate --verbosity 0
 	$(BIN)/python manage.py import_releases --feature-releases-since 3.0
 	$(BIN)/python manage.py scan --since 3.0
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo "asyncdash: the dashboard is on http://127.0.0.1:8000/ (Ctrl-C stops it)"
-	$(BIN)/gunicorn tracker.config.wsgi:application --bind 127.0.0.1:8000 \
-		--worker-class gthread --workers 2 --threads 4
+	$(BIN)/python manage.py serve --bind 127.0.0.1:8000
 
 # The browser test drives Debian's Chromium (Playwright cannot download its
 # own here); installed with apt-get when missing.
@@ -49,10 +50,17 @@ browser:
 	command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
+# Debian's nginx, for `make run` and the slow-client tests; installed with
+# apt-get when missing (its service is not started: serve runs its own).
+nginx:
+	command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends nginx; }
+
 lint: venv
 	$(BIN)/ruff check .
 
-test: venv browser
+test: venv browser nginx
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -m "not services"
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \

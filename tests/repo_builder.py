@@ -161,3 +161,18 @@ def demo_project(repo: Path, *, slug: str = "demo"):
         component_map=COMPONENTS,
         min_version="1.0",
     )
+
+
+def project_remove(slug: str) -> None:
+    """Remove a project the fixtures scanned, with the per-blob results they
+    cached: those belong to no project, and tests run later (transactional
+    ones come last) count what a scan finds in that cache."""
+    from tracker.models import FileAnalysis, Project, ReleaseFile
+
+    blobs = set(
+        ReleaseFile.objects.filter(release__project__slug=slug).values_list(
+            "blob_sha", flat=True
+        )
+    )
+    Project.objects.filter(slug=slug).delete()
+    FileAnalysis.objects.filter(blob_sha__in=blobs).delete()

@@ -154,6 +154,9 @@ class FunctionStat(models.Model):
     release = models.ForeignKey(Release, on_delete=models.CASCADE)
     module = models.TextField()
     qualname = models.TextField()
+    # The file it is in: a module `x.py` and a package `x/__init__.py` both
+    # define module `x` (empty in rows written before it was kept).
+    path = models.TextField(blank=True, default="")
     component = models.TextField()
     kind = enum_field(Kind)
     is_async = models.BooleanField()

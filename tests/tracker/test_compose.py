@@ -70,7 +70,36 @@ def test_the_stack_refuses_to_start_without_its_secrets(secret) -> None:
 
 
 def test_the_services_of_the_stack(config) -> None:
-    assert set(config["services"]) == {"db", "redis", *APP_SERVICES}
+    assert set(config["services"]) == {"db", "redis", "cache", "proxy", *APP_SERVICES}
+
+
+def test_only_nginx_is_published(config) -> None:
+    """Clients reach gunicorn through nginx, which holds the slow ones."""
+    services = config["services"]
+    published = {name for name, service in services.items() if service.get("ports")}
+    assert published == {"proxy"}
+    assert services["proxy"]["ports"] == ["8000:8080"]
+    env = services["proxy"]["environment"]
+    assert env["WEB_UPSTREAM"] == f"web:{services['web']['expose'][0]}"
+    assert env["PROXY_LISTEN"] == "8080"
+    assert (
+        "./nginx.conf.template:/etc/nginx/templates/nginx.conf.template:ro"
+        in services["proxy"]["volumes"]
+    )
+    assert services["proxy"]["depends_on"] == {
+        "web": {"condition": "service_healthy", "restart": True}
+    }
+
+
+def test_the_cache_is_a_bounded_redis_of_its_own(config) -> None:
+    """Cached pages evict one another; they never fill the broker."""
+    command = service_command(config, "cache")
+    assert command[command.index("--maxmemory") + 1] == "64mb"
+    assert command[command.index("--maxmemory-policy") + 1] == "allkeys-lru"
+    env = service_environment(config, "web")
+    assert env["ASYNCDASH_CACHE_URL"] == "redis://cache:6379/0"
+    assert env["REDIS_URL"] == "redis://redis:6379/0"
+    assert env["ASYNCDASH_TRUSTED_PROXIES"] == "1"  # nginx
 
 
 def test_migrations_run_once_before_the_app_starts(config) -> None:
@@ -83,16 +112,18 @@ def test_migrations_run_once_before_the_app_starts(config) -> None:
     ]
     assert services["migrate"]["restart"] == "no"
     assert services["migrate"]["depends_on"] == {"db": {"condition": "service_healthy"}}
+    after_migrate = {
+        "db": {"condition": "service_healthy"},
+        "redis": {"condition": "service_healthy"},
+        "migrate": {"condition": "service_completed_successfully"},
+    }
     for name in ("web", "worker", "beat"):
         assert "migrate" not in service_command(config, name)
-        assert services[name]["depends_on"] == {
-            "db": {"condition": "service_healthy"},
-            "redis": {"condition": "service_healthy"},
-            "migrate": {"condition": "service_completed_successfully"},
-        }, name
+        cache = {"cache": {"condition": "service_healthy"}} if name == "web" else {}
+        assert services[name]["depends_on"] == {**after_migrate, **cache}, name
 
 
-@pytest.mark.parametrize("service", ["db", "redis", "web", "worker"])
+@pytest.mark.parametrize("service", ["db", "redis", "cache", "web", "worker"])
 def test_long_running_services_have_healthchecks(config, service) -> None:
     assert config["services"][service]["healthcheck"]["test"]
 

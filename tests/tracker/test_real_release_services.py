@@ -38,7 +38,9 @@ def test_two_django_releases_scan_on_postgresql_with_a_worker(
             raise
         pytest.skip(f"needs PyPI access to download Django 6.0 and 6.1: {exc}")
     project = Project.objects.get(slug="django")
-    start_worker()
+    # Real releases on a loaded machine: task limits of a real deployment,
+    # not the short ones the fixture sets for tests that kill workers.
+    start_worker(CELERY_VISIBILITY_TIMEOUT=900, CELERY_TASK_TIME_LIMIT=600)
     scans = [wait_done(request(project, v), timeout=600) for v in ("6.0", "6.1")]
     assert [(s.status, s.error) for s in scans] == [("done", "")] * 2
 

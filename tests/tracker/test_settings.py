@@ -16,6 +16,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SETTINGS_FILE = REPO_ROOT / "tracker" / "config" / "settings.py"
 ENV_VARS = (
     "ASYNCDASH_API_RATE",
+    "ASYNCDASH_CACHE_URL",
+    "ASYNCDASH_PAGE_RATE",
+    "ASYNCDASH_TRUSTED_PROXIES",
     "ASYNCDASH_DATA_DIR",
     "ASYNCDASH_LOG_LEVEL",
     "ASYNCDASH_MAX_FILE_BYTES",
@@ -149,7 +152,11 @@ def test_database_url_decodes_password_and_options(load_settings: LoadSettings) 
             "DJANGO_SECRET_KEY must be set",
         ),
         (
-            {"DJANGO_PRODUCTION": "1", "DJANGO_DEBUG": "1", "DJANGO_SECRET_KEY": "k"},
+            {
+                "DJANGO_PRODUCTION": "1",
+                "DJANGO_DEBUG": "1",
+                "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            },
             "DJANGO_DEBUG must be off",
         ),
     ],
@@ -214,7 +221,9 @@ def test_database_connections_are_kept_when_asked(load_settings: LoadSettings) -
 
 def test_production_hardening(load_settings: LoadSettings) -> None:
     """HTTPS only, for a year, secure cookies and hashed compressed statics."""
-    settings = load_settings(DJANGO_PRODUCTION="1", DJANGO_SECRET_KEY="k" * 50)
+    settings = load_settings(
+        DJANGO_PRODUCTION="1", DJANGO_SECRET_KEY=secrets.token_urlsafe(50)
+    )
 
     assert settings["DEBUG"] is False
     assert settings["SECURE_SSL_REDIRECT"] is True
@@ -232,7 +241,7 @@ def test_production_hardening(load_settings: LoadSettings) -> None:
 def test_production_behind_a_tls_proxy(load_settings: LoadSettings) -> None:
     settings = load_settings(
         DJANGO_PRODUCTION="1",
-        DJANGO_SECRET_KEY="k" * 50,
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_SECURE_SSL_REDIRECT="0",
         DJANGO_TRUST_X_FORWARDED_PROTO="1",
         DJANGO_CSRF_TRUSTED_ORIGINS="https://asyncdash.example",
@@ -259,7 +268,7 @@ def test_collectstatic_writes_hashed_compressed_files(tmp_path: Path) -> None:
     static_root = tmp_path / "static"
     env = {
         "DJANGO_PRODUCTION": "1",
-        "DJANGO_SECRET_KEY": "collectstatic-only",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "ASYNCDASH_STATIC_ROOT": str(static_root),
     }
 
@@ -316,3 +325,98 @@ def test_logs_are_one_json_object_per_line_on_stdout(tmp_path: Path) -> None:
 def test_the_api_rate_limit_can_be_turned_off(load_settings: LoadSettings) -> None:
     assert load_settings()["ASYNCDASH_API_RATE"] == "600/m"
     assert load_settings(ASYNCDASH_API_RATE="off")["ASYNCDASH_API_RATE"] == ""
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "\u200b" * 60,  # 60 zero-width spaces: invisible, one character
+        "a",
+        "django-insecure-" + secrets.token_urlsafe(50),  # startproject's kind
+        "k" * 50,  # long enough, but one distinct character
+        secrets.token_urlsafe(30),  # too short
+        secrets.token_urlsafe(50) + "\u202e",  # a control character in it
+        secrets.token_urlsafe(50) + " " + secrets.token_urlsafe(10),
+    ],
+    ids=["zero-width", "one-letter", "insecure", "repeated", "short", "bidi", "space"],
+)
+def test_production_refuses_a_weak_secret_key(
+    load_settings: LoadSettings, key: str
+) -> None:
+    """What `check --deploy` only warns about stops a production start."""
+    with pytest.raises(ImproperlyConfigured, match="DJANGO_SECRET_KEY is too weak"):
+        load_settings(DJANGO_PRODUCTION="1", DJANGO_SECRET_KEY=key)
+
+
+def test_a_process_does_not_start_in_production_with_a_weak_key(
+    tmp_path: Path,
+) -> None:
+    env = {"DJANGO_PRODUCTION": "1", "DJANGO_SECRET_KEY": "\u200b" * 60}
+
+    result = _manage("check", env=env, data_dir=tmp_path)
+
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is too weak" in result.stderr
+
+
+def test_the_page_rate_limit_has_a_default_and_can_be_turned_off(
+    load_settings: LoadSettings,
+) -> None:
+    assert load_settings()["ASYNCDASH_PAGE_RATE"] == "300/m"
+    assert load_settings(ASYNCDASH_PAGE_RATE="off")["ASYNCDASH_PAGE_RATE"] == ""
+    assert load_settings(ASYNCDASH_PAGE_RATE="20/h")["ASYNCDASH_PAGE_RATE"] == "20/h"
+
+
+@pytest.mark.parametrize("name", ["ASYNCDASH_API_RATE", "ASYNCDASH_PAGE_RATE"])
+@pytest.mark.parametrize("value", ["600", "many/m", "10/fortnight", "-1/m"])
+def test_a_malformed_rate_is_refused(
+    load_settings: LoadSettings, name: str, value: str
+) -> None:
+    with pytest.raises(ImproperlyConfigured, match=name):
+        load_settings(**{name: value})
+
+
+def test_without_a_cache_url_the_cache_is_each_process_memory(
+    load_settings: LoadSettings,
+) -> None:
+    """Never the broker's Redis: REDIS_URL alone leaves the cache in memory."""
+    settings = load_settings(REDIS_URL="redis://127.0.0.1:6379/0")
+
+    cache = settings["CACHES"]["default"]
+    assert cache["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+    assert cache["OPTIONS"]["MAX_ENTRIES"] > 0
+
+
+def test_the_cache_url_selects_a_redis_of_its_own(load_settings: LoadSettings) -> None:
+    settings = load_settings(
+        REDIS_URL="redis://redis:6379/0", ASYNCDASH_CACHE_URL="redis://cache:6379/0"
+    )
+
+    cache = settings["CACHES"]["default"]
+    assert cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert cache["LOCATION"] == "redis://cache:6379/0"
+
+
+@pytest.mark.parametrize(
+    "cache_url",
+    [
+        "redis://redis:6379/0",
+        "redis://redis:6379/1",  # another database of the same server
+        "redis://:secret@redis/3",  # the default port
+    ],
+)
+def test_the_cache_may_not_share_the_brokers_redis(
+    load_settings: LoadSettings, cache_url: str
+) -> None:
+    """A flood of cached pages would fill the broker's memory: refused."""
+    with pytest.raises(ImproperlyConfigured, match="ASYNCDASH_CACHE_URL"):
+        load_settings(REDIS_URL="redis://redis:6379/0", ASYNCDASH_CACHE_URL=cache_url)
+
+
+def test_trusted_proxies_is_a_whole_number(load_settings: LoadSettings) -> None:
+    assert load_settings()["ASYNCDASH_TRUSTED_PROXIES"] == 0
+    assert (
+        load_settings(ASYNCDASH_TRUSTED_PROXIES="1")["ASYNCDASH_TRUSTED_PROXIES"] == 1
+    )
+    with pytest.raises(ImproperlyConfigured, match="ASYNCDASH_TRUSTED_PROXIES"):
+        load_settings(ASYNCDASH_TRUSTED_PROXIES="one")

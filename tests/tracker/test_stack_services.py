@@ -37,6 +37,10 @@ from compose_file import (
 )
 from django.conf import settings as django_settings
 from repo_builder import AUTH, AUTH_FIXED_SYNC_ONLY, CACHE, DB, TESTS, make_repo
+from services import free_port
+from slow_clients import SlowClients, get_status
+
+from tracker.config.nginx import Nginx
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -106,12 +110,6 @@ class Service:
                 self.process.wait(timeout=30)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def stack_database():
     """A database of this test's own on the run's PostgreSQL, and its Redis."""
@@ -161,8 +159,19 @@ def wait_for(what: str, check, *, timeout: float, services=()):
     raise AssertionError(f"no {what} after {timeout} s\n{logs}")
 
 
-def http_get(port: int, path: str, **headers) -> tuple[int, dict, bytes]:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers)
+def published_port(config: dict, ports: dict[str, int]) -> int:
+    """The local port of the one service Compose publishes to clients."""
+    published = [name for name, s in config["services"].items() if s.get("ports")]
+    assert len(published) == 1, published
+    return ports[published[0]]
+
+
+def http_get(
+    port: int, path: str, method: str = "GET", **headers
+) -> tuple[int, dict, bytes]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", headers=headers, method=method
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, dict(response.headers), response.read()
@@ -183,7 +192,7 @@ def test_beat_triggers_a_scan_that_a_worker_runs_and_the_web_serves(
 ) -> None:
     database_url, connect = stack_database
     upstream = make_repo(tmp_path / "upstream", UPSTREAM)
-    port = free_port()
+    port, cache_port, proxy_port = free_port(), free_port(), free_port()
     config = compose_config(
         {
             **env_example(),
@@ -191,6 +200,8 @@ def test_beat_triggers_a_scan_that_a_worker_runs_and_the_web_serves(
             "POSTGRES_PASSWORD": "unused: DATABASE_URL is set",
             "DATABASE_URL": database_url,
             "REDIS_URL": django_settings.REDIS_URL,
+            # The `cache` service below, on a port of its own.
+            "ASYNCDASH_CACHE_URL": f"redis://127.0.0.1:{cache_port}/0",
             "ASYNCDASH_UPSTREAM_URL": str(upstream),
             # A trial on plain HTTP, as .env.example describes it.
             "DJANGO_SECURE_SSL_REDIRECT": "0",
@@ -230,18 +241,34 @@ def test_beat_triggers_a_scan_that_a_worker_runs_and_the_web_serves(
     ]
 
     started: list[Service] = []
+    # nginx (`proxy`) with the file and environment Compose gives it; only
+    # the addresses are local ones (no `web` host here).
+    proxy = Nginx(
+        listen=f"127.0.0.1:{proxy_port}",
+        upstream=f"127.0.0.1:{port}",
+        env=service_environment(config, "proxy"),
+    )
     try:
+        # The cache's server, as Compose runs it, on a local port.
+        cache_command = service_command(config, "cache")
+        cache_local = ["--port", str(cache_port), "--bind", "127.0.0.1"]
+        started.append(
+            Service("cache", [*cache_command, *cache_local], env=env("web"), logs=logs)
+        )
         for name in ("worker", "web", "beat"):
             started.append(
                 Service(name, service_command(config, name), env=env(name), logs=logs)
             )
-        worker, web, beat = started
-        assert {s.name: s.started_as for s in started} == {
-            s.name: service_command(config, s.name) for s in started
+        _cache, worker, web, beat = started
+        assert {s.name: s.started_as for s in started[1:]} == {
+            s.name: service_command(config, s.name) for s in started[1:]
         }
+        with (logs / "proxy.out").open("wb") as out:
+            proxy.start(stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        front = published_port(config, {"web": port, "proxy": proxy_port})
 
         def healthy():
-            status, headers, body = http_get(port, "/healthz/")
+            status, headers, body = http_get(front, "/healthz/")
             return (status, headers, json.loads(body)) if status == 200 else None
 
         status, headers, health = wait_for(
@@ -255,6 +282,14 @@ def test_beat_triggers_a_scan_that_a_worker_runs_and_the_web_serves(
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert headers["X-Frame-Options"] == "DENY"
         assert "script-src 'self'" in headers["Content-Security-Policy"]
+        # HEAD answers as GET does, without the body, through nginx too.
+        status, headers, body = http_get(front, "/healthz/", method="HEAD")
+        assert (status, body) == (200, b"")
+
+        # Slow clients wait in nginx: the site answers everyone else.
+        with SlowClients(front):
+            time.sleep(2)  # every slow client is connected and dribbling
+            assert get_status(front, "/robots.txt", timeout=10) == 200
 
         wait_for(
             "scan from beat",
@@ -275,6 +310,11 @@ def test_beat_triggers_a_scan_that_a_worker_runs_and_the_web_serves(
         scans = wait_for(
             "finished scans", finished, timeout=240, services=[worker, web]
         )
+        # Pages are cached in the cache's server, never in the broker's.
+        for path in ("/", "/releases/5.1/", "/api/v1/releases"):
+            assert http_get(front, path)[0] == 200, path
+        assert redis.Redis(port=cache_port).keys("*dashboard:*")
+        assert not redis.Redis.from_url(django_settings.REDIS_URL).keys("*dashboard*")
         assert {(v, t, s) for v, t, s, _ in scans if not v.startswith("main-")} == {
             ("5.0", "weekly", "done"),
             ("5.1", "weekly", "done"),
@@ -290,7 +330,7 @@ def test_beat_triggers_a_scan_that_a_worker_runs_and_the_web_serves(
         )
         css = manifest["paths"]["ninja/swagger-ui.css"]
         status, headers, body = http_get(
-            port, f"/static/{css}", **{"Accept-Encoding": "gzip"}
+            front, f"/static/{css}", **{"Accept-Encoding": "gzip"}
         )
         assert status == 200
         assert headers["Content-Encoding"] == "gzip"
@@ -310,13 +350,14 @@ def test_beat_triggers_a_scan_that_a_worker_runs_and_the_web_serves(
         )  # fmt: skip
         assert probe.returncode == 0, probe.stdout + probe.stderr
     finally:
+        proxy.stop()
         for service in reversed(started):
             service.stop()
 
     # Logs: one JSON object per line on stdout; a scan's lines carry its ids.
     scan_ids = {row[0] for row in rows(connect, "SELECT id FROM tracker_scan")}
     records = {}
-    for service in started:
+    for service in started[1:]:  # the app's services, not Redis
         lines = service.stdout.read_text().splitlines()
         kept = [x for x in lines if x and not CELERY_SHUTDOWN_NOTICE.fullmatch(x)]
         assert kept, service.name

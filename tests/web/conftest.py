@@ -10,10 +10,12 @@ from contextlib import contextmanager
 
 import pytest
 from django.core.cache import cache, caches
+from django.db import connection
 from django.test import override_settings
-from repo_builder import RELEASES, demo_project, make_repo
+from repo_builder import RELEASES, demo_project, make_repo, project_remove
+from services import _skip_or_fail
 
-from tracker.models import Project
+from tracker.config.celery import app as celery_app
 from tracker.scanning import requests, weekly
 
 HOSTILE = '''
@@ -76,7 +78,7 @@ def scanned_demo(root, django_db_blocker):
         yield project
     finally:
         with django_db_blocker.unblock():
-            Project.objects.filter(slug="demo-web").delete()
+            project_remove("demo-web")
         cache.clear()
         caches["local"].clear()
         overrides.disable()
@@ -89,10 +91,27 @@ def scanned(tmp_path_factory, django_db_setup, django_db_blocker):
         yield project
 
 
+@pytest.fixture(scope="module")
+def scanned_services(tmp_path_factory, django_db_setup, django_db_blocker):
+    """`scanned` on PostgreSQL, for the services run: its scans run in this
+    process (with REDIS_URL set they would wait for a worker)."""
+    if connection.vendor != "postgresql":
+        _skip_or_fail("needs PostgreSQL: set DATABASE_URL=postgres://...")
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    try:
+        root = tmp_path_factory.mktemp("web")
+        with scanned_demo(root, django_db_blocker) as project:
+            yield project
+    finally:
+        celery_app.conf.task_always_eager = eager
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache(settings):
     """Each test renders afresh: query counts measure the real work. No rate
-    limit, but in the tests of the rate limit (test_rate_limit.py)."""
+    limits, but in the tests of the rate limits (test_rate_limit*.py)."""
     cache.clear()
     caches["local"].clear()
     settings.ASYNCDASH_API_RATE = ""
+    settings.ASYNCDASH_PAGE_RATE = ""

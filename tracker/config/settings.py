@@ -9,10 +9,17 @@ file is read: Compose passes its own to the containers, and its hosts (`db`,
 """
 
 import os
+import re
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from csp.constants import NONE, SELF
+from django.core.checks.security.base import (
+    SECRET_KEY_INSECURE_PREFIX,
+    SECRET_KEY_MIN_LENGTH,
+    SECRET_KEY_MIN_UNIQUE_CHARACTERS,
+)
 from django.core.exceptions import ImproperlyConfigured
 from environs import Env, EnvError
 
@@ -63,6 +70,81 @@ def _embedded_secret_key(*, path: Path) -> str:
     return path.read_text().strip()
 
 
+def _secret_key_refuse_weak(key: str) -> None:
+    """Refuse, at start, a key that `check --deploy` would only warn about.
+
+    Also a key with invisible or control characters (60 zero-width spaces are
+    60 characters, and no secret) or spaces: keys are printable and unbroken.
+    """
+    problems = []
+    if len(key) < SECRET_KEY_MIN_LENGTH:
+        problems.append(f"fewer than {SECRET_KEY_MIN_LENGTH} characters")
+    if len(set(key)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS:
+        problems.append(
+            f"fewer than {SECRET_KEY_MIN_UNIQUE_CHARACTERS} distinct characters"
+        )
+    if key.startswith(SECRET_KEY_INSECURE_PREFIX):
+        problems.append(f"starts with {SECRET_KEY_INSECURE_PREFIX!r}")
+    if not all(char.isprintable() and not char.isspace() for char in key):
+        problems.append("holds spaces, invisible or control characters")
+    if problems:
+        raise ImproperlyConfigured(
+            f"DJANGO_SECRET_KEY is too weak: {'; '.join(problems)}. Generate one: "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
+
+
+# "600/m": requests per second, minute, hour or day ("600/minute" too).
+_RATE = re.compile(r"[1-9][0-9]*/[smhd][a-z]*")
+
+
+def _rate(name: str, default: str) -> str:
+    """A rate limit setting: "N/period", or "" when "off"."""
+    value = _read("str", name, default=default).strip()
+    if value.lower() == "off":
+        return ""
+    if not _RATE.fullmatch(value):
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a rate such as 600/m (per s, m, h or d) or off."
+        )
+    return value
+
+
+def _redis_server(url: str) -> tuple[str, int | str]:
+    """The server a redis:// URL names (host and port, or a socket's path)."""
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        return ("unix", parts.path)
+    return (parts.hostname or "localhost", parts.port or 6379)
+
+
+def _cache(*, cache_url: str, broker_url: str) -> dict[str, object]:
+    """The response cache: a Redis of its own, or this process's memory.
+
+    Never the broker's server: anyone can add cached pages, and a full broker
+    stops every scan. The cache's server is bounded (maxmemory, evicting the
+    least recently used keys: docker-compose.yml's `cache` service).
+    """
+    if not cache_url:
+        # Bounded by entries; a process keeps at most this many answers.
+        return {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "asyncdash-default",
+            "OPTIONS": {"MAX_ENTRIES": 300},
+        }
+    if broker_url and _redis_server(cache_url) == _redis_server(broker_url):
+        raise ImproperlyConfigured(
+            "ASYNCDASH_CACHE_URL must name a Redis server of its own, not the "
+            "broker's (REDIS_URL): cached answers could fill its memory. Run a "
+            "second server with maxmemory and allkeys-lru, as docker-compose.yml "
+            "does, or unset it to cache in each process's memory."
+        )
+    return {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": cache_url,
+    }
+
+
 def _database(*, data_dir: Path, conn_max_age: int) -> dict[str, object]:
     """DATABASE_URL as a DATABASES entry; unset means SQLite in `data_dir`."""
     if not _read("str", "DATABASE_URL", default=""):
@@ -106,6 +188,8 @@ if not SECRET_KEY.strip():  # a key of spaces is no key
             "DJANGO_SECRET_KEY must be set when DJANGO_PRODUCTION=1."
         )
     SECRET_KEY = _embedded_secret_key(path=DATA_DIR / "secret_key")
+elif PRODUCTION:
+    _secret_key_refuse_weak(SECRET_KEY)
 
 ALLOWED_HOSTS = _read(
     "list", "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"]
@@ -123,17 +207,14 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Redis is the broker, result backend and cache. Unset (the embedded mode),
-# tasks run in-process and the cache is local memory.
+# Redis is the broker and result backend. Unset (the embedded mode), tasks
+# run in-process. The response cache and the rate limits' counts live in
+# ASYNCDASH_CACHE_URL, a Redis server of their own; unset, in each process.
 REDIS_URL = _read("str", "REDIS_URL", default="")
 CACHES = {
-    "default": (
-        {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-        }
-        if REDIS_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    "default": _cache(
+        cache_url=_read("str", "ASYNCDASH_CACHE_URL", default=""),
+        broker_url=REDIS_URL,
     ),
     # Each process's own copy of the hottest answers (pages and API keyed on
     # the data version, and that version): a hit costs no network round trip.
@@ -274,6 +355,11 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files are answered before anything below runs.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Control characters and unknown parameters refused, HEAD as GET, bidi
+    # controls made visible: before anything reads the request.
+    "tracker.web.edge.EdgeMiddleware",
+    # An ETag on every answer that has none; If-None-Match (`*` too) -> 304.
+    "django.middleware.http.ConditionalGetMiddleware",
     "csp.middleware.CSPMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -283,6 +369,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Anonymous clients are counted before any answer, cached or not.
+    "tracker.web.ratelimit.RateLimitMiddleware",
     "tracker.web.caching.ApiMiddleware",
 ]
 
@@ -296,13 +384,13 @@ ASYNCDASH_HOP_COST_MS = _read("float", "ASYNCDASH_HOP_COST_MS", default=1.0)
 if ASYNCDASH_HOP_COST_MS < 0:
     raise ImproperlyConfigured("ASYNCDASH_HOP_COST_MS must not be negative.")
 
-# Anonymous API clients: requests per period ("600/m"; "off": no limit), keyed
-# on the client address as seen through this many trusted reverse proxies
-# (0: the socket's address; X-Forwarded-For is then ignored).
-ASYNCDASH_API_RATE = _read("str", "ASYNCDASH_API_RATE", default="600/m").strip()
-if ASYNCDASH_API_RATE.lower() == "off":
-    ASYNCDASH_API_RATE = ""
-NINJA_NUM_PROXIES = _read("int", "ASYNCDASH_TRUSTED_PROXIES", default=0)
+# Anonymous clients: requests per period ("600/m"; "off": no limit) to the
+# API and to the pages, counted apart, by the client address as seen through
+# this many trusted reverse proxies (0: the socket's address; X-Forwarded-For
+# is then ignored). See tracker/web/ratelimit.py.
+ASYNCDASH_API_RATE = _rate("ASYNCDASH_API_RATE", "600/m")
+ASYNCDASH_PAGE_RATE = _rate("ASYNCDASH_PAGE_RATE", "300/m")
+ASYNCDASH_TRUSTED_PROXIES = _read("int", "ASYNCDASH_TRUSTED_PROXIES", default=0)
 
 # Other tools may read the JSON API from their own pages; nothing else.
 CORS_URLS_REGEX = r"^/api/.*$"

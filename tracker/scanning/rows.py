@@ -52,6 +52,7 @@ def release_rows_create(
                 release=release,
                 module=f.module,
                 qualname=f.qualname,
+                path=f.path,
                 component=f.component,
                 kind=f.kind,
                 is_async=f.is_async,

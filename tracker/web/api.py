@@ -36,12 +36,19 @@ from tracker.web.api_schemas import (
     SuiteOut,
     SummaryOut,
 )
-from tracker.web.source import module_file, stored_pair
+from tracker.web.edge import schema_with_edge_rules
+from tracker.web.source import function_file, stored_pair
 from tracker.web.templatetags.dashboard import figure_url
 
 MAX_PAGE_SIZE = 500
 
-api = NinjaAPI(
+
+class Api(NinjaAPI):
+    def get_openapi_schema(self, **kwargs):
+        return schema_with_edge_rules(super().get_openapi_schema(**kwargs))
+
+
+api = Api(
     title="asyncdash API",
     version="1",
     urls_namespace="api",
@@ -437,7 +444,12 @@ def pair(request: HttpRequest, full_name: str, release: str | None = None):
     """One twin pair (module.async_qualname) in a release (the newest by
     default), with what differs once normalised: the pair page's lines."""
     found = _pair(full_name, release)
-    file = module_file(release=found.release, module=found.module)
+    side = selectors.function_get(
+        release=found.release,
+        full_name=f"{found.module}.{found.async_qualname}",
+        is_async=True,
+    )
+    file = side and function_file(release=found.release, function=side)
     stored = file and stored_pair(
         file=file,
         sync_qualname=found.sync_qualname,

@@ -1,53 +1,110 @@
 """Caching keyed on the data: pages and API answers change only when a
-release is written, so the data version keys the response cache and ETags."""
+release is written, so the data version keys the response cache and ETags.
+
+Answers are kept under `dashboard:<data version>:...`: one generation per
+version. A process that sees a new version drops every other generation
+(`responses_drop_stale`), so a finalise leaves one generation behind, not
+one more per scan. Only 200s of at most MAX_CACHED_BYTES are kept; the
+cache's own server is bounded too (maxmemory, see settings._cache).
+"""
 
 from __future__ import annotations
 
 import hashlib
-import math
+import threading
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import urlencode
 
-from django.conf import settings
-from django.core.cache import cache, caches
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from ninja.throttling import AnonRateThrottle
+from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
+from django.http import HttpRequest, HttpResponse
 
 from tracker import selectors
 
 # How stale the data version may be: a new release shows within this time.
 VERSION_SECONDS = 2
 RESPONSE_SECONDS = 60 * 60
+# A larger answer is rendered each time (every page's cost is bounded).
+MAX_CACHED_BYTES = 512 * 1024
+PREFIX = "dashboard:"
+VERSION_KEY = "data-version"  # in each process's "local" cache
+
+_seen = {"version": None}
+_seen_lock = threading.Lock()
 
 
 def data_version() -> str:
     """The data version, asked of the database at most every VERSION_SECONDS
     by each process."""
     local = caches["local"]
-    version = local.get("dashboard:data-version")
+    version = local.get(VERSION_KEY)
     if version is None:
         version = selectors.data_version()
-        local.set("dashboard:data-version", version, VERSION_SECONDS)
+        with _seen_lock:
+            new = version != _seen["version"]
+            _seen["version"] = version
+        if new:
+            responses_drop_stale(version)
+        local.set(VERSION_KEY, version, VERSION_SECONDS)
     return version
+
+
+def responses_drop_stale(version: str) -> int:
+    """Delete the cached answers of every other data version, in the shared
+    cache and this process's copy; returns how many were shared."""
+    local = caches["local"]
+    local.clear()  # this process's copies; the version is set again after
+    backend = caches["default"]
+    keep = backend.make_key(f"{PREFIX}{version}:")
+    prefix = backend.make_key(PREFIX)
+    if isinstance(backend, RedisCache):
+        client = backend._cache.get_client(write=True)
+        keys = [k.decode() for k in client.scan_iter(match=f"{prefix}*", count=1000)]
+        stale = [k for k in keys if not k.startswith(keep)]
+        for start in range(0, len(stale), 1000):
+            client.unlink(*stale[start : start + 1000])
+        return len(stale)
+    if isinstance(backend, LocMemCache):
+        with backend._lock:
+            stale = [k for k in backend._cache if k.startswith(prefix)]
+            stale = [k for k in stale if not k.startswith(keep)]
+            for key in stale:
+                backend._delete(key)
+        return len(stale)
+    return 0
 
 
 def _digest(*parts: object) -> str:
     return hashlib.sha256(" ".join(map(str, parts)).encode()).hexdigest()
 
 
+def canonical_path(request: HttpRequest) -> str:
+    """The path and its non-empty parameters in order: `?b=1&a=2`, `?a=2&b=1`
+    and `?a=2&b=1&c=` ask for the same page (the edge refused repeats)."""
+    query = sorted((k, v) for k, v in request.GET.items() if v != "")
+    return f"{request.path}?{urlencode(query)}" if query else request.path
+
+
 def etag_for(request: HttpRequest) -> str:
     return f'"{_digest(data_version(), request.get_full_path())[:32]}"'
 
 
+def _etags(header: str) -> set[str]:
+    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
+
+
 def cached_response(key: str, produce: Callable[[], HttpResponse]) -> HttpResponse:
-    """The response stored under `key`, or `produce()`'s, stored if a 200.
+    """The response stored under `key`, or `produce()`'s, stored if a 200 of
+    at most MAX_CACHED_BYTES.
 
     Looked up in this process's memory first, then in the shared cache.
     """
-    local = caches["local"]
+    local, shared = caches["local"], caches["default"]
     stored = local.get(key)
     if stored is None:
-        stored = cache.get(key)
+        stored = shared.get(key)
         if stored is not None:
             local.set(key, stored, RESPONSE_SECONDS)
     if stored is not None:
@@ -57,75 +114,81 @@ def cached_response(key: str, produce: Callable[[], HttpResponse]) -> HttpRespon
             response[name] = value
         return response
     response = produce()
-    if response.status_code == 200 and not response.cookies:
+    if (
+        response.status_code == 200
+        and not response.cookies
+        and not response.streaming
+        and len(response.content) <= MAX_CACHED_BYTES
+    ):
         headers = [(k, v) for k, v in response.items() if k != "Content-Length"]
         stored = (200, response.content, headers)
-        cache.set(key, stored, RESPONSE_SECONDS)
+        shared.set(key, stored, RESPONSE_SECONDS)
         local.set(key, stored, RESPONSE_SECONDS)
     return response
 
 
-def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Serve a read-only page from the cache for anonymous GETs.
+def conditional_response(
+    request: HttpRequest, *, etag: str, kind: str, produce: Callable[[], HttpResponse]
+) -> HttpResponse:
+    """A 304 before any work when the client holds `etag`, else the answer
+    from the cache, with its ETag. (`If-None-Match: *` and the ETags of
+    answers not cached: ConditionalGetMiddleware.)"""
+    version = data_version()
+    if etag in _etags(request.headers.get("If-None-Match", "")):
+        response = HttpResponse(status=304)
+    else:
+        key = f"{PREFIX}{version}:{kind}:{etag.strip(chr(34))}"
+        response = cached_response(key, produce)
+        if response.status_code != 200:
+            return response
+    response["ETag"] = etag
+    return response
 
-    The key holds the data version, the full path and whether htmx asked (a
-    fragment, not the page); signed-in users get a fresh render, since their
-    pages carry forms with CSRF tokens.
+
+def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Serve a read-only page from the cache for anonymous GETs, with an ETag.
+
+    The key holds the data version, the page's canonical path and whether
+    htmx asked (a fragment, not the page); signed-in users get a fresh
+    render, since their pages carry forms with CSRF tokens.
     """
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if request.method != "GET" or request.user.is_authenticated:
             return view(request, *args, **kwargs)
-        key = "dashboard:page:" + _digest(
-            data_version(), bool(request.htmx), request.get_full_path()
+        digest = _digest(data_version(), bool(request.htmx), canonical_path(request))
+        return conditional_response(
+            request,
+            etag=f'"{digest[:32]}"',
+            kind="page",
+            produce=lambda: view(request, *args, **kwargs),
         )
-        return cached_response(key, lambda: view(request, *args, **kwargs))
 
     return wrapper
 
 
 class ApiMiddleware:
-    """Rate limits, ETags, cache headers and a response cache for the API.
+    """ETags, cache headers and a response cache for the API.
 
-    Anonymous clients are limited first (ASYNCDASH_API_RATE, by the address
-    seen through ASYNCDASH_TRUSTED_PROXIES proxies, so a forged
-    X-Forwarded-For changes nothing), whether or not the answer is cached.
     The ETag is the data version and the full path: the same question about
     the same data has the same answer. A client that has it gets a 304 before
-    any view runs; one that has not gets the stored answer.
+    any view runs; one that has not gets the stored answer. (Rate limits come
+    before: tracker/web/ratelimit.py.)
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
-        rate = settings.ASYNCDASH_API_RATE
-        self.throttle = AnonRateThrottle(rate) if rate else None
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request.path.startswith("/api/"):
+        if not request.path.startswith("/api/") or request.method != "GET":
             return self.get_response(request)
-        if self.throttle is not None and not self.throttle.allow_request(request):
-            return JsonResponse(
-                {"detail": "Too many requests."},
-                status=429,
-                headers={"Retry-After": str(math.ceil(self.throttle.wait() or 1))},
-            )
-        if request.method not in ("GET", "HEAD"):
-            return self.get_response(request)
-        etag = etag_for(request)
-        if etag in _etags(request.headers.get("If-None-Match", "")):
-            response = HttpResponse(status=304)
-        else:
-            response = cached_response(
-                "dashboard:api:" + etag.strip('"'),
-                lambda: self.get_response(request),
-            )
-            if response.status_code != 200:
-                return response
-        response["ETag"] = etag
-        response["Cache-Control"] = "public, max-age=60, must-revalidate"
+        response = conditional_response(
+            request,
+            etag=etag_for(request),
+            kind="api",
+            produce=lambda: self.get_response(request),
+        )
+        if response.status_code in (200, 304):
+            response["Cache-Control"] = "public, max-age=60, must-revalidate"
         return response
-
-
-def _etags(header: str) -> set[str]:
-    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}

@@ -87,6 +87,7 @@ class PairListForm(forms.Form):
     relation = forms.ChoiceField(choices=_choices(Relation), required=False)
     component = forms.CharField(required=False, max_length=100)
     sort = forms.ChoiceField(choices=[(k, k) for k in PAIR_ORDERINGS], required=False)
+    page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
 
 
 class OneSidedForm(forms.Form):

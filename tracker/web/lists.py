@@ -17,6 +17,7 @@ from tracker import selectors
 from tracker.scanning.one_sided import CHANGE_CLASS_RULE
 from tracker.web import forms
 from tracker.web.caching import cached_page
+from tracker.web.edge import accepts
 from tracker.web.pages import _bad_request, _project, _release, _render
 
 
@@ -36,6 +37,7 @@ def _page_of(rows, request: HttpRequest, number: int | None):
     }
 
 
+@accepts(forms.FunctionFilterForm)
 @require_GET
 @vary_on_headers("HX-Request")
 @cached_page
@@ -63,6 +65,7 @@ def release_functions(request: HttpRequest, version: str) -> HttpResponse:
     return _render(request, "tracker/functions.html", "function-list", context)
 
 
+@accepts(forms.PairListForm)
 @require_GET
 @vary_on_headers("HX-Request")
 @cached_page
@@ -72,15 +75,18 @@ def release_pairs(request: HttpRequest, version: str) -> HttpResponse:
         return _bad_request(form)
     release = _release(_project(), version)
     data = form.cleaned_data
-    pairs = list(
-        selectors.pair_list(
-            release=release,
-            relation=data["relation"] or None,
-            component=data["component"] or None,
-            ordering=data["sort"] or "name",
-        )
+    pairs = selectors.pair_list(
+        release=release,
+        relation=data["relation"] or None,
+        component=data["component"] or None,
+        ordering=data["sort"] or "name",
     )
-    context = {"release": release, "form": form, "pairs": pairs}
+    context = {
+        "release": release,
+        "form": form,
+        "count": pairs.count(),
+        **_page_of(pairs, request, data["page"]),
+    }
     return _render(request, "tracker/pairs.html", "pair-list", context)
 
 
@@ -97,6 +103,7 @@ def release_tests(request: HttpRequest, version: str) -> HttpResponse:
     return render(request, "tracker/tests.html", context)
 
 
+@accepts(forms.OneSidedForm)
 @require_GET
 @vary_on_headers("HX-Request")
 @cached_page

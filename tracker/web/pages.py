@@ -22,11 +22,16 @@ from analyzers.components import STAGE_RULE
 from analyzers.serialize import from_jsonable
 from analyzers.types import REACH_RULE, ComponentSummary, Kind, Reach, Relation
 from tracker import selectors, versions
-from tracker.models import Project, Release, Scan
+from tracker.models import Project, Release, ReleaseFile, Scan
 from tracker.scanning import requests
 from tracker.scanning.one_sided import CHANGE_CLASS_RULE
+from tracker.scanning.steps import MAX_FILE_BYTES
 from tracker.web import forms, source
 from tracker.web.caching import cached_page
+from tracker.web.edge import accepts
+
+# A cell's detail lists at most this many functions; its component page all.
+DETAIL_FUNCTIONS = 200
 
 
 def _project() -> Project:
@@ -56,6 +61,7 @@ def _render(request: HttpRequest, page: str, partial: str, context: dict):
 
 
 # Overview --------------------------------------------------------------------
+@accepts(forms.MatrixForm)
 @require_GET
 @vary_on_headers("HX-Request")
 @cached_page
@@ -121,10 +127,16 @@ def _component_detail(project: Project, name: str, version: str) -> dict:
     public_async = selectors.function_list(
         release=release, filters=replace(selectors.PUBLIC_ASYNC, component=name)
     )
-    return {"release": release, "summary": summary, "functions": public_async}
+    return {
+        "release": release,
+        "summary": summary,
+        "functions": public_async[:DETAIL_FUNCTIONS],
+        "function_count": public_async.count(),
+    }
 
 
 # Component -------------------------------------------------------------------
+@accepts(forms.FunctionFilterForm, "release")
 @require_GET
 @vary_on_headers("HX-Request")
 @cached_page
@@ -205,6 +217,7 @@ def _chart_data(history: list[selectors.ComponentPoint]) -> dict:
 
 
 # Function and twin pair -----------------------------------------------------------
+@accepts(forms.FunctionIdentityForm)
 @require_GET
 @cached_page
 def function(request: HttpRequest, version: str, full_name: str) -> HttpResponse:
@@ -218,7 +231,7 @@ def function(request: HttpRequest, version: str, full_name: str) -> HttpResponse
     )
     if record is None:
         raise Http404(f"no function {full_name} in {version}")
-    file, text = source.module_text(release=release, module=record.module)
+    file, text = source.function_text(release=release, function=record)
     lines = source.function_source(text, record) if text is not None else None
     pair = None
     if record.twin:
@@ -232,6 +245,7 @@ def function(request: HttpRequest, version: str, full_name: str) -> HttpResponse
         "f": record,
         "file": file,
         "lines": lines,
+        "lines_total": source.line_count(record),
         "pair": pair,
         "chain": selectors.chain_links(function=record),
         "definitions": selectors.function_definitions(function=record),
@@ -263,8 +277,11 @@ def pair(request: HttpRequest, version: str, full_name: str) -> HttpResponse:
         )
         for side in ("sync", "async")
     }
-    rows, stored = None, None
-    file, text = source.module_text(release=release, module=twin_pair.module)
+    rows, stored, file, text = None, None, None, None
+    if sides["async"] or sides["sync"]:
+        file, text = source.function_text(
+            release=release, function=sides["async"] or sides["sync"]
+        )
     if file is not None:
         stored = source.stored_pair(
             file=file,
@@ -284,6 +301,11 @@ def pair(request: HttpRequest, version: str, full_name: str) -> HttpResponse:
         "sync": sides["sync"],
         "async": sides["async"],
         "rows": rows,
+        "file": file,
+        "truncated": any(
+            side and source.line_count(side) > source.MAX_SOURCE_LINES
+            for side in sides.values()
+        ),
         "stored": stored,
         "history": history,
         "change": change,
@@ -296,7 +318,6 @@ def pair(request: HttpRequest, version: str, full_name: str) -> HttpResponse:
 
 def _pair_changes(twin_pair, change, sides, text) -> list[tuple[str, list]]:
     """Each side that changed since the previous release, as a unified diff."""
-    _, old_text = source.module_text(release=change.previous, module=twin_pair.module)
     diffs = []
     for side, changed in (
         ("sync", change.sync_changed),
@@ -308,6 +329,9 @@ def _pair_changes(twin_pair, change, sides, text) -> list[tuple[str, list]]:
             full_name=f"{twin_pair.module}.{qualname}",
             is_async=side == "async",
         )
+        old_text = None
+        if changed and old:
+            _, old_text = source.function_text(release=change.previous, function=old)
         if changed and old and sides[side] and old_text and text:
             lines = source.release_change(
                 source.function_source(old_text, old),
@@ -342,6 +366,7 @@ def release(request: HttpRequest, version: str) -> HttpResponse:
     return render(request, "tracker/release.html", context)
 
 
+@accepts(forms.SearchForm)
 @require_GET
 @vary_on_headers("HX-Request")
 @cached_page
@@ -388,6 +413,18 @@ def scan_start(request: HttpRequest) -> HttpResponse:
         )
     messages.success(request, f"Scan of {version} requested.")
     return redirect("scans")
+
+
+@require_GET
+@cached_page
+def source_file(request: HttpRequest, version: str, path: str) -> HttpResponse:
+    """A scanned file's whole text, where pages show a bounded part of it."""
+    release = _release(_project(), version)
+    file = ReleaseFile.objects.filter(release=release, path=path).first()
+    text = source.file_text(release=release, file=file) if file else None
+    if text is None or len(text) > MAX_FILE_BYTES:
+        raise Http404(f"no readable file {path} of at most {MAX_FILE_BYTES} bytes")
+    return HttpResponse(text, content_type="text/plain; charset=utf-8")
 
 
 @require_GET

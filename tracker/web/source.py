@@ -1,13 +1,19 @@
 """Source lines of a release, read from the git mirror by blob.
 
 Used by the function and twin pair pages. Code from scanned releases is
-untrusted: Pygments escapes it, and nothing else here builds markup.
+untrusted: Pygments escapes it, and nothing else here builds markup. A
+function's source is read from the file it was found in (a module `x.py`
+and a package `x/__init__.py` both define module `x`), its lines counted as
+Python counts them (U+2028 or a form feed ends no line), and at most
+MAX_SOURCE_LINES of them are shown. Bidi controls are shown visibly by
+tracker/web/edge.py, for every page.
 """
 
 from __future__ import annotations
 
 import difflib
 import io
+import re
 import tokenize
 from dataclasses import dataclass
 
@@ -17,14 +23,20 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
 from analyzers.names import decode_source
-from analyzers.serialize import file_result_from_json
+from analyzers.serialize import from_jsonable
 from analyzers.types import TwinPair
-from tracker.models import FileAnalysis, Release, ReleaseFile
+from tracker.models import FileAnalysis, FunctionStat, Release, ReleaseFile
 from tracker.scanning.mirrors import mirror_open
 from tracker.sources.git import GitSourceError
 
+# A function's page shows at most this many of its lines (the whole file is
+# a link away): highlighting and aligning twins grow with them.
+MAX_SOURCE_LINES = 400
+
 # Callables whose call is the thread hop itself (see conventions.toml).
 HOP_NAMES = frozenset({"sync_to_async", "database_sync_to_async", "SyncToAsync"})
+# A line and its end, as Python's tokenizer ends lines: \n, \r\n or \r.
+PYTHON_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 
 @dataclass(frozen=True)
@@ -36,25 +48,43 @@ class SourceLine:
 
 
 def module_file(*, release: Release, module: str) -> ReleaseFile | None:
-    """The release's file that defines `module` (a module or a package)."""
+    """The file Python imports for `module`: the package before the module."""
     base = module.replace(".", "/")
-    return (
-        ReleaseFile.objects.filter(
-            release=release, path__in=[f"{base}.py", f"{base}/__init__.py"]
-        )
-        .order_by("path")
-        .first()
-    )
+    candidates = [f"{base}/__init__.py", f"{base}.py"]
+    files = {
+        f.path: f
+        for f in ReleaseFile.objects.filter(release=release, path__in=candidates)
+    }
+    return next((files[path] for path in candidates if path in files), None)
+
+
+def function_file(*, release: Release, function: FunctionStat) -> ReleaseFile | None:
+    """The file the function was found in (for rows written before their
+    path was kept: the module's file, as Python would import it)."""
+    if not function.path:
+        return module_file(release=release, module=function.module)
+    return ReleaseFile.objects.filter(release=release, path=function.path).first()
 
 
 def file_text(*, release: Release, file: ReleaseFile) -> str | None:
-    """The file's text at that release, or None when the mirror cannot give it."""
+    """The file's text at that release, or None when the mirror cannot give
+    it or it does not decode (as Python would decode it)."""
     try:
         with mirror_open(release.project) as mirror:
             data = dict(mirror.read_blobs([file.blob_sha])).get(file.blob_sha)
     except (GitSourceError, OSError):
         return None
-    return None if data is None else decode_source(data)
+    if data is None:
+        return None
+    try:
+        return decode_source(data)
+    except (SyntaxError, UnicodeDecodeError, LookupError):
+        return None  # a bad coding cookie, or bytes that are not its encoding
+
+
+def python_lines(text: str) -> list[str]:
+    """The lines of `text` with their ends, numbered as Python numbers them."""
+    return PYTHON_LINE.findall(text)
 
 
 def line_marks(lines: list[str]) -> dict[int, str]:
@@ -79,14 +109,15 @@ def line_marks(lines: list[str]) -> dict[int, str]:
 def highlighted(lines: list[str], *, first: int) -> list[SourceLine]:
     """Lines numbered from `first`, highlighted, with hop and await lines marked."""
     formatter = HtmlFormatter(nowrap=True)
-    # The formatter closes its spans at each line end, so lines split cleanly.
+    # The formatter closes its spans at each line end, so lines split cleanly;
+    # the lexer turns \r\n and \r into \n, and nothing else.
     html = highlight("".join(lines), PythonLexer(stripnl=False), formatter).split("\n")
     marks = line_marks(lines)
     return [
         SourceLine(
             number=first + i,
             html=mark_safe(html[i] if i < len(html) else ""),  # noqa: S308 (escaped by Pygments)
-            text=text.rstrip("\n"),
+            text=text.rstrip("\r\n"),
             mark=marks.get(i, ""),
         )
         for i, text in enumerate(lines)
@@ -94,25 +125,32 @@ def highlighted(lines: list[str], *, first: int) -> list[SourceLine]:
 
 
 def function_lines(text: str, *, first: int, last: int) -> list[str]:
-    return text.splitlines(keepends=True)[first - 1 : last]
+    """Lines `first` to `last`, at most MAX_SOURCE_LINES of them."""
+    last = min(last, first + MAX_SOURCE_LINES - 1)
+    return python_lines(text)[first - 1 : last]
 
 
-def module_text(
-    *, release: Release, module: str
+def function_text(
+    *, release: Release, function: FunctionStat
 ) -> tuple[ReleaseFile | None, str | None]:
-    """The file defining `module` at that release, and its text if readable."""
-    file = module_file(release=release, module=module)
+    """The file the function is in at that release, and its text if readable."""
+    file = function_file(release=release, function=function)
     if file is None:
         return None, None
     return file, file_text(release=release, file=file)
 
 
 def function_source(text: str, function) -> list[SourceLine]:
-    """A function's lines (a FunctionStat's range) from its file's text."""
+    """A function's lines (a FunctionStat's range, the first MAX_SOURCE_LINES
+    of it) from its file's text."""
     return highlighted(
         function_lines(text, first=function.first_line, last=function.last_line),
         first=function.first_line,
     )
+
+
+def line_count(function: FunctionStat) -> int:
+    return function.last_line - function.first_line + 1
 
 
 @dataclass(frozen=True)
@@ -175,7 +213,11 @@ def stored_pair(
     )
     if row is None:
         return None
-    for pair in file_result_from_json(row.result).pairs:
-        if (pair.sync_qualname, pair.async_qualname) == (sync_qualname, async_qualname):
-            return pair
+    # Only the pair is rebuilt, not the file's every function.
+    for item in row.result.get("pairs", ()):
+        if (item["sync_qualname"], item["async_qualname"]) == (
+            sync_qualname,
+            async_qualname,
+        ):
+            return from_jsonable(TwinPair, {"module": row.result["module"], **item})
     return None

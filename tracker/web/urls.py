@@ -20,6 +20,11 @@ urlpatterns = [
     ),
     path("releases/<str:version>/pairs/", lists.release_pairs, name="release-pairs"),
     path("releases/<str:version>/pairs/<path:full_name>/", pages.pair, name="pair"),
+    path(
+        "releases/<str:version>/source/<path:path>",
+        pages.source_file,
+        name="source",
+    ),
     path("releases/<str:version>/tests/", lists.release_tests, name="release-tests"),
     path("one-sided-changes/", lists.one_sided_changes, name="one-sided-changes"),
     path("search/", pages.search, name="search"),

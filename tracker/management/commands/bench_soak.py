@@ -283,7 +283,7 @@ class Command(BaseCommand):
         if newest is None:
             raise CommandError("no scanned release: run bench_scan or make run first")
         call_command("collectstatic", interactive=False, verbosity=0)
-        env = {**os.environ, "ASYNCDASH_API_RATE": "off"}
+        env = {**os.environ, "ASYNCDASH_API_RATE": "off", "ASYNCDASH_PAGE_RATE": "off"}
         env.setdefault("DATABASE_CONN_MAX_AGE", "60")  # the compose file's default
         logs = [settings.DATA_DIR / f"bench-soak-{n}.log" for n in ("web", "worker")]
         offsets = {log: log.stat().st_size if log.exists() else 0 for log in logs}

@@ -131,7 +131,7 @@ class Command(BaseCommand):
         log = settings.DATA_DIR / "bench-web.log"
         # As production runs it, access log included; one client from one
         # address would meet the API's rate limit, so it is off here.
-        env = {**os.environ, "ASYNCDASH_API_RATE": "off"}
+        env = {**os.environ, "ASYNCDASH_API_RATE": "off", "ASYNCDASH_PAGE_RATE": "off"}
         server = gunicorn_start(options["port"], env=env, log=log, access_log=True)
         try:
             wait_up(base + TRIVIAL)

@@ -5,7 +5,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tracker", "0009_suite_doubled_tests"),
+        ("tracker", "0010_function_path"),
     ]
 
     operations = [
