@@ -25,7 +25,6 @@ from tracker import selectors, versions
 from tracker.models import Project, Release, ReleaseFile, Scan
 from tracker.scanning import requests
 from tracker.scanning.one_sided import CHANGE_CLASS_RULE
-from tracker.scanning.steps import MAX_FILE_BYTES
 from tracker.web import forms, source
 from tracker.web.caching import cached_page
 from tracker.web.edge import accepts
@@ -422,8 +421,9 @@ def source_file(request: HttpRequest, version: str, path: str) -> HttpResponse:
     release = _release(_project(), version)
     file = ReleaseFile.objects.filter(release=release, path=path).first()
     text = source.file_text(release=release, file=file) if file else None
-    if text is None or len(text) > MAX_FILE_BYTES:
-        raise Http404(f"no readable file {path} of at most {MAX_FILE_BYTES} bytes")
+    limit = settings.ASYNCDASH_FILE_LIMITS.max_file_bytes  # what a scan analyses
+    if text is None or len(text) > limit:
+        raise Http404(f"no readable file {path} of at most {limit} bytes")
     return HttpResponse(text, content_type="text/plain; charset=utf-8")
 
 
