@@ -243,19 +243,19 @@ CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - max(
 # alike (the command line takes the same limits as flags): CPU seconds, MiB
 # of address space of the analysing process, bytes. A file over one is
 # recorded as not analysed, saying which (analyzers/isolation.py).
-_FILE_LIMITS = {
+_file_limit_names = {
     "seconds": "ASYNCDASH_SECONDS_PER_FILE",
     "memory_mib": "ASYNCDASH_MEMORY_PER_FILE",
     "max_file_bytes": "ASYNCDASH_MAX_FILE_BYTES",
 }
 _limits = {
     field: _read("int", name, default=getattr(Limits, field))
-    for field, name in _FILE_LIMITS.items()
+    for field, name in _file_limit_names.items()
 }
 try:
     ASYNCDASH_FILE_LIMITS = Limits(**_limits)
 except ValueError as exc:
-    given = ", ".join(f"{_FILE_LIMITS[f]}={v}" for f, v in _limits.items())
+    given = ", ".join(f"{_file_limit_names[f]}={v}" for f, v in _limits.items())
     raise ImproperlyConfigured(f"{exc} ({given}).") from None
 # A batch starts a file only while the file's wall-clock deadline and the
 # time to store the results fit before the soft limit; one file must fit.
