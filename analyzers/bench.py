@@ -17,13 +17,13 @@ from pathlib import Path
 
 import libcst
 
-from analyzers.components import ComponentMap
-from analyzers.fast_path import holds_no_async
-from analyzers.file_pass import PARSE_ERRORS
+from analyzers.file_pass.analyze import PARSE_ERRORS
+from analyzers.file_pass.ast_walk import holds_no_async
+from analyzers.file_pass.names import module_name
 from analyzers.isolation import IsolatedAnalyser
-from analyzers.names import module_name
 from analyzers.serialize import file_result_from_json
-from analyzers.tree import analyze_sources, source_files, tree_pass
+from analyzers.tree_pass.analyze import analyze_sources, source_files, tree_pass
+from analyzers.tree_pass.components import ComponentMap
 
 
 def read_package(root: Path, component_map: ComponentMap) -> list[tuple[str, bytes]]:

@@ -10,11 +10,11 @@ import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 
-from analyzers.components import ComponentMap
 from analyzers.isolation import Limits
+from analyzers.records import ComponentSummary, FunctionRecord, TreeResult, to_json
 from analyzers.safe_read import read_tree
-from analyzers.tree import tree_pass
-from analyzers.types import ComponentSummary, FunctionRecord, TreeResult, to_json
+from analyzers.tree_pass.analyze import tree_pass
+from analyzers.tree_pass.components import ComponentMap
 
 COLUMNS = (
     ("component", 22),

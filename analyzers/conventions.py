@@ -7,7 +7,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from analyzers.types import Convention
+from analyzers.records import Convention
 
 DATA_FILE = Path(__file__).parent / "data" / "conventions.toml"
 

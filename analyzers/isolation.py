@@ -44,9 +44,9 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from analyzers.file_pass import analyze_file
+from analyzers.file_pass.analyze import analyze_file
+from analyzers.records import FileResult
 from analyzers.serialize import file_result_to_json
-from analyzers.types import FileResult
 
 logger = logging.getLogger(__name__)
 

@@ -21,11 +21,11 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-from analyzers.components import ComponentMap
+from analyzers.file_pass.names import module_name
 from analyzers.isolation import IsolatedAnalyser, Limits, too_large
-from analyzers.names import module_name
+from analyzers.records import FileResult
 from analyzers.serialize import file_result_from_json
-from analyzers.types import FileResult
+from analyzers.tree_pass.components import ComponentMap
 
 
 def not_analysed(*, path: str, reason: str) -> FileResult:
@@ -40,7 +40,7 @@ def read_tree(
     """Every `.py` entry of the package and tests folders, analysed or not.
 
     `root` is a source tree holding the package folder, or the package
-    folder itself (as `analyzers.tree.source_files` reads it).
+    folder itself (as `analyzers.tree_pass.analyze.source_files` reads it).
     """
     with IsolatedAnalyser(limits) as analyser:
         return [

@@ -13,8 +13,8 @@ import types
 import typing
 from typing import Any, TypeVar
 
-from analyzers import types as boundary
-from analyzers.types import to_jsonable
+from analyzers import records as boundary
+from analyzers.records import to_jsonable
 
 T = TypeVar("T")
 

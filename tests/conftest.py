@@ -11,7 +11,7 @@ from services import (  # noqa: F401 (fixtures)
     start_worker,
 )
 
-from analyzers.tree import analyze_tree
+from analyzers.tree_pass.analyze import analyze_tree
 from tracker.sources.sdist import SdistDownloadError, fetch_tree
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -12,7 +12,7 @@ import enum
 from django.db import models
 from django.db.models import Q
 
-from analyzers.types import Convention, Kind, Reach, Relation, Stage
+from analyzers.records import Convention, Kind, Reach, Relation, Stage
 from tracker import versions
 
 

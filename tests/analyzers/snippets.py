@@ -2,8 +2,8 @@
 
 import textwrap
 
-from analyzers.file_pass import analyze_file
-from analyzers.types import FileResult, FunctionRecord
+from analyzers.file_pass.analyze import analyze_file
+from analyzers.records import FileResult, FunctionRecord
 
 
 def analyze(code: str, *, module: str = "pkg.mod", path: str = "pkg/mod.py"):

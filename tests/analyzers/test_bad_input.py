@@ -2,9 +2,9 @@
 
 import pytest
 
-from analyzers import file_pass
-from analyzers.file_pass import analyze_file
-from analyzers.tree import analyze_sources
+from analyzers.file_pass import analyze as file_pass
+from analyzers.file_pass.analyze import analyze_file
+from analyzers.tree_pass.analyze import analyze_sources
 
 PATH = "pkg/bad.py"
 GOOD = b"async def fetch():\n    return await load()\n"

@@ -4,8 +4,8 @@ import textwrap
 
 import pytest
 
-from analyzers.file_pass import analyze_file
-from analyzers.types import BlockingCall
+from analyzers.file_pass.analyze import analyze_file
+from analyzers.records import BlockingCall
 
 
 def blocking(code: str, qualname: str) -> tuple[BlockingCall, ...]:

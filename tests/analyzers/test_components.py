@@ -5,10 +5,10 @@ import textwrap
 
 import pytest
 
-from analyzers.components import ComponentMap
-from analyzers.tree import analyze_sources, tree_pass
-from analyzers.types import Stage
-from analyzers.types import TestSummary as Summary  # not a pytest class
+from analyzers.records import Stage
+from analyzers.records import TestSummary as Summary  # not a pytest class
+from analyzers.tree_pass.analyze import analyze_sources, tree_pass
+from analyzers.tree_pass.components import ComponentMap
 
 COMPONENTS = """
 [project]

@@ -3,7 +3,7 @@
 import pytest
 from snippets import analyze
 
-from analyzers.types import FunctionRecord
+from analyzers.records import FunctionRecord
 
 
 def function(code: str, qualname: str) -> FunctionRecord:

@@ -6,9 +6,10 @@ import textwrap
 import pytest
 from snippets import fields
 
-from analyzers import duplication, hostile
-from analyzers.file_pass import analyze_file
-from analyzers.types import Relation, TwinPair
+from analyzers import hostile
+from analyzers.file_pass import duplication
+from analyzers.file_pass.analyze import analyze_file
+from analyzers.records import Relation, TwinPair
 
 
 def pair(code: str) -> TwinPair:

@@ -6,9 +6,9 @@ import textwrap
 import pytest
 from snippets import fields
 
-from analyzers.components import STAGE_RULE, ComponentMap, judge_stage
-from analyzers.tree import analyze_sources, tree_pass
-from analyzers.types import Stage
+from analyzers.records import Stage
+from analyzers.tree_pass.analyze import analyze_sources, tree_pass
+from analyzers.tree_pass.components import STAGE_RULE, ComponentMap, judge_stage
 
 COMPONENTS = """
 [project]

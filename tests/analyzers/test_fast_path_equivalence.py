@@ -4,8 +4,8 @@ import textwrap
 
 import pytest
 
-from analyzers.fast_path import holds_no_async
-from analyzers.file_pass import analyze_file
+from analyzers.file_pass.analyze import analyze_file
+from analyzers.file_pass.ast_walk import holds_no_async
 
 
 def source(code: str) -> bytes:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from analyzers.types import Reach, Relation, Resolution, Stage
+from analyzers.records import Reach, Relation, Resolution, Stage
 
 REPO = Path(__file__).resolve().parents[2]
 LAST_STEP = {

@@ -8,13 +8,13 @@ import signal
 import pytest
 
 from analyzers import hostile, isolation
-from analyzers.components import ComponentMap
-from analyzers.file_pass import analyze_file
+from analyzers.file_pass.analyze import analyze_file
+from analyzers.file_pass.names import module_name
 from analyzers.isolation import IsolatedAnalyser, Limits
-from analyzers.names import module_name
 from analyzers.safe_read import read_tree
 from analyzers.serialize import file_result_from_json, file_result_to_json
-from analyzers.tree import source_files
+from analyzers.tree_pass.analyze import source_files
+from analyzers.tree_pass.components import ComponentMap
 
 GOOD = b"async def aget():\n    return 1\n"
 # Newer syntax than this Python's `ast`: only libcst's parser sees it.

@@ -5,7 +5,7 @@ generator. Each rule is a table of inline snippets and the fields they must give
 import pytest
 from snippets import analyze, fields, function
 
-from analyzers.types import Kind
+from analyzers.records import Kind
 
 # Kind -------------------------------------------------------------------
 KIND = [

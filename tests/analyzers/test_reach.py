@@ -5,9 +5,9 @@ import textwrap
 import pytest
 from snippets import fields
 
-from analyzers.components import ComponentMap
-from analyzers.tree import analyze_sources, tree_pass
-from analyzers.types import ChainStep, Kind, Reach, Resolution
+from analyzers.records import ChainStep, Kind, Reach, Resolution
+from analyzers.tree_pass.analyze import analyze_sources, tree_pass
+from analyzers.tree_pass.components import ComponentMap
 
 COMPONENTS = """
 [project]

@@ -5,12 +5,12 @@ from pathlib import Path
 import pytest
 
 from analyzers.cli import format_table
-from analyzers.components import ComponentMap
-from analyzers.fast_path import holds_no_async
-from analyzers.file_pass import analyze_file
-from analyzers.names import module_name
-from analyzers.tree import source_files
-from analyzers.types import Kind, Reach, Relation, Resolution, Stage
+from analyzers.file_pass.analyze import analyze_file
+from analyzers.file_pass.ast_walk import holds_no_async
+from analyzers.file_pass.names import module_name
+from analyzers.records import Kind, Reach, Relation, Resolution, Stage
+from analyzers.tree_pass.analyze import source_files
+from analyzers.tree_pass.components import ComponentMap
 
 
 @pytest.fixture(params=["django52", "django61"])

@@ -5,15 +5,15 @@ import textwrap
 
 import pytest
 
-from analyzers.components import ComponentMap
-from analyzers.file_pass import analyze_file
+from analyzers.file_pass.analyze import analyze_file
+from analyzers.records import ComponentSummary, FunctionRecord, to_jsonable
 from analyzers.serialize import (
     file_result_from_json,
     file_result_to_json,
     from_jsonable,
 )
-from analyzers.tree import analyze_sources, tree_pass
-from analyzers.types import ComponentSummary, FunctionRecord, to_jsonable
+from analyzers.tree_pass.analyze import analyze_sources, tree_pass
+from analyzers.tree_pass.components import ComponentMap
 
 SOURCE = textwrap.dedent(
     """

@@ -3,7 +3,7 @@
 import pytest
 from snippets import analyze
 
-from analyzers.types import FileResult
+from analyzers.records import FileResult
 
 
 def twin_of(result: FileResult, qualname: str, *, is_async: bool) -> str:

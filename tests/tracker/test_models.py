@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.db import connection, models
 
 from analyzers import ANALYZER_VERSION
-from analyzers.types import Convention, Kind, Reach, Relation, Stage
+from analyzers.records import Convention, Kind, Reach, Relation, Stage
 from tracker.models import Project
 from tracker.versions import sort_key
 

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from services import request, wait_done
 
-from analyzers.types import Convention
+from analyzers.records import Convention
 from tracker.models import Project, Release, TwinPairStat
 
 # As tests/conftest.py downloads them (tests/web has a conftest of its own).
@@ -65,7 +65,7 @@ def test_two_django_releases_scan_on_postgresql_with_a_worker(
 
 def _django_project() -> Project:
     """The Django project as migration 0002 seeds it, from PyPI here."""
-    map_file = Path(__file__).resolve().parents[2] / "analyzers/components/django.toml"
+    map_file = Path(__file__).resolve().parents[2] / "analyzers/data/django.toml"
     project, _ = Project.objects.get_or_create(
         slug="django",
         defaults=dict(

@@ -1,6 +1,6 @@
 """Seed Django as the default tracked project.
 
-The component map is copied from analyzers/components/django.toml as it is
+The component map is copied from analyzers/data/django.toml as it is
 when the migration runs, and the repository URL from ASYNCDASH_UPSTREAM_URL
 (a mirror of github.com/django/django, say); the row is the source of truth
 afterwards.
@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import migrations
 
 COMPONENT_MAP = (
-    Path(__file__).resolve().parents[2] / "analyzers" / "components" / "django.toml"
+    Path(__file__).resolve().parents[2] / "analyzers" / "data" / "django.toml"
 )
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from django.db import migrations
 
 COMPONENT_MAP = (
-    Path(__file__).resolve().parents[2] / "analyzers" / "components" / "django.toml"
+    Path(__file__).resolve().parents[2] / "analyzers" / "data" / "django.toml"
 )
 
 

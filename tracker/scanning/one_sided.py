@@ -14,7 +14,7 @@ import difflib
 import re
 from collections.abc import Iterable
 
-from analyzers.names import decode_source
+from analyzers.file_pass.names import decode_source
 from tracker.models import FunctionStat, PairDrift, Release, ReleaseFile
 from tracker.scanning.mirrors import mirror_open
 from tracker.sources.git import GitSourceError

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analyzers.types import FileResult, TreeResult, to_jsonable
+from analyzers.records import FileResult, TreeResult, to_jsonable
 from tracker.models import (
     ComponentStat,
     FunctionStat,

@@ -14,11 +14,12 @@ import time
 from django.db import transaction
 from django.utils import timezone
 
-from analyzers import ANALYZER_VERSION, tree_pass
-from analyzers.components import ComponentMap
-from analyzers.names import module_name
+from analyzers import ANALYZER_VERSION
+from analyzers.file_pass.names import module_name
+from analyzers.records import FileResult
 from analyzers.serialize import file_result_from_json
-from analyzers.types import FileResult
+from analyzers.tree_pass.analyze import tree_pass
+from analyzers.tree_pass.components import ComponentMap
 from tracker import versions
 from tracker.models import FileAnalysis, Project, Release, Scan
 from tracker.scanning import drift, isolation, rows

@@ -6,7 +6,7 @@ size (the web tests hold them to it). One module per subject; all are
 re-exported here, so callers say `selectors.function_list(...)`.
 """
 
-from analyzers.components import CONCURRENCY_RULE
+from analyzers.tree_pass.components import CONCURRENCY_RULE
 from tracker.selectors.changes import ReleaseChanges, release_changes
 from tracker.selectors.components import (
     ComponentPoint,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from analyzers.records import ComponentSummary, Stage
 from analyzers.serialize import from_jsonable
-from analyzers.types import ComponentSummary, Stage
 from tracker.models import (
     ComponentStat,
     Project,

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field, replace
 from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet, Sum
 
+from analyzers.records import ComponentSummary, Reach, Relation
 from analyzers.serialize import from_jsonable
-from analyzers.types import ComponentSummary, Reach, Relation
 from tracker import versions
 from tracker.models import (
     FunctionStat,

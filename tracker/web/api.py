@@ -18,7 +18,7 @@ from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import HttpError, ValidationError
 from ninja.pagination import PageNumberPagination, paginate
 
-from analyzers.types import REACH_RULE, Kind, Reach, Relation
+from analyzers.records import REACH_RULE, Kind, Reach, Relation
 from tracker import selectors, versions
 from tracker.models import FunctionStat, PairDrift, Project, Release, TwinPairStat
 from tracker.web.api_schemas import (

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from ninja import Field, Schema
 
-from analyzers.types import (
+from analyzers.records import (
     REACH_RULE,
     ComponentSummary,
     Kind,

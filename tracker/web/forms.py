@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from analyzers.types import Kind, Reach, Relation
+from analyzers.records import Kind, Reach, Relation
 from tracker import versions
 from tracker.models import PairDrift
 from tracker.selectors import (

@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from analyzers.types import REACH_RULE
+from analyzers.records import REACH_RULE
 from tracker import selectors
 from tracker.scanning.one_sided import CHANGE_CLASS_RULE
 from tracker.web import forms

@@ -18,9 +18,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from analyzers.components import STAGE_RULE
+from analyzers.records import REACH_RULE, ComponentSummary, Kind, Reach, Relation
 from analyzers.serialize import from_jsonable
-from analyzers.types import REACH_RULE, ComponentSummary, Kind, Reach, Relation
+from analyzers.tree_pass.components import STAGE_RULE
 from tracker import selectors, versions
 from tracker.models import Project, Release, ReleaseFile, Scan
 from tracker.scanning import requests

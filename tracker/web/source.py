@@ -22,9 +22,9 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
-from analyzers.names import decode_source
+from analyzers.file_pass.names import decode_source
+from analyzers.records import TwinPair
 from analyzers.serialize import from_jsonable
-from analyzers.types import TwinPair
 from tracker.models import FileAnalysis, FunctionStat, Release, ReleaseFile
 from tracker.scanning.mirrors import mirror_open
 from tracker.sources.git import GitSourceError

@@ -25,7 +25,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from analyzers.fast_path import holds_no_async
+from analyzers.file_pass.ast_walk import holds_no_async
 from tracker.management.options import int_between
 from tracker.models import FileAnalysis, Project, Release, Scan
 from tracker.scanning import requests

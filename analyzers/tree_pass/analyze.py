@@ -8,13 +8,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from analyzers.components import ComponentMap, summarise, summarise_tests
 from analyzers.conventions import load_conventions
-from analyzers.entry_points import EntryPointJudge
-from analyzers.file_pass import analyze_file
-from analyzers.names import module_name
-from analyzers.reach import awaitable, solve_tree
-from analyzers.types import FileResult, TreeResult
+from analyzers.file_pass.analyze import analyze_file
+from analyzers.file_pass.names import module_name
+from analyzers.records import FileResult, TreeResult
+from analyzers.tree_pass.components import ComponentMap, summarise, summarise_tests
+from analyzers.tree_pass.entry_points import EntryPointJudge
+from analyzers.tree_pass.reach import awaitable, solve_tree
 
 # Part of every cached result's key: bump it whenever a change to the analyzer
 # or its data files changes what a file's result would be.

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from analyzers.names import cst_dotted
-from analyzers.scopes import CAPABILITY_FLAGS, ModuleNames, qualname_of
+from analyzers.file_pass.names import cst_dotted
+from analyzers.file_pass.scopes import CAPABILITY_FLAGS, ModuleNames, qualname_of
 
 MARK_COROUTINE = "markcoroutinefunction"
 
@@ -489,7 +489,7 @@ def _alias(alias: cst.ImportAlias) -> str | None:
 
 
 def _base_names(node: cst.BaseExpression) -> list[str]:
-    """As fast_path.base_names: a class factory call names receiver and args."""
+    """As ast_walk.base_names: a class factory call names receiver and args."""
     if isinstance(node, cst.Call):
         names = [
             cst_dotted(arg.value)

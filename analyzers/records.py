@@ -325,7 +325,7 @@ class ComponentSummary:
     boundary_by_name: tuple[str, ...] = ()
     # Awaited calls of its async functions by how they were resolved.
     call_steps: dict[str, int] = field(default_factory=dict)
-    # What the stage is judged on (analyzers/entry_points.py): its own async
+    # What the stage is judged on (analyzers/tree_pass/entry_points.py): its own async
     # entry points as (full name, judgement), and those its classes inherit as
     # ("<class full name>.<method>", judgement, the inherited function's full
     # name). A judgement is "native", "hops-here" or "delegates".

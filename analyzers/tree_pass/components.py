@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from analyzers.conventions import Conventions
-from analyzers.entry_points import DELEGATES, HOPS_HERE, NATIVE, EntryPoint
-from analyzers.twins import twinned_tests
-from analyzers.types import (
+from analyzers.file_pass.twins import twinned_tests
+from analyzers.records import (
     ComponentSummary,
     FileResult,
     FunctionRecord,
@@ -21,8 +20,9 @@ from analyzers.types import (
     TestSummary,
     TwinPair,
 )
+from analyzers.tree_pass.entry_points import DELEGATES, HOPS_HERE, NATIVE, EntryPoint
 
-DEFAULT_MAP = Path(__file__).parent / "components" / "django.toml"
+DEFAULT_MAP = Path(__file__).parents[1] / "data" / "django.toml"
 
 # The stage rule, as the component page prints it (see judge_stage).
 STAGE_RULE = (

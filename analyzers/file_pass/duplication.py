@@ -32,8 +32,8 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from analyzers.fast_path import dotted as ast_dotted
-from analyzers.names import cst_dotted
+from analyzers.file_pass.ast_walk import dotted as ast_dotted
+from analyzers.file_pass.names import cst_dotted
 
 NEAR_COPY = 0.8
 DIFF_BUDGET = 4_000_000  # steps of difflib's matcher, see above

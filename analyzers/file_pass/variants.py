@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from analyzers.types import FunctionRecord
+from analyzers.records import FunctionRecord
 
 
 def number_variants(records: list[FunctionRecord]) -> list[FunctionRecord]:

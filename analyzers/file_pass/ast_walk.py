@@ -4,7 +4,7 @@ A file whose bytes contain neither `async`, `await` nor `coroutine` can only
 define plain functions: no async def, no await, no sync_to_async/async_to_sync
 (their names contain "async"), no markcoroutinefunction. Python's `ast` parses
 such a file at about a tenth of libcst's cost and gives the same line numbers;
-most of Django is like this. tests/test_fast_path.py checks that both paths
+most of Django is like this. tests/analyzers/test_fast_path_equivalence.py checks that both paths
 give identical records for these files.
 """
 
@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import ast
 
-from analyzers.names import code_lines, count_loc, is_public
-from analyzers.scopes import (
+from analyzers.file_pass.names import code_lines, count_loc, is_public
+from analyzers.file_pass.scopes import (
     CAPABILITY_FLAGS,
     ModuleNames,
     attribute_pairs,
     instance_pairs,
     qualname_of,
 )
-from analyzers.types import ClassRecord, FileResult, FunctionRecord, Kind
-from analyzers.variants import number_variants
+from analyzers.file_pass.variants import number_variants
+from analyzers.records import ClassRecord, FileResult, FunctionRecord, Kind
 
 ASYNC_MARKERS = (b"async", b"await", b"coroutine")
 
@@ -167,7 +167,7 @@ def analyze_sync_module(
     )
 
 
-# Bound values, as cst_path records them (the two must agree; see
+# Bound values, as cst_walk records them (the two must agree; see
 # tests/analyzers/test_fast_path_equivalence.py).
 def value_form(value: ast.expr) -> tuple[str, str] | None:
     if isinstance(value, ast.Call):
@@ -202,7 +202,7 @@ def _assignment(node: ast.Assign | ast.AnnAssign):
 
 
 def _is_callable(node: ast.expr) -> bool:
-    """As cst_path._is_callable."""
+    """As cst_walk._is_callable."""
     if isinstance(node, ast.Subscript):
         node = node.value
     name = dotted(node)

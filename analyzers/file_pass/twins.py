@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from analyzers.conventions import Conventions
-from analyzers.types import Convention
+from analyzers.records import Convention
 
 PROPERTY_ACCESSORS = (".setter", ".getter", ".deleter")
 

@@ -11,15 +11,27 @@ import dataclasses
 
 import libcst as cst
 
-from analyzers.classify import DefClassifier, DefFacts
 from analyzers.conventions import Conventions, load_conventions
-from analyzers.cst_path import Collector, collect, spans_from_ast, spans_from_positions
-from analyzers.duplication import NEAR_COPY, compare_twins
-from analyzers.fast_path import analyze_sync_module, holds_no_async
-from analyzers.names import code_lines, count_loc, decode_source, is_package, is_public
-from analyzers.scopes import ModuleNames, attribute_pairs, instance_pairs
-from analyzers.twins import Def, pair_twins
-from analyzers.types import (
+from analyzers.file_pass.ast_walk import analyze_sync_module, holds_no_async
+from analyzers.file_pass.classify import DefClassifier, DefFacts
+from analyzers.file_pass.cst_walk import (
+    Collector,
+    collect,
+    spans_from_ast,
+    spans_from_positions,
+)
+from analyzers.file_pass.duplication import NEAR_COPY, compare_twins
+from analyzers.file_pass.names import (
+    code_lines,
+    count_loc,
+    decode_source,
+    is_package,
+    is_public,
+)
+from analyzers.file_pass.scopes import ModuleNames, attribute_pairs, instance_pairs
+from analyzers.file_pass.twins import Def, pair_twins
+from analyzers.file_pass.variants import number_variants
+from analyzers.records import (
     BlockingCall,
     ClassRecord,
     FileResult,
@@ -29,7 +41,6 @@ from analyzers.types import (
     SiteKind,
     TwinPair,
 )
-from analyzers.variants import number_variants
 
 # What parsing really raises on bad input: syntax errors (libcst's own and
 # Python's, for a bad encoding cookie), NUL bytes (ValueError), undecodable

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from analyzers.names import resolve_relative
+from analyzers.file_pass.names import resolve_relative
 
 # Class-level assignments that say a class serves sync and/or async callers.
 CAPABILITY_FLAGS = ("async_capable", "sync_capable")

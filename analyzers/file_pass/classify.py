@@ -9,10 +9,10 @@ from dataclasses import dataclass
 import libcst as cst
 
 from analyzers.conventions import Conventions
-from analyzers.cst_path import Collector, DefInfo, Use
-from analyzers.names import cst_dotted
-from analyzers.scopes import first_token, head_token
-from analyzers.types import AwaitSite, Kind, SiteKind
+from analyzers.file_pass.cst_walk import Collector, DefInfo, Use
+from analyzers.file_pass.names import cst_dotted
+from analyzers.file_pass.scopes import first_token, head_token
+from analyzers.records import AwaitSite, Kind, SiteKind
 
 
 @dataclass(frozen=True)
@@ -328,7 +328,7 @@ class DefClassifier:
         after it (`self.model.objects.filter(...)` -> self, model, objects,
         filter()). A local bound to an expression stands for that expression
         (`user = self.make()`: self, make()). The tree pass types the rest
-        (analyzers/receivers.py)."""
+        (analyzers/tree_pass/receivers.py)."""
         parts = []
         while True:
             if self._is_transparent(node):  # aclosing(obj) stands for obj

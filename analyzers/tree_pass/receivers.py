@@ -16,10 +16,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from analyzers.conventions import TypeConventions
-from analyzers.types import Resolution
+from analyzers.records import Resolution
 
 if TYPE_CHECKING:
-    from analyzers.index import SymbolIndex
+    from analyzers.tree_pass.index import SymbolIndex
 
 Typed = tuple[str, Resolution]  # a class's full name, and how it was known
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from analyzers.types import ClassRecord, FileResult, FunctionRecord
+from analyzers.records import ClassRecord, FileResult, FunctionRecord
 
 MAX_ALIAS_DEPTH = 10
 

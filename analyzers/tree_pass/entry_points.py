@@ -34,9 +34,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from analyzers.names import is_public
-from analyzers.reach import End, ReachSolver
-from analyzers.types import FunctionRecord, Kind
+from analyzers.file_pass.names import is_public
+from analyzers.records import FunctionRecord, Kind
+from analyzers.tree_pass.reach import End, ReachSolver
 
 NATIVE = "native"
 HOPS_HERE = "hops-here"

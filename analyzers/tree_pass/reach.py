@@ -5,7 +5,7 @@ gather or create_task) are resolved across the tree, the code's own evidence
 first: `self.m` through the class's method resolution order and its
 subclasses' overrides; `super().m` through the bases; names through the
 module and its imports (following re-exports); `obj.m` through what `obj` is
-(analyzers/receivers.py: attributes, annotations, isinstance guards,
+(analyzers/tree_pass/receivers.py: attributes, annotations, isinstance guards,
 module-level instances, locals bound from calls and what those return, then
 Django's conventions). A call on an object that may be a configured backend
 is judged by the default backend (conventions.toml [defaults]).
@@ -17,7 +17,7 @@ analyzer cannot follow, which is unknown. A call matched by method name only
 is unknown too: same-named methods of unrelated classes never decide a
 reach (their hops are listed apart, as `hops_by_name`). What a resolved call
 reaches, its caller reaches: three least fixed points, so cycles end.
-REACH_RULE (types.py) states how the four reaches follow.
+REACH_RULE (records.py) states how the four reaches follow.
 """
 
 from __future__ import annotations
@@ -29,9 +29,7 @@ from collections import Counter, deque
 from dataclasses import dataclass
 
 from analyzers.conventions import Conventions, load_conventions
-from analyzers.index import SymbolIndex
-from analyzers.receivers import ReceiverTyper, written_path
-from analyzers.types import (
+from analyzers.records import (
     AwaitSite,
     ChainStep,
     FileResult,
@@ -40,6 +38,8 @@ from analyzers.types import (
     Resolution,
     SiteKind,
 )
+from analyzers.tree_pass.index import SymbolIndex
+from analyzers.tree_pass.receivers import ReceiverTyper, written_path
 
 MAX_RETURN_DEPTH = 3
 PROTOCOLS = {
