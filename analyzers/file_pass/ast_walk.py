@@ -4,8 +4,8 @@ A file whose bytes contain neither `async`, `await` nor `coroutine` can only
 define plain functions: no async def, no await, no sync_to_async/async_to_sync
 (their names contain "async"), no markcoroutinefunction. Python's `ast` parses
 such a file at about a tenth of libcst's cost and gives the same line numbers;
-most of Django is like this. tests/analyzers/test_fast_path_equivalence.py checks that both paths
-give identical records for these files.
+most of Django is like this. tests/analyzers/test_fast_path_equivalence.py
+checks that both paths give identical records for these files.
 """
 
 from __future__ import annotations
