@@ -61,6 +61,10 @@ class Conventions:
     renames: dict[str, str]
     types: TypeConventions
     defaults: dict[str, tuple[str, str]]  # setting -> (base class, default class)
+    # Twin modules: (from folders, to folders) path rules, module suffixes.
+    layouts: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
+    module_suffixes: tuple[str, ...] = ()
+    generated_markers: tuple[str, ...] = ()
 
     def is_sync_to_async(self, dotted: str) -> bool:
         return _matches_family(dotted, self.sync_to_async)
@@ -123,6 +127,51 @@ class Conventions:
                 )
         return candidates
 
+    def sync_twin_path(self, path: str) -> str | None:
+        """The path of a module's sync twin module by the layouts
+        (`httpcore/_async/http11.py` -> `httpcore/_sync/http11.py`,
+        `psycopg/cursor_async.py` -> `psycopg/cursor.py`), or None when the
+        path follows none. The first folder rule that matches is applied
+        (a project's come before the defaults), then a module suffix."""
+        folders, _, file = path.rpartition("/")
+        parts = folders.split("/") if folders else []
+        changed = False
+        for source, target in self.layouts:
+            width = len(source)
+            at = next(
+                (
+                    i
+                    for i in range(len(parts) - width + 1)
+                    if tuple(parts[i : i + width]) == source
+                ),
+                None,
+            )
+            if at is not None:
+                parts[at : at + width] = target
+                changed = True
+                break
+        stem, dot, ext = file.rpartition(".")
+        for suffix in self.module_suffixes:
+            if stem.endswith(suffix) and len(stem) > len(suffix):
+                file = stem[: -len(suffix)] + dot + ext
+                changed = True
+                break
+        if not changed:
+            return None
+        return "/".join([*parts, file])
+
+    def sync_class_name(self, name: str) -> str:
+        """`AsyncConnectionPool` -> `ConnectionPool`, else the name itself."""
+        for prefix in self.sibling_class_prefixes:
+            rest = name[len(prefix) :]
+            if name.startswith(prefix) and rest[:1].isupper():
+                return rest
+        return name
+
+    def is_generated(self, header: str) -> bool:
+        """Does a file's header (its first lines, lower case) mark it generated?"""
+        return any(marker in header for marker in self.generated_markers)
+
     def sibling_class(self, scope: str) -> str | None:
         """`pkg.AsyncPaginator` -> `pkg.Paginator` (a qualname's last part)."""
         parent, dot, name = scope.rpartition(".")
@@ -152,7 +201,22 @@ def _last_parts(family: frozenset[str]) -> frozenset[str]:
 
 @functools.cache
 def load_conventions(path: Path = DATA_FILE) -> Conventions:
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return conventions_from_data(load_data(path))
+
+
+@functools.cache
+def _data_text(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def load_data(path: Path = DATA_FILE) -> dict:
+    """The shared defaults as plain data (a fresh copy: callers merge into it)."""
+    return tomllib.loads(_data_text(path))
+
+
+def conventions_from_data(data: dict) -> Conventions:
+    """Conventions from data shaped as conventions.toml (the shared defaults,
+    or those merged with a project's settings by `analyzers.config`)."""
     blocking = data["blocking"]["calls"]
     twins = data["twins"]
     tests = data["tests"]
@@ -181,7 +245,17 @@ def load_conventions(path: Path = DATA_FILE) -> Conventions:
         renames=dict(data["renames"]),
         types=_types(data.get("types", {})),
         defaults={k: (v[0], v[1]) for k, v in data.get("defaults", {}).items()},
+        layouts=tuple(
+            (_folders(rule["from_dir"]), _folders(rule["to_dir"]))
+            for rule in twins.get("layouts", ())
+        ),
+        module_suffixes=tuple(twins.get("module_suffixes", ())),
+        generated_markers=tuple(m.lower() for m in twins.get("generated_markers", ())),
     )
+
+
+def _folders(path: str) -> tuple[str, ...]:
+    return tuple(part for part in path.strip("/").split("/") if part)
 
 
 def _types(data: dict) -> TypeConventions:

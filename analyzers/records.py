@@ -262,6 +262,15 @@ class TwinPair:
     async_hash: str
     renames: tuple[str, ...] = ()  # renames applied to the async body: "asend->send"
     component: str = ""  # filled by the tree pass
+    # A pair across twin modules (tree pass): the sync side's module, when it
+    # is not `module` (httpcore._sync.http11 for httpcore._async.http11).
+    sync_module: str = ""
+    # Which side a header comment marks as generated: "sync", "async" or "".
+    generated_side: str = ""
+
+    @property
+    def sync_full_name(self) -> str:
+        return f"{self.sync_module or self.module}.{self.sync_qualname}"
 
 
 @dataclass(frozen=True)
@@ -289,6 +298,9 @@ class FileResult:
     # dotted class called, for typing `cache.aget()` in other modules.
     instances: tuple[tuple[str, str], ...] = ()
     parse_error: ParseError | None = None
+    # A header comment says the file is generated ("DO NOT EDIT", "generated
+    # from ..."; conventions.toml [twins] generated_markers).
+    generated: bool = False
 
     @classmethod
     def failed(cls, *, path: str, module: str, message: str) -> FileResult:

@@ -21,6 +21,7 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
+from analyzers.config import ProjectConfig
 from analyzers.file_pass.names import module_name
 from analyzers.isolation import IsolatedAnalyser, Limits, too_large
 from analyzers.records import FileResult
@@ -35,16 +36,23 @@ def not_analysed(*, path: str, reason: str) -> FileResult:
 
 
 def read_tree(
-    root: Path, component_map: ComponentMap, limits: Limits | None = None
+    root: Path,
+    config: ProjectConfig | ComponentMap,
+    limits: Limits | None = None,
 ) -> list[FileResult]:
-    """Every `.py` entry of the package and tests folders, analysed or not.
+    """Every `.py` entry of the package and tests folders, analysed or not,
+    under a project's config (a bare component map: the shared conventions).
 
     `root` is a source tree holding the package folder, or the package
     folder itself (as `analyzers.tree_pass.analyze.source_files` reads it).
     """
+    if isinstance(config, ComponentMap):
+        component_map, project = config, None
+    else:
+        component_map, project = config.components, config
     with IsolatedAnalyser(limits) as analyser:
         return [
-            analyse_entry(relative, path, analyser)
+            analyse_entry(relative, path, analyser, project)
             for relative, path in _py_entries(root, component_map)
         ]
 
@@ -67,7 +75,12 @@ def _py_entries(root: Path, component_map: ComponentMap) -> Iterator[tuple[str, 
     yield from sorted(found)
 
 
-def analyse_entry(relative: str, path: Path, analyser: IsolatedAnalyser) -> FileResult:
+def analyse_entry(
+    relative: str,
+    path: Path,
+    analyser: IsolatedAnalyser,
+    config: ProjectConfig | None = None,
+) -> FileResult:
     """One `.py` entry: its analysis, or why it was not analysed."""
     try:
         mode = os.lstat(path).st_mode
@@ -81,7 +94,9 @@ def analyse_entry(relative: str, path: Path, analyser: IsolatedAnalyser) -> File
         return not_analysed(path=relative, reason=_os_reason(exc))
     if isinstance(data, str):
         return not_analysed(path=relative, reason=data)
-    answer = analyser.analyse(data, module=module_name(relative), path=relative)
+    answer = analyser.analyse(
+        data, module=module_name(relative), path=relative, config=config
+    )
     return file_result_from_json(answer)
 
 

@@ -72,8 +72,11 @@ def analyze_file(
     module: str,
     path: str,
     force_full: bool = False,
+    conventions: Conventions | None = None,
 ) -> FileResult:
-    """Analyse one file. `force_full` skips the fast path (for tests).
+    """Analyse one file. `force_full` skips the fast path (for tests);
+    `conventions` are a project's (`ProjectConfig.conventions`), by default
+    the shared ones.
 
     Pathological input can take libcst's native parser exponential time,
     gigabytes or its process down (`type X = ` and 50,000 `not`s overflows
@@ -106,7 +109,13 @@ def analyze_file(
     except PARSE_ERRORS as exc:
         return failed(path=path, module=module, error=exc)
     try:
-        return _assemble(collector, spans, text=text, path=path)
+        return _assemble(
+            collector,
+            spans,
+            text=text,
+            path=path,
+            conventions=conventions or load_conventions(),
+        )
     except RecursionError as exc:  # nesting too deep for the later walks
         return failed(path=path, module=module, error=exc)
 
@@ -117,8 +126,9 @@ def failed(*, path: str, module: str, error: BaseException) -> FileResult:
     return FileResult.failed(path=path, module=module, message=message)
 
 
-def _assemble(collector: Collector, spans, *, text: str, path: str) -> FileResult:
-    conventions = load_conventions()
+def _assemble(
+    collector: Collector, spans, *, text: str, path: str, conventions: Conventions
+) -> FileResult:
     names = collector.names
     module = names.module
     defs = collector.defs

@@ -776,10 +776,14 @@ def solve_reach(files: list[FileResult], functions: list[FunctionRecord]):
     return solve_tree(files, functions)[0]
 
 
-def solve_tree(files: list[FileResult], functions: list[FunctionRecord]):
+def solve_tree(
+    files: list[FileResult],
+    functions: list[FunctionRecord],
+    conventions: Conventions | None = None,
+):
     """As solve_reach, with the solver kept for judging entry points."""
     index = SymbolIndex(files)
-    solver = ReachSolver(index, functions)
+    solver = ReachSolver(index, functions, conventions)
     solved = {
         id(old): new for old, new in zip(solver.nodes, solver.solve(), strict=True)
     }
