@@ -17,7 +17,7 @@ from analyzers.config import (
 )
 from analyzers.isolation import Limits
 from analyzers.records import ComponentSummary, FunctionRecord, TreeResult, to_json
-from analyzers.safe_read import read_tree
+from analyzers.safe_read import read_tree, source_reader
 from analyzers.tree_pass.analyze import tree_pass
 from analyzers.tree_pass.components import ComponentMap
 
@@ -306,7 +306,11 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
     # Files that cannot be read or analysed are listed as parse errors.
-    result = tree_pass(read_tree(args.path, config, limits), config)
+    result = tree_pass(
+        read_tree(args.path, config, limits),
+        config,
+        read_source=source_reader(args.path, config.components, limits),
+    )
     if args.json:
         print(to_json(result, indent=1))
     elif args.component:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from analyzers.records import Convention
@@ -61,16 +61,38 @@ class Conventions:
     renames: dict[str, str]
     types: TypeConventions
     defaults: dict[str, tuple[str, str]]  # setting -> (base class, default class)
+    # Awaited calls that hop to a thread themselves -> the callable's position.
+    thread_calls: dict[str, int] = field(default_factory=dict)
+    thread_methods: dict[str, int] = field(default_factory=dict)
     # Twin modules: (from folders, to folders) path rules, module suffixes.
     layouts: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
     module_suffixes: tuple[str, ...] = ()
     generated_markers: tuple[str, ...] = ()
 
     def is_sync_to_async(self, dotted: str) -> bool:
-        return _matches_family(dotted, self.sync_to_async)
+        return _matches_bridge(dotted, self.sync_to_async)
 
     def is_async_to_sync(self, dotted: str) -> bool:
-        return _matches_family(dotted, self.async_to_sync)
+        return _matches_bridge(dotted, self.async_to_sync)
+
+    def thread_call(self, dotted: str, written: str) -> int | None:
+        """The position of the callable a call runs in a thread, when the
+        call is a thread hop of its own (`asyncio.to_thread(f)`), else None.
+        `dotted` is the callee resolved through the imports, `written` as
+        written (`loop.run_in_executor`: a method on any receiver)."""
+        if dotted in self.thread_calls:
+            return self.thread_calls[dotted]
+        head, _, method = written.rpartition(".")
+        if head and method in self.thread_methods:
+            return self.thread_methods[method]
+        return None
+
+    @property
+    def bridge_markers(self) -> tuple[bytes, ...]:
+        """Bytes that betray a sync wrapper whose bridge's name says nothing
+        of async (`anyio.from_thread.run`: b"from_thread"), for the fast
+        path's test of a file that holds no async code."""
+        return _bridge_markers(frozenset(self.async_to_sync))
 
     def is_concurrency(self, dotted: str) -> bool:
         return _matches_family(dotted, self.concurrency_calls)
@@ -160,6 +182,22 @@ class Conventions:
             return None
         return "/".join([*parts, file])
 
+    def may_hold_module_twins(self, path: str, *, generated: bool) -> bool:
+        """Could the file hold one side of a pair across twin modules, as
+        far as its own path and header tell: an async twin module, a module
+        under a layout's sync folder, a generated module."""
+        if generated or self.sync_twin_path(path) is not None:
+            return True
+        folders = path.split("/")[:-1]
+        return any(
+            target
+            and any(
+                tuple(folders[i : i + len(target)]) == target
+                for i in range(len(folders))
+            )
+            for _, target in self.layouts
+        )
+
     def sync_class_name(self, name: str) -> str:
         """`AsyncConnectionPool` -> `ConnectionPool`, else the name itself."""
         for prefix in self.sibling_class_prefixes:
@@ -187,11 +225,28 @@ def _matches_family(dotted: str, family: frozenset[str]) -> bool:
     return dotted in family or ("." not in dotted and dotted in _last_parts(family))
 
 
+def _matches_bridge(dotted: str, family: frozenset[str]) -> bool:
+    """As _matches_family, but a bare name only for bridges named for what
+    they do (`sync_to_async`): a local `run()` is not `asyncio.run`."""
+    return dotted in family or (
+        "." not in dotted and "sync" in dotted.lower() and dotted in _last_parts(family)
+    )
+
+
 def _matches_catalogue(dotted: str, catalogue: frozenset[str]) -> bool:
     """Exact names, and "pkg.Class.*" entries matching every name below."""
     return dotted in catalogue or any(
         entry.endswith(".*") and dotted.startswith(entry[:-1]) for entry in catalogue
     )
+
+
+@functools.cache
+def _bridge_markers(names: frozenset[str]) -> tuple[bytes, ...]:
+    markers = set()
+    for name in names:
+        if not any(m in name.lower() for m in ("async", "await", "coroutine")):
+            markers.add(max(name.split("."), key=len).encode())
+    return tuple(sorted(markers))
 
 
 @functools.cache
@@ -223,6 +278,8 @@ def conventions_from_data(data: dict) -> Conventions:
     return Conventions(
         sync_to_async=frozenset(data["bridges"]["sync_to_async"]),
         async_to_sync=frozenset(data["bridges"]["async_to_sync"]),
+        thread_calls=dict(data["bridges"].get("thread_calls", {})),
+        thread_methods=dict(data["bridges"].get("thread_methods", {})),
         concurrency_calls=frozenset(data["concurrency"]["calls"]),
         concurrency_methods=frozenset(data["concurrency"]["methods"]),
         blocking_exact=frozenset(c for c in blocking if not c.endswith("*")),

@@ -190,7 +190,9 @@ class FunctionRecord:
     concurrency_sites: int = 0
     await_sites: tuple[AwaitSite, ...] = ()
     blocking: tuple[BlockingCall, ...] = ()
-    twin: str = ""  # qualname of the twin in the same scope, if any
+    # Qualname of the twin in the same scope, if any; for a twin in a twin
+    # module (tree pass), that twin's full name.
+    twin: str = ""
     missing_twin: bool = False  # public sync method without an async twin
     body_hash: str = ""  # hash of the normalised body, for functions in a pair
     # Filled by the tree pass.
@@ -213,6 +215,8 @@ class FunctionRecord:
     # in by its caller that it passes through to, as written.
     unknown_calls: tuple[str, ...] = ()
     passes_through: tuple[str, ...] = ()
+    # A `typing.overload` stub: never one side of a twin pair.
+    overload: bool = False
 
     @property
     def full_name(self) -> str:
@@ -301,6 +305,9 @@ class FileResult:
     # A header comment says the file is generated ("DO NOT EDIT", "generated
     # from ..."; conventions.toml [twins] generated_markers).
     generated: bool = False
+    # The file's text, kept for the tree pass when the file may hold one side
+    # of a pair across twin modules (Conventions.may_hold_module_twins).
+    twin_source: str = ""
 
     @classmethod
     def failed(cls, *, path: str, module: str, message: str) -> FileResult:

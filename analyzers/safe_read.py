@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from analyzers.config import ProjectConfig
@@ -57,11 +57,38 @@ def read_tree(
         ]
 
 
+def source_reader(
+    root: Path, component_map: ComponentMap, limits: Limits | None = None
+) -> Callable[[str], bytes | None]:
+    """The tree pass's `read_source`: a `.py` file's bytes by its path
+    relative to the tree, read as read_tree reads it (a regular file within
+    the size limit, no link), else None."""
+    base = _base(root, component_map)
+    limits = limits or Limits()
+
+    def read(relative: str) -> bytes | None:
+        path = base / relative
+        if ".." in Path(relative).parts or not relative.endswith(".py"):
+            return None
+        try:
+            data = _read_regular(path, limits=limits)
+        except OSError:
+            return None
+        return data if isinstance(data, bytes) else None
+
+    return read
+
+
+def _base(root: Path, component_map: ComponentMap) -> Path:
+    return root if (root / component_map.package).is_dir() else root.parent
+
+
 def _py_entries(root: Path, component_map: ComponentMap) -> Iterator[tuple[str, Path]]:
-    if (root / component_map.package).is_dir():
-        base, folders = root, [root / component_map.package, root / component_map.tests]
+    base = _base(root, component_map)
+    if base == root:
+        folders = [root / component_map.package, root / component_map.tests]
     else:
-        base, folders = root.parent, [root]
+        folders = [root]
     found = []
     for folder in folders:
         if not folder.is_dir() or folder.is_symlink():

@@ -24,7 +24,9 @@ matcher finds, and the same for identical bodies).
 from __future__ import annotations
 
 import ast
+import copy
 import difflib
+import functools
 import hashlib
 from collections import Counter
 from collections.abc import Callable
@@ -63,15 +65,40 @@ def compare_twins(
     """Compare a pair. `renames` is the catalogue (and the pair's own names),
     applied to the async body; `unasync` maps any name to its sync spelling
     (`aget` -> `get`), applied to the async body's names the sync body lacks."""
+    return _compare(
+        functools.partial(_layouts, sync_def),
+        functools.partial(_layouts, async_def),
+        renames,
+        unasync,
+    )
+
+
+def compare_twin_nodes(
+    sync_def: ast.FunctionDef,
+    async_def: ast.FunctionDef | ast.AsyncFunctionDef,
+    renames: dict[str, str],
+    unasync: Callable[[str], str] | None = None,
+) -> Comparison:
+    """As compare_twins, on Python's ast (pairs across twin modules, whose
+    texts the tree pass parses); the nodes are left as they were."""
+    return _compare(
+        lambda *args: _ast_layouts(copy.deepcopy(sync_def), *args),
+        lambda *args: _ast_layouts(copy.deepcopy(async_def), *args),
+        renames,
+        unasync,
+    )
+
+
+def _compare(sync_layouts, async_layouts, renames, unasync) -> Comparison:
     unasync = unasync or (lambda name: name)
     applied: set[str] = set()
-    sync_shown, sync_lines = _layouts(sync_def, {}, None, set())
+    sync_shown, sync_lines = sync_layouts({}, None, set())
     sync_names = _identifiers("\n".join(sync_shown))
 
     def unasync_async_side(name: str) -> str:
         return name if name in sync_names else unasync(name)
 
-    async_shown, async_lines = _layouts(async_def, renames, unasync_async_side, applied)
+    async_shown, async_lines = async_layouts(renames, unasync_async_side, applied)
     matched, sync_only, async_only = unmatched_lines(sync_lines, async_lines)
     total = len(sync_lines) + len(async_lines)
     # Report the renames that made a name meet the sync twin's: asend->send.
@@ -151,7 +178,17 @@ def _layouts(
     except SyntaxError:
         lines = normalised_lines(node, renames, applied)
         return lines, lines
-    body = tree.body[0].body
+    return _ast_layouts(tree.body[0], renames, unasync, applied)
+
+
+def _ast_layouts(
+    function: ast.FunctionDef | ast.AsyncFunctionDef,
+    renames: dict[str, str],
+    unasync: Callable[[str], str] | None,
+    applied: set[str],
+) -> tuple[list[str], list[str]]:
+    """_layouts on a def of Python's ast (changed in place)."""
+    body = function.body
     if body and _is_ast_docstring(body[0]):
         body = body[1:]
     module = ast.Module(body=body, type_ignores=[])

@@ -16,6 +16,7 @@ from analyzers.records import FileResult, TreeResult
 from analyzers.tree_pass.components import ComponentMap, summarise, summarise_tests
 from analyzers.tree_pass.entry_points import EntryPointJudge
 from analyzers.tree_pass.reach import awaitable, solve_tree
+from analyzers.tree_pass.twin_modules import SourceReader, pair_twin_modules
 
 if TYPE_CHECKING:
     from analyzers.config import ProjectConfig
@@ -60,7 +61,23 @@ def analyze_tree(
     sources = (
         (rel, path.read_bytes()) for rel, path in source_files(root, component_map)
     )
-    return tree_pass(analyze_sources(sources, conventions), config)
+    return tree_pass(
+        analyze_sources(sources, conventions),
+        config if config is not None else component_map,
+        read_source=_reader(root, component_map),
+    )
+
+
+def _reader(root: Path, component_map: ComponentMap) -> SourceReader:
+    base = root if (root / component_map.package).is_dir() else root.parent
+
+    def read(path: str) -> bytes | None:
+        try:
+            return (base / path).read_bytes()
+        except OSError:
+            return None
+
+    return read
 
 
 def _split(
@@ -76,22 +93,31 @@ def _split(
 
 
 def tree_pass(
-    files: list[FileResult], config: ProjectConfig | ComponentMap
+    files: list[FileResult],
+    config: ProjectConfig | ComponentMap,
+    read_source: SourceReader | None = None,
 ) -> TreeResult:
     """The tree pass under a project's config (`analyzers.load_project_config`;
-    a bare ComponentMap uses the shared conventions)."""
+    a bare ComponentMap uses the shared conventions). `read_source(path)`
+    gives a file's bytes (None: unknown) for a twin module whose own result
+    kept no text (`twin_modules.py`)."""
     component_map, conventions = _split(config)
     component_map = component_map.for_modules((f.module for f in files), conventions)
     code = [f for f in files if not component_map.is_test_path(f.path)]
     tests = [f for f in files if component_map.is_test_path(f.path)]
     code = [_without_test_support_apis(f, component_map) for f in code]
+    across = pair_twin_modules(code, conventions, read_source)
 
     functions, solver = solve_tree(
         code, [fn for f in code for fn in f.functions], conventions
     )
     functions = [
         dataclasses.replace(
-            fn, component=component_map.of_definition(fn.module, fn.qualname)
+            fn,
+            component=component_map.of_definition(fn.module, fn.qualname),
+            twin=across.twins.get(
+                (fn.module, fn.qualname, fn.is_async, fn.variant), fn.twin
+            ),
         )
         for fn in functions
     ]
@@ -99,8 +125,7 @@ def tree_pass(
         dataclasses.replace(
             p, component=component_map.of_definition(p.module, p.async_qualname)
         )
-        for f in code
-        for p in f.pairs
+        for p in [*(p for f in code for p in f.pairs), *across.pairs]
     ]
     component_of = {fn.full_name: fn.component for fn in functions}
     component_of_class = {
@@ -146,6 +171,9 @@ def tree_pass(
         pairs=tuple(pairs),
         components=components,
         tests=tuple(summarise_tests(tests, component_map, conventions)),
+        extra={"twin_modules_without_text": across.without_text}
+        if across.without_text
+        else {},
     )
 
 
