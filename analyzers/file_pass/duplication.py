@@ -24,7 +24,6 @@ matcher finds, and the same for identical bodies).
 from __future__ import annotations
 
 import ast
-import copy
 import difflib
 import functools
 import hashlib
@@ -80,10 +79,11 @@ def compare_twin_nodes(
     unasync: Callable[[str], str] | None = None,
 ) -> Comparison:
     """As compare_twins, on Python's ast (pairs across twin modules, whose
-    texts the tree pass parses); the nodes are left as they were."""
+    texts the tree pass parses): the nodes are normalised in place, so each
+    is compared once."""
     return _compare(
-        lambda *args: _ast_layouts(copy.deepcopy(sync_def), *args),
-        lambda *args: _ast_layouts(copy.deepcopy(async_def), *args),
+        functools.partial(_ast_layouts, sync_def),
+        functools.partial(_ast_layouts, async_def),
         renames,
         unasync,
     )
