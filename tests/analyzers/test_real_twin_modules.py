@@ -94,15 +94,16 @@ def generated_modules(tree: Path) -> list[tuple[str, str]]:
 
 def test_psycopg_every_async_def_of_a_generated_module_is_paired(psycopg_tree, psycopg):
     modules = generated_modules(psycopg_tree)
-    assert len(modules) >= 6  # cursor, connection, copy, pipeline, ...
+    # connection, cursor, _copy, _pipeline, _server_cursor, _conninfo_attempts
+    assert len(modules) == 6
     expected = {
         f"{async_path.removesuffix('.py').replace('/', '.')}.{qualname}"
         for async_path, _ in modules
         for qualname in async_defs(psycopg_tree, async_path)
     }
     pairs = across(psycopg)
-    assert expected <= set(pairs)
-    assert len(expected) >= 60
+    assert set(pairs) == expected
+    assert len(expected) == 71
     for name in expected:
         pair = pairs[name]
         assert pair.generated_side == "sync"

@@ -364,3 +364,40 @@ def test_a_generated_file_is_known_by_its_header(header, generated):
         (header + "def f():\n    pass\n").encode(), module="pkg.m", path="pkg/m.py"
     )
     assert result.generated is generated
+
+
+# A project's renames within one module --------------------------------------
+IN_ONE_MODULE = """
+    class Pool:
+        def get(self, url):
+            from .http2 import HTTP2Connection
+
+            return HTTP2Connection(url).fetch()
+
+        async def aget(self, url):
+            from .http2 import AsyncHTTP2Connection
+
+            return await AsyncHTTP2Connection(url).afetch()
+"""
+
+
+@pytest.mark.parametrize(
+    ("config_text", "relation"),
+    [
+        ('[renames]\n"AsyncHTTP2Connection" = "HTTP2Connection"\n', "derivable"),
+        ("", "divergent"),
+    ],
+    ids=["with-the-project-rename", "without"],
+)
+def test_project_renames_apply_in_bodies_and_imports(config_text, relation):
+    """`from .http2 import AsyncHTTP2Connection` and its use in the body
+    read as the sync spelling, so the pair is derivable."""
+    config = load_project_config(config_text, package="pkg")
+    result = analyze_file(
+        textwrap.dedent(IN_ONE_MODULE).encode(),
+        module="pkg.pool",
+        path="pkg/pool.py",
+        conventions=config.conventions,
+    )
+    (pair,) = result.pairs
+    assert str(pair.relation) == relation
