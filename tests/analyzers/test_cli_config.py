@@ -83,9 +83,7 @@ def test_bench_takes_the_same_options_and_prints_ratios(tmp_path, capsys):
     assert "ratio analysis / parse:" in out
 
 
-def test_bench_on_a_package_without_files_is_one_line_not_a_division(
-    tmp_path, capsys
-):
+def test_bench_on_a_package_without_files_is_one_line_not_a_division(tmp_path, capsys):
     """It crashed with ZeroDivisionError."""
     (tmp_path / "empty").mkdir()
     with pytest.raises(SystemExit) as exc:
