@@ -132,3 +132,59 @@ def test_a_wrong_setting_is_one_line_naming_it(text, package, message):
     line = str(exc.value)
     assert "\n" not in line
     assert message in line
+
+
+# Derived components: one per top-level subpackage, twin folders merged.
+# (package, the tree's modules, module -> its component)
+DERIVED = [
+    pytest.param(
+        "httpcore",
+        ["httpcore", "httpcore._async.http11", "httpcore._sync.http11",
+         "httpcore._backends.anyio", "httpcore._models"],
+        {"httpcore._async.http11": "_sync", "httpcore._sync.http11": "_sync",
+         "httpcore._backends.anyio": "_backends", "httpcore._models": "httpcore",
+         "httpcore": "other"},
+        id="httpcore-async-joins-sync",
+    ),
+    pytest.param(
+        "redis",
+        ["redis.client", "redis.asyncio.client", "redis.asyncio.cluster",
+         "redis.commands.core", "redis.asyncio.commands"],
+        {"redis.asyncio.client": "redis", "redis.client": "redis",
+         "redis.commands.core": "commands", "redis.asyncio.commands": "commands",
+         "redis.asyncio.cluster": "redis"},
+        id="redis-asyncio-joins-its-parent",
+    ),
+    pytest.param(
+        "pymongo",
+        ["pymongo.asynchronous.collection", "pymongo.synchronous.collection",
+         "pymongo.errors"],
+        {"pymongo.asynchronous.collection": "synchronous",
+         "pymongo.errors": "pymongo"},
+        id="pymongo-asynchronous-joins-synchronous",
+    ),
+    pytest.param(
+        "psycopg",
+        ["psycopg.cursor", "psycopg.cursor_async", "psycopg.pq.misc",
+         "psycopg.pq"],
+        {"psycopg.cursor_async": "psycopg", "psycopg.pq": "pq",
+         "psycopg.pq.misc": "pq"},
+        id="psycopg-modules-and-subpackages",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("package", "modules", "expected"), DERIVED)
+def test_derived_components(package, modules, expected):
+    config = load_project_config(None, package=package)
+    concrete = config.components.for_modules(modules, config.conventions)
+    assert not concrete.derived
+    assert {m: concrete.of_module(m) for m in expected} == expected
+
+
+def test_a_map_with_modules_is_kept_as_written():
+    config = default_config()
+    modules = ["django.db.models.query", "django.core._async.x"]
+    assert config.components.for_modules(modules, config.conventions) is (
+        config.components
+    )
