@@ -92,8 +92,8 @@ def compare_twin_nodes(
 def _compare(sync_layouts, async_layouts, renames, unasync) -> Comparison:
     unasync = unasync or (lambda name: name)
     applied: set[str] = set()
-    sync_shown, sync_lines = sync_layouts({}, None, set())
-    sync_names = _identifiers("\n".join(sync_shown))
+    sync_names: set[str] = set()
+    sync_shown, sync_lines = sync_layouts({}, None, set(), sync_names)
 
     def unasync_async_side(name: str) -> str:
         return name if name in sync_names else unasync(name)
@@ -168,17 +168,21 @@ def _layouts(
     renames: dict[str, str],
     unasync: Callable[[str], str] | None,
     applied: set[str],
+    identifiers: set[str] | None = None,
 ) -> tuple[list[str], list[str]]:
     """The normalised body in ast.unparse's layout, as shown and with
     `unasync` applied. Renaming never changes the layout, so the two lists
     align line by line. Normalising works on Python's ast (a tenth of a
-    libcst transform); code this Python cannot parse keeps libcst's lines."""
+    libcst transform); code this Python cannot parse keeps libcst's lines.
+    `identifiers` receives the names the normalised body uses."""
     try:
         tree = ast.parse(cst.Module(body=[node]).code)
     except SyntaxError:
         lines = normalised_lines(node, renames, applied)
+        if identifiers is not None:
+            identifiers |= _identifiers("\n".join(lines))
         return lines, lines
-    return _ast_layouts(tree.body[0], renames, unasync, applied)
+    return _ast_layouts(tree.body[0], renames, unasync, applied, identifiers)
 
 
 def _ast_layouts(
@@ -186,6 +190,7 @@ def _ast_layouts(
     renames: dict[str, str],
     unasync: Callable[[str], str] | None,
     applied: set[str],
+    identifiers: set[str] | None = None,
 ) -> tuple[list[str], list[str]]:
     """_layouts on a def of Python's ast (changed in place)."""
     body = function.body
@@ -193,6 +198,8 @@ def _ast_layouts(
         body = body[1:]
     module = ast.Module(body=body, type_ignores=[])
     module = _AstNormaliser(renames, applied).visit(module)
+    if identifiers is not None:
+        identifiers |= _identifiers_of(module)
     shown = ast.unparse(module).splitlines()
     if unasync is None:
         return shown, shown
@@ -293,6 +300,11 @@ def _identifiers(code: str) -> set[str]:
         tree = ast.parse(code)
     except SyntaxError:
         return set()
+    return _identifiers_of(tree)
+
+
+def _identifiers_of(tree: ast.AST) -> set[str]:
+    """Names, attributes, keywords, strings and imported names in a tree."""
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):

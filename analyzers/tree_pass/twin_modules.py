@@ -211,8 +211,18 @@ class _Trees:
             tree = ast.parse(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return None
-        return {
-            node.lineno: node
-            for node in ast.walk(tree)
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-        }
+        found: dict[int, ast.AST] = {}
+        _collect_defs(tree.body, found)
+        return found
+
+
+def _collect_defs(body: list[ast.stmt], found: dict[int, ast.AST]) -> None:
+    """The defs among statements, at any depth (statements only: a def is
+    never inside an expression)."""
+    for node in body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found[node.lineno] = node
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            children = getattr(node, name, None)
+            if isinstance(children, list):
+                _collect_defs(children, found)
