@@ -125,6 +125,8 @@ def unmatched_lines(a: list[str], b: list[str]) -> tuple[int, list[int], list[in
     difflib's matcher while its cost stays within DIFF_BUDGET, else the
     lines as multisets.
     """
+    if a == b:  # a derivable pair: every line matches, no diff to run
+        return len(a), [], []
     if diff_cost(a, b) > DIFF_BUDGET:
         return _unmatched_as_multisets(a, b)
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
@@ -203,7 +205,10 @@ def _ast_layouts(
     shown = ast.unparse(module).splitlines()
     if unasync is None:
         return shown, shown
-    _Unasync(unasync, applied).visit(module)
+    renamer = _Unasync(unasync, applied)
+    renamer.visit(module)
+    if not renamer.changed:  # nothing renamed: the same lines
+        return shown, shown
     compared = ast.unparse(module).splitlines()
     if len(compared) != len(shown):  # cannot happen; keep the pair comparable
         return compared, compared
@@ -328,11 +333,13 @@ class _Unasync(ast.NodeTransformer):
     def __init__(self, unasync: Callable[[str], str], applied: set[str]) -> None:
         self.unasync = unasync
         self.applied = applied
+        self.changed = False
 
     def _map(self, name: str) -> str:
         new = self.unasync(name)
         if new != name:
             self.applied.add(name)
+            self.changed = True
         return new
 
     def visit_Name(self, node: ast.Name) -> ast.AST:
