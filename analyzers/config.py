@@ -173,11 +173,15 @@ def _check_layouts(twins: Any) -> None:
     if not isinstance(layouts, list):
         raise ConfigError("twins.layouts must be a list of {from_dir, to_dir} tables")
     for rule in layouts:
-        if not isinstance(rule, dict) or set(rule) != {"from_dir", "to_dir"}:
+        if not isinstance(rule, dict) or not (
+            {"from_dir", "to_dir"} <= set(rule) <= {"from_dir", "to_dir", "generated"}
+        ):
             raise ConfigError(
-                "twins.layouts: each rule is a table of from_dir and to_dir,"
-                f" not {str(rule)[:80]}"
+                "twins.layouts: each rule is a table of from_dir, to_dir and"
+                f" (optional) generated, not {str(rule)[:80]}"
             )
+        if rule.get("generated", "sync") not in ("sync", "async"):
+            raise ConfigError('twins.layouts: generated must be "sync" or "async"')
         if not isinstance(rule["from_dir"], str) or not rule["from_dir"].strip("/"):
             raise ConfigError("twins.layouts: from_dir must name a folder")
         if not isinstance(rule["to_dir"], str):

@@ -6,7 +6,9 @@ layouts and module suffixes). In a pair of twin modules an async def pairs
 with the sync def at the same place: its qualname with every class `AsyncX`
 read as `X` (nested classes too) and the project's renames applied, its own
 name by the twin naming rules (`aclose` / `close`, `__aenter__` /
-`__enter__`, or the same name, as unasync writes it). `typing.overload`
+`__enter__`, or the same name, as unasync writes it). The generated side
+is the one whose header says so, else the one the project's layout names
+(`generated = "sync"`). `typing.overload`
 stubs never pair; an async def already paired in its own module keeps that
 twin. Bodies are compared as in one module (`duplication.py`), the async one
 with the renames and unasync's rules for names: the texts come from the
@@ -53,7 +55,7 @@ def pair_twin_modules(
     by_path = {f.path: f for f in files if f.parse_error is None}
     trees = _Trees(read_source)
     for async_file in files:
-        sync_path = conventions.sync_twin_path(async_file.path)
+        sync_path, layout_generated = conventions.twin_layout(async_file.path)
         sync_file = by_path.get(sync_path) if sync_path else None
         if sync_file is None or async_file.parse_error is not None:
             continue
@@ -65,8 +67,14 @@ def pair_twin_modules(
         if async_defs is None or sync_defs is None:
             found.without_text.append(f"{async_file.path} -> {sync_file.path}")
             continue
+        # A header says so; else the project's layout says which side its
+        # tool writes (httpcore's unasync writes `_sync/`, no header).
         generated = (
-            "sync" if sync_file.generated else "async" if async_file.generated else ""
+            "sync"
+            if sync_file.generated
+            else "async"
+            if async_file.generated
+            else layout_generated
         )
         for async_record, sync_record, convention in matches:
             async_node = async_defs.get(async_record.first_line)

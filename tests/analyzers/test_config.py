@@ -122,6 +122,11 @@ ERRORS = [
     ('[[twins.layouts]]\nfrom = "_async"\n', "p", "twins.layouts: each rule"),
     ('[[twins.layouts]]\nfrom_dir = ""\nto_dir = "x"\n', "p", "from_dir must name"),
     ("[twins]\nlayouts = 1\n", "p", "twins.layouts must be a list"),
+    (
+        '[[twins.layouts]]\nfrom_dir = "a"\nto_dir = "b"\ngenerated = "yes"\n',
+        "p",
+        'generated must be "sync" or "async"',
+    ),
 ]
 
 

@@ -54,6 +54,7 @@ def test_httpcore_all_61_async_defs_of_async_pair_with_their_sync_twin(
     assert set(pairs) == expected
     for name, pair in pairs.items():
         assert pair.sync_module == pair.module.replace("._async.", "._sync.")
+        assert pair.generated_side == "sync"  # the project's layout says so
         sync = httpcore.function(pair.sync_full_name, is_async=False)
         assert httpcore.function(name, is_async=True).twin == sync.full_name
         assert sync.twin == name

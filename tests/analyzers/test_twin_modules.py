@@ -179,6 +179,19 @@ def test_an_unasync_layout_pairs_every_async_def_with_its_generated_twin():
     assert component.pairs_by_relation == {"derivable": 6}
 
 
+def test_a_project_layout_names_the_generated_side_a_header_does_not():
+    """unasync writes httpcore's `_sync/` without a header comment."""
+    layout = (
+        '[[twins.layouts]]\nfrom_dir = "pkg/_async"\nto_dir = "pkg/_sync"\n'
+        'generated = "sync"\n'
+    )
+    result = analyse(
+        {"pkg/_async/pool.py": ASYNC_POOL, "pkg/_sync/pool.py": SYNC_POOL},
+        HTTPCORE_RENAMES + layout,
+    )
+    assert {side for _, _, side in pairs_of(result).values()} == {"sync"}
+
+
 def test_without_the_project_rename_the_renamed_call_differs():
     result = analyse(
         {"pkg/_async/pool.py": ASYNC_POOL, "pkg/_sync/pool.py": SYNC_POOL},
