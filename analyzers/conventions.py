@@ -69,6 +69,7 @@ class Conventions:
     layouts: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = ()
     module_suffixes: tuple[str, ...] = ()
     generated_markers: tuple[str, ...] = ()
+    if_true_is_async_only: bool = False
 
     def is_sync_to_async(self, dotted: str) -> bool:
         return _matches_bridge(dotted, self.sync_to_async)
@@ -318,6 +319,7 @@ def conventions_from_data(data: dict) -> Conventions:
         ),
         module_suffixes=tuple(twins.get("module_suffixes", ())),
         generated_markers=tuple(m.lower() for m in twins.get("generated_markers", ())),
+        if_true_is_async_only=bool(twins.get("if_true_is_async_only", False)),
     )
 
 

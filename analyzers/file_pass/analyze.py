@@ -378,7 +378,11 @@ def _compare_pairs(
     result, hashes = [], {}
     for sync, async_, convention in pairs:
         comparison = compare_twins(
-            defs[sync].node, defs[async_].node, renames, conventions.unasync
+            defs[sync].node,
+            defs[async_].node,
+            renames,
+            conventions.unasync,
+            if_true_is_async_only=conventions.if_true_is_async_only,
         )
         hashes[sync], hashes[async_] = comparison.sync_hash, comparison.async_hash
         result.append(

@@ -60,13 +60,18 @@ def compare_twins(
     async_def: cst.FunctionDef,
     renames: dict[str, str],
     unasync: Callable[[str], str] | None = None,
+    *,
+    if_true_is_async_only: bool = False,
 ) -> Comparison:
     """Compare a pair. `renames` is the catalogue (and the pair's own names),
     applied to the async body; `unasync` maps any name to its sync spelling
-    (`aget` -> `get`), applied to the async body's names the sync body lacks."""
+    (`aget` -> `get`), applied to the async body's names the sync body lacks.
+    With `if_true_is_async_only`, an `if True:` block of the async body is
+    code only it has (psycopg's `if True:  # ASYNC`): its `else` is read
+    in its place."""
     return _compare(
         functools.partial(_layouts, sync_def),
-        functools.partial(_layouts, async_def),
+        functools.partial(_layouts, async_def, drop_if_true=if_true_is_async_only),
         renames,
         unasync,
     )
@@ -77,13 +82,15 @@ def compare_twin_nodes(
     async_def: ast.FunctionDef | ast.AsyncFunctionDef,
     renames: dict[str, str],
     unasync: Callable[[str], str] | None = None,
+    *,
+    if_true_is_async_only: bool = False,
 ) -> Comparison:
     """As compare_twins, on Python's ast (pairs across twin modules, whose
     texts the tree pass parses): the nodes are normalised in place, so each
     is compared once."""
     return _compare(
         functools.partial(_ast_layouts, sync_def),
-        functools.partial(_ast_layouts, async_def),
+        functools.partial(_ast_layouts, async_def, drop_if_true=if_true_is_async_only),
         renames,
         unasync,
     )
@@ -171,6 +178,8 @@ def _layouts(
     unasync: Callable[[str], str] | None,
     applied: set[str],
     identifiers: set[str] | None = None,
+    *,
+    drop_if_true: bool = False,
 ) -> tuple[list[str], list[str]]:
     """The normalised body in ast.unparse's layout, as shown and with
     `unasync` applied. Renaming never changes the layout, so the two lists
@@ -184,7 +193,14 @@ def _layouts(
         if identifiers is not None:
             identifiers |= _identifiers("\n".join(lines))
         return lines, lines
-    return _ast_layouts(tree.body[0], renames, unasync, applied, identifiers)
+    return _ast_layouts(
+        tree.body[0],
+        renames,
+        unasync,
+        applied,
+        identifiers,
+        drop_if_true=drop_if_true,
+    )
 
 
 def _ast_layouts(
@@ -193,12 +209,16 @@ def _ast_layouts(
     unasync: Callable[[str], str] | None,
     applied: set[str],
     identifiers: set[str] | None = None,
+    *,
+    drop_if_true: bool = False,
 ) -> tuple[list[str], list[str]]:
     """_layouts on a def of Python's ast (changed in place)."""
     body = function.body
     if body and _is_ast_docstring(body[0]):
         body = body[1:]
     module = ast.Module(body=body, type_ignores=[])
+    if drop_if_true:
+        module = _DropIfTrue().visit(module)
     module = _AstNormaliser(renames, applied).visit(module)
     if identifiers is not None:
         identifiers |= _identifiers_of(module)
@@ -226,6 +246,16 @@ def _is_ast_docstring(statement: ast.stmt) -> bool:
 def _same_place(kind: type, node: ast.AST) -> ast.AST:
     """The sync statement of an async one, fields and position kept."""
     return ast.copy_location(kind(**{f: getattr(node, f) for f in node._fields}), node)
+
+
+class _DropIfTrue(ast.NodeTransformer):
+    """`if True: A else: B` -> `B`: A is code only the async side has."""
+
+    def visit_If(self, node: ast.If) -> ast.AST | list[ast.stmt] | None:
+        self.generic_visit(node)
+        if isinstance(node.test, ast.Constant) and node.test.value is True:
+            return node.orelse or None
+        return node
 
 
 class _AstNormaliser(ast.NodeTransformer):

@@ -161,7 +161,11 @@ def _pair(
     renames = dict(conventions.renames)
     renames.setdefault(async_record.qualname.rsplit(".", 1)[-1], sync_node.name)
     comparison = compare_twin_nodes(
-        sync_node, async_node, renames, lambda name: _sync_name(name, conventions)
+        sync_node,
+        async_node,
+        renames,
+        lambda name: _sync_name(name, conventions),
+        if_true_is_async_only=conventions.if_true_is_async_only,
     )
     return TwinPair(
         module=async_record.module,

@@ -414,3 +414,79 @@ def test_project_renames_apply_in_bodies_and_imports(config_text, relation):
     )
     (pair,) = result.pairs
     assert str(pair.relation) == relation
+
+
+# psycopg's `if True:  # ASYNC` blocks ----------------------------------------
+# (async body, sync body, relation with if_true_is_async_only, without)
+IF_TRUE = [
+    pytest.param(
+        """
+        if True:  # ASYNC
+            await asyncio.to_thread(self.cancel)
+        else:
+            self.cancel()
+        """,
+        "self.cancel()",
+        ("derivable", "divergent"),
+        id="the-else-is-the-sync-code",
+    ),
+    pytest.param(
+        """
+        if True:  # ASYNC
+            loop = asyncio.get_running_loop()
+        return self.x
+        """,
+        "return self.x",
+        ("derivable", "divergent"),
+        id="no-else-the-block-is-async-only",
+    ),
+    pytest.param(
+        """
+        if self.ready:
+            await self.wait()
+        """,
+        """
+        if self.ready:
+            self.wait()
+        """,
+        ("derivable", "derivable"),
+        id="another-if-is-left-alone",
+    ),
+    pytest.param(
+        """
+        if True:
+            await self.wait()
+        """,
+        """
+        if True:
+            self.wait()
+        """,
+        ("divergent", "derivable"),
+        id="the-sync-side-keeps-its-own-if-true",
+    ),
+]
+
+
+def _method(body: str, *, is_async: bool) -> str:
+    lines = textwrap.dedent(body).strip().splitlines()
+    head = "async def run(self):" if is_async else "def run(self):"
+    return "\n".join([f"    {head}", *(f"        {line}" for line in lines)])
+
+
+@pytest.mark.parametrize(("async_body", "sync_body", "relations"), IF_TRUE)
+@pytest.mark.parametrize("setting", [True, False], ids=["set", "unset"])
+def test_if_true_blocks_of_the_async_side(async_body, sync_body, relations, setting):
+    text = f"[twins]\nif_true_is_async_only = {str(setting).lower()}\n"
+    result = analyse(
+        {
+            "pkg/c_async.py": "import asyncio\nclass AsyncC:\n"
+            + _method(async_body, is_async=True)
+            + "\n",
+            "pkg/c.py": "# auto-generated from c_async.py\nclass C:\n"
+            + _method(sync_body, is_async=False)
+            + "\n",
+        },
+        text,
+    )
+    (pair,) = pairs_of(result).values()
+    assert pair[1] == relations[0 if setting else 1]
