@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 # Part of every cached result's key: bump it whenever a change to the analyzer
 # or its data files changes what a file's result would be.
-ANALYZER_VERSION = "4"
+ANALYZER_VERSION = "5"
 
 
 def source_files(root: Path, component_map: ComponentMap) -> Iterator[tuple[str, Path]]:
@@ -109,7 +109,10 @@ def tree_pass(
     across = pair_twin_modules(code, conventions, read_source)
 
     functions, solver = solve_tree(
-        code, [fn for f in code for fn in f.functions], conventions
+        code,
+        [fn for f in code for fn in f.functions],
+        lambda fn: component_map.of_definition(fn.module, fn.qualname),
+        conventions,
     )
     functions = [
         dataclasses.replace(
