@@ -45,7 +45,11 @@ class Project(models.Model):
     )
     package_dir = models.CharField(max_length=100)
     tests_dir = models.CharField(max_length=100, blank=True)
-    component_map = models.TextField(help_text="TOML: module prefixes -> components")
+    component_map = models.TextField(
+        blank=True,
+        help_text="the project's settings (TOML: its component map, twin layouts,"
+        " renames, bridges); empty: the defaults for its package",
+    )
     release_tag_pattern = models.CharField(
         max_length=200, default=versions.RELEASE_PATTERN
     )

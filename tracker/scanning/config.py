@@ -26,7 +26,12 @@ class ProjectConfig:
 
 
 def config_load(text: str, *, package: str | None = None) -> ProjectConfig:
-    """The settings in `text`, or ProjectConfigError in one line."""
+    """The settings in `text`, or ProjectConfigError in one line. Empty
+    text is the defaults for `package`."""
+    if not text.strip():
+        if not package:
+            raise ProjectConfigError("no settings and no package to default them for")
+        text = f"[project]\npackage = {package!r}\ntests = 'tests'\n"
     try:
         components = ComponentMap.from_toml(text)
     except KeyError as exc:
