@@ -42,6 +42,12 @@ from tracker.selectors.pairs import (
     pair_history,
     pair_list,
 )
+from tracker.selectors.projects import (
+    ProjectRow,
+    project_get,
+    project_list,
+    project_rows,
+)
 from tracker.selectors.releases import (
     HEADLINES,
     Figure,
@@ -99,6 +105,10 @@ __all__ = [
     "pair_history",
     "pair_list",
     "project_current",
+    "project_get",
+    "project_list",
+    "project_rows",
+    "ProjectRow",
     "release_component_figures",
     "release_components",
     "release_figures",

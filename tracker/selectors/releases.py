@@ -27,12 +27,18 @@ def project_current() -> Project | None:
 
 
 def data_version() -> str:
-    """Changes whenever a release is written or removed: keys caches and ETags."""
+    """Changes whenever a release is written or removed, or a project added
+    or removed (the home page and the switcher list them): keys caches and
+    ETags."""
     stats = Release.objects.aggregate(
         n=Count("pk"), last=Max("pk"), at=Max("scanned_at")
     )
+    tracked = Project.objects.aggregate(n=Count("pk"), last=Max("pk"))
     at = stats["at"].timestamp() if stats["at"] else 0
-    return f"{stats['n']}-{stats['last'] or 0}-{at:.6f}"
+    return (
+        f"{stats['n']}-{stats['last'] or 0}-{at:.6f}"
+        f"-{tracked['n']}-{tracked['last'] or 0}"
+    )
 
 
 def release_list(

@@ -375,3 +375,20 @@ class CompareOut(Schema):
 
 
 ReleaseDetailOut.model_rebuild()
+
+
+class ProjectOut(Schema):
+    slug: str = Field(description="its name in every URL: /api/v1/projects/{slug}/…")
+    name: str = Field(description="its display name")
+    pypi_package: str = Field(description="the PyPI package its sdists come from")
+    git_url: str = Field(description="the repository it is cloned from, if any")
+    newest: str | None = Field(description="its newest release scanned; null: none")
+    releases: int = Field(description="releases scanned (snapshots left out)")
+    public_async: int = Field(description="public async APIs in the newest release")
+    twin_pairs: int = Field(description="sync/async twin pairs in the newest release")
+    duplicated_lines: int = Field(description="lines the twin pairs duplicate")
+    derivable_share: float | None = Field(
+        description="derivable twin pairs over all twin pairs (0–1); null: no pair"
+    )
+    one_sided: int = Field(description="one-sided changes in the newest release")
+    page: str = Field(description="its overview page")

@@ -33,10 +33,10 @@ from tracker.web.edge import accepts
 DETAIL_FUNCTIONS = 200
 
 
-def _project() -> Project:
-    project = selectors.project_current()
+def _project(slug: str) -> Project:
+    project = selectors.project_get(slug=slug)
     if project is None:
-        raise Http404("no project is tracked yet: run manage.py migrate")
+        raise Http404(f"no project {slug} is tracked (manage.py add_project adds one)")
     return project
 
 
@@ -64,11 +64,11 @@ def _render(request: HttpRequest, page: str, partial: str, context: dict):
 @require_GET
 @vary_on_headers("HX-Request")
 @cached_page
-def overview(request: HttpRequest) -> HttpResponse:
+def overview(request: HttpRequest, project: str) -> HttpResponse:
     form = forms.MatrixForm(request.GET)
     if not form.is_valid():
         return _bad_request(form)
-    project = _project()
+    project = _project(project)
     options = form.cleaned_data
     detail = None
     if options["component"] and options["release"]:
@@ -139,8 +139,8 @@ def _component_detail(project: Project, name: str, version: str) -> dict:
 @require_GET
 @vary_on_headers("HX-Request")
 @cached_page
-def component(request: HttpRequest, name: str) -> HttpResponse:
-    project = _project()
+def component(request: HttpRequest, project: str, name: str) -> HttpResponse:
+    project = _project(project)
     history = selectors.component_history(project=project, name=name)
     if not history:
         raise Http404(f"no component {name}")
@@ -219,11 +219,13 @@ def _chart_data(history: list[selectors.ComponentPoint]) -> dict:
 @accepts(forms.FunctionIdentityForm)
 @require_GET
 @cached_page
-def function(request: HttpRequest, version: str, full_name: str) -> HttpResponse:
+def function(
+    request: HttpRequest, project: str, version: str, full_name: str
+) -> HttpResponse:
     form = forms.FunctionIdentityForm(request.GET)
     if not form.is_valid():
         return _bad_request(form)
-    project = _project()
+    project = _project(project)
     release = _release(project, version)
     record = selectors.function_get(
         release=release, full_name=full_name, **form.identity()
@@ -262,8 +264,10 @@ def function(request: HttpRequest, version: str, full_name: str) -> HttpResponse
 
 @require_GET
 @cached_page
-def pair(request: HttpRequest, version: str, full_name: str) -> HttpResponse:
-    project = _project()
+def pair(
+    request: HttpRequest, project: str, version: str, full_name: str
+) -> HttpResponse:
+    project = _project(project)
     release = _release(project, version)
     twin_pair = selectors.pair_get(release=release, full_name=full_name)
     if twin_pair is None:
@@ -343,8 +347,8 @@ def _pair_changes(twin_pair, change, sides, text) -> list[tuple[str, list]]:
 # Release, search ------------------------------------------------------------------
 @require_GET
 @cached_page
-def release(request: HttpRequest, version: str) -> HttpResponse:
-    project = _project()
+def release(request: HttpRequest, project: str, version: str) -> HttpResponse:
+    project = _project(project)
     this = _release(project, version)
     base = this.previous
     changes = selectors.release_changes(base=base, head=this) if base else None
@@ -369,12 +373,14 @@ def release(request: HttpRequest, version: str) -> HttpResponse:
 @require_GET
 @vary_on_headers("HX-Request")
 @cached_page
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: HttpRequest, project: str) -> HttpResponse:
     form = forms.SearchForm(request.GET)
     if not form.is_valid():
         return _bad_request(form)
     text = form.cleaned_data["q"].strip()
-    results = selectors.function_search(project=_project(), text=text) if text else []
+    results = (
+        selectors.function_search(project=_project(project), text=text) if text else []
+    )
     context = {"form": form, "q": text, "results": results}
     return _render(request, "tracker/search.html", "results", context)
 
@@ -382,8 +388,8 @@ def search(request: HttpRequest) -> HttpResponse:
 # Scans -------------------------------------------------------------------------------
 @require_GET
 @vary_on_headers("HX-Request")
-def scans(request: HttpRequest) -> HttpResponse:
-    project = _project()
+def scans(request: HttpRequest, project: str) -> HttpResponse:
+    project = _project(project)
     context = {
         "scans": selectors.scan_list(project=project),
         "active": selectors.scans_active(project=project),
@@ -394,7 +400,7 @@ def scans(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @staff_member_required
-def scan_start(request: HttpRequest) -> HttpResponse:
+def scan_start(request: HttpRequest, project: str) -> HttpResponse:
     """Staff only (the decorator sends others to the login page, queueing
     nothing); CSRF-checked like every POST."""
     form = forms.ScanStartForm(request.POST)
@@ -403,7 +409,7 @@ def scan_start(request: HttpRequest) -> HttpResponse:
     version = form.cleaned_data["version"]
     try:
         requests.scans_request_versions(
-            project=_project(), versions=[version], trigger=Scan.Trigger.MANUAL
+            project=_project(project), versions=[version], trigger=Scan.Trigger.MANUAL
         )
     except (versions.VersionError, requests.ReleaseNotFoundError):
         return HttpResponseBadRequest(
@@ -411,14 +417,16 @@ def scan_start(request: HttpRequest) -> HttpResponse:
             content_type="text/plain",
         )
     messages.success(request, f"Scan of {version} requested.")
-    return redirect("scans")
+    return redirect("scans", project)
 
 
 @require_GET
 @cached_page
-def source_file(request: HttpRequest, version: str, path: str) -> HttpResponse:
+def source_file(
+    request: HttpRequest, project: str, version: str, path: str
+) -> HttpResponse:
     """A scanned file's whole text, where pages show a bounded part of it."""
-    release = _release(_project(), version)
+    release = _release(_project(project), version)
     file = ReleaseFile.objects.filter(release=release, path=path).first()
     text = source.file_text(release=release, file=file) if file else None
     limit = settings.ASYNCDASH_FILE_LIMITS.max_file_bytes  # what a scan analyses
