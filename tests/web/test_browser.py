@@ -90,7 +90,7 @@ def test_a_reader_browses_the_dashboard(scanned, live_server, page):
     page.get_by_role("link", name=auth).click()
     page.wait_for_selector('#cell-detail a[title="pkg.auth.aauthenticate"]')
     assert page.evaluate("document.body.dataset.sameDocument") == "yes"
-    assert "/?component=auth&release=1.1" in page.url
+    assert "/p/demo-web/?component=auth&release=1.1" in page.url
     page.screenshot(path=shots / "overview-detail.png", full_page=True)
 
     # Active search: type, wait for the debounced fragment, open the history.
@@ -131,16 +131,18 @@ def test_markup_in_scanned_code_stays_text_in_the_browser(scanned, live_server, 
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     for path in [
-        "/releases/1.2/functions/pkg.markup.render/",
-        "/releases/1.2/pairs/pkg.markup.arender/",
-        "/search/?q=render",
-        "/releases/1.2/",
+        "/p/demo-web/releases/1.2/functions/pkg.markup.render/",
+        "/p/demo-web/releases/1.2/pairs/pkg.markup.arender/",
+        "/p/demo-web/search/?q=render",
+        "/p/demo-web/releases/1.2/",
     ]:
         page.goto(live_server.url + path)
         assert page.locator("main img").count() == 0, path
         assert page.locator("main script").count() == 0, path
-        assert page.locator("main [hx-get='/scans/start/']").count() == 0, path
-    page.goto(live_server.url + "/releases/1.2/functions/pkg.markup.render/")
+        assert page.locator("main [hx-get='/p/demo-web/scans/start/']").count() == 0, (
+            path
+        )
+    page.goto(live_server.url + "/p/demo-web/releases/1.2/functions/pkg.markup.render/")
     assert "<script>alert('source')</script>" in page.locator("main").inner_text()
     assert dialogs == []
 

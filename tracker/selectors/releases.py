@@ -30,14 +30,17 @@ def data_version() -> str:
     """Changes whenever a release is written or removed, or a project added
     or removed (the home page and the switcher list them): keys caches and
     ETags."""
-    stats = Release.objects.aggregate(
-        n=Count("pk"), last=Max("pk"), at=Max("scanned_at")
+    stats = Project.objects.aggregate(
+        projects=Count("pk", distinct=True),
+        last_project=Max("pk"),
+        n=Count("release", distinct=True),
+        last=Max("release__pk"),
+        at=Max("release__scanned_at"),
     )
-    tracked = Project.objects.aggregate(n=Count("pk"), last=Max("pk"))
     at = stats["at"].timestamp() if stats["at"] else 0
     return (
         f"{stats['n']}-{stats['last'] or 0}-{at:.6f}"
-        f"-{tracked['n']}-{tracked['last'] or 0}"
+        f"-{stats['projects']}-{stats['last_project'] or 0}"
     )
 
 

@@ -202,7 +202,12 @@ def projects(request: HttpRequest):
             "slug": row.project.slug,
             "name": row.project.name,
             "pypi_package": row.project.pypi_package,
-            "git_url": row.project.git_url,
+            # A local path says nothing to a client (and need not be told).
+            "git_url": (
+                row.project.git_url
+                if row.project.git_url.startswith("https://")
+                else ""
+            ),
             "newest": row.newest.version if row.newest else None,
             "releases": row.releases,
             "public_async": row.public_async,

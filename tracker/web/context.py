@@ -3,14 +3,19 @@
 
 from __future__ import annotations
 
+import re
+
 from django.http import HttpRequest
 
 from tracker import selectors
 
+# Also for a path under a project that resolves to no page (the 404 page).
+_PROJECT_PATH = re.compile(r"^/p/([-a-zA-Z0-9_]+)/")
+
 
 def projects(request: HttpRequest) -> dict:
-    match = getattr(request, "resolver_match", None)
-    slug = match.kwargs.get("project") if match else None
+    match = _PROJECT_PATH.match(request.path_info)
+    slug = match.group(1) if match else None
     tracked = selectors.project_list()
     return {
         "projects": tracked,
