@@ -1,0 +1,121 @@
+"""Projects in the site and the API: the home page, the switcher, the paths
+from before projects had paths, `/api/v1/projects`, caching per project."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import User
+
+from tracker.models import Project
+
+pytestmark = pytest.mark.django_db
+
+
+def text_of(response) -> str:
+    html = re.sub(
+        r"<(script|style)\b.*?</\1>", " ", response.content.decode(), flags=re.S
+    )
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+@pytest.fixture
+def second(scanned):
+    """A second tracked project, nothing scanned yet."""
+    return Project.objects.create(
+        slug="later", name="Later", pypi_package="later", package_dir="later"
+    )
+
+
+def test_home_lists_every_project_with_its_figures(scanned, second, client):
+    response = client.get("/")
+    assert response.status_code == 200
+    text = text_of(response)
+    row = re.search(
+        r"Demo-Web 1\.2\.1 \(4 scanned\) (\d+) (\d+) (\d+) (\d+ %) (\d+)", text
+    )
+    assert row, text
+    api = client.get("/api/v1/projects").json()
+    demo = next(p for p in api if p["slug"] == "demo-web")
+    assert row.groups() == (
+        str(demo["public_async"]),
+        str(demo["twin_pairs"]),
+        str(demo["duplicated_lines"]),
+        f"{demo['derivable_share'] * 100:.0f} %",
+        str(demo["one_sided"]),
+    )
+    assert demo["newest"] == "1.2.1" and demo["twin_pairs"] > 0
+    assert demo["git_url"] == ""  # a local path is not shown
+    assert demo["page"].endswith("/p/demo-web/")
+    later = next(p for p in api if p["slug"] == "later")
+    assert later["newest"] is None and later["derivable_share"] is None
+    assert "Later no release scanned yet" in text
+
+
+def test_every_figure_on_the_home_page_is_a_link_that_answers(scanned, client):
+    html = client.get("/").content.decode()
+    links = set(re.findall(r'href="(/p/[^"]+)"', html))
+    assert len(links) >= 6
+    for link in links:
+        assert client.get(link.replace("&amp;", "&")).status_code == 200, link
+
+
+def test_the_switcher_links_every_project(scanned, second, client):
+    html = client.get("/p/demo-web/components/").content.decode()
+    switcher = re.search(r'<details class="switcher">.*?</details>', html, re.S)
+    assert switcher, html[:2000]
+    assert 'href="/p/later/"' in switcher.group()
+    assert 'href="/p/demo-web/" aria-current="page"' in switcher.group()
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("/components/auth/?release=1.1", "/p/demo-web/components/auth/?release=1.1"),
+        ("/releases/1.1/pairs/", "/p/demo-web/releases/1.1/pairs/"),
+        (
+            "/one-sided-changes/?release=1.1",
+            "/p/demo-web/one-sided-changes/?release=1.1",
+        ),
+        ("/?component=auth&release=1.1", "/p/demo-web/?component=auth&release=1.1"),
+        ("/search/?q=a%26b", "/p/demo-web/search/?q=a%26b"),
+    ],
+)
+def test_the_old_page_urls_redirect_to_the_default_project(scanned, client, old, new):
+    response = client.get(old)
+    assert (response.status_code, response["Location"]) == (301, new)
+    assert client.get(new).status_code == 200
+
+
+def test_an_old_post_is_redirected_as_a_post(scanned, client):
+    staff = User.objects.create_user("staff", password="pw", is_staff=True)
+    client.force_login(staff)
+    response = client.post("/scans/start/", {"version": "1.1"})
+    assert (response.status_code, response["Location"]) == (
+        308,
+        "/p/demo-web/scans/start/",
+    )
+
+
+def test_the_old_api_paths_answer_for_the_default_project(scanned, client):
+    old = client.get("/api/v1/releases/1.1")
+    new = client.get("/api/v1/projects/demo-web/releases/1.1")
+    assert old.status_code == new.status_code == 200
+    assert old.json() == new.json()
+    assert old["ETag"] != new["ETag"]  # the ETag keys on the path asked
+
+
+def test_an_unknown_project_is_a_404_in_the_api_and_the_pages(scanned, client):
+    response = client.get("/api/v1/projects/nope/releases")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "no project 'nope'"}
+    assert client.get("/api/v1/projects/no%20pe/releases").status_code in (400, 404)
+    assert client.get("/p/nope/components/").status_code == 404
+
+
+def test_each_project_answers_from_its_own_cache_entry(scanned, second, client):
+    """The same path under two projects: two answers, two ETags."""
+    demo = client.get("/p/demo-web/components/")
+    later = client.get("/p/later/components/")
+    assert demo["ETag"] != later["ETag"]
+    assert "auth" in text_of(demo) and "No component yet" in text_of(later)
+    assert client.get("/api/v1/projects/later/components").json() == []
