@@ -73,6 +73,13 @@ def test_add_project_twice_is_refused():
     assert Project.objects.filter(slug="httpcore").count() == 1
 
 
+def test_add_project_exists_ok_leaves_the_project_as_it_is(capsys):
+    add("httpcore", "--pypi", "httpcore", "--since", "1.0")
+    call_command("add_project", "httpcore", "--pypi", "other", "--exists-ok")
+    assert Project.objects.get(slug="httpcore").pypi_package == "httpcore"
+    assert "tracked already" in capsys.readouterr().out
+
+
 def test_add_project_needs_exactly_one_source():
     with pytest.raises(CommandError):
         call_command("add_project", "x")

@@ -10,6 +10,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from tracker.models import Project
 from tracker.projects import project_create
 
 MAX_SETTINGS_BYTES = 1024 * 1024
@@ -43,8 +44,17 @@ class Command(BaseCommand):
             type=Path,
             help="the project's settings (TOML); default: the analyzer's",
         )
+        parser.add_argument(
+            "--exists-ok",
+            action="store_true",
+            help="a project of that name already tracked is no error (left as is)",
+        )
 
     def handle(self, *args, **options):
+        existing = Project.objects.filter(slug=options["name"].lower()).first()
+        if existing is not None and options["exists_ok"]:
+            self.stdout.write(f"{existing.slug} is tracked already; left as it is")
+            return
         settings_text = ""
         if options["config"] is not None:
             settings_text = _read_settings(options["config"])
