@@ -115,13 +115,13 @@ def test_a_flood_of_urls_never_fills_the_broker(
     broker_keys = broker.dbsize()
     # Unknown parameters: refused, and no cache entry anywhere.
     for n in range(1000):
-        assert client.get(f"/p/gens/?flood={n}").status_code == 400
+        assert client.get(f"/p/demo-web/?flood={n}").status_code == 400
     assert dashboard_keys(bounded_cache) == []
     # Pages that exist, each a new entry: the cache's server evicts the
     # least recently used and keeps to its maxmemory.
     maxmemory = int(bounded_cache.config_get("maxmemory")["maxmemory"])
     for n in range(3000):
-        assert client.get(f"/p/gens/search/?q=flood{n}").status_code == 200
+        assert client.get(f"/p/demo-web/search/?q=flood{n}").status_code == 200
         if n % 100 == 0 and bounded_cache.info("stats")["evicted_keys"]:
             break
     assert bounded_cache.info("stats")["evicted_keys"] > 0

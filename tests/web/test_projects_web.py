@@ -6,7 +6,7 @@ import re
 import pytest
 from django.contrib.auth.models import User
 
-from tracker.models import Project
+from tracker.models import Project, Release
 
 pytestmark = pytest.mark.django_db
 
@@ -119,3 +119,27 @@ def test_each_project_answers_from_its_own_cache_entry(scanned, second, client):
     assert demo["ETag"] != later["ETag"]
     assert "auth" in text_of(demo) and "No component yet" in text_of(later)
     assert client.get("/api/v1/projects/later/components").json() == []
+
+
+def test_a_release_of_one_project_keeps_the_others_answers(scanned, second, client):
+    """Each project's answers are keyed on its own data version: a release
+    written for one changes its ETags and the home page's, not another's."""
+    from django.core.cache import caches
+
+    urls = [
+        "/p/demo-web/components/",
+        "/api/v1/projects/demo-web/releases",
+        "/api/v1/releases",  # the old path: the default project's, demo-web
+        "/p/later/components/",
+        "/api/v1/projects/later/releases",
+        "/",
+        "/api/v1/projects",
+    ]
+    before = {url: client.get(url)["ETag"] for url in urls}
+    Release.objects.create(
+        project=second, version="1.0", tag="1.0", commit="0" * 40, is_feature=True
+    )
+    caches["local"].clear()  # as the data version's 2 s running out would
+    after = {url: client.get(url)["ETag"] for url in urls}
+    changed = {url for url in urls if before[url] != after[url]}
+    assert changed == set(urls[3:])
