@@ -143,3 +143,33 @@ def test_a_release_of_one_project_keeps_the_others_answers(scanned, second, clie
     after = {url: client.get(url)["ETag"] for url in urls}
     changed = {url for url in urls if before[url] != after[url]}
     assert changed == set(urls[3:])
+
+
+def test_a_pair_across_twin_modules_shows_each_side_from_its_file(scanned, client):
+    """A pair whose sync side lives in another module (as httpcore's
+    _sync/ twin of _async/): each side is read from its own file, and a
+    generated side is said to be."""
+    from tracker.models import TwinPairStat
+
+    pair = TwinPairStat.objects.get(
+        release__project=scanned,
+        release__version="1.1",
+        module="pkg.cache",
+        async_qualname="BaseCache.aget",
+    )
+    pair.sync_module, pair.sync_qualname = "pkg.db", "QuerySet.get"
+    pair.generated_side = "sync"
+    pair.save()
+    url = "/p/demo-web/releases/1.1/pairs/pkg.cache.BaseCache.aget/"
+    response = client.get(url)
+    html, text = response.content.decode(), text_of(response)
+    assert "the sync side is generated" in text
+    assert "<code>pkg.db</code> (sync)" in html
+    sides = re.search(r'<div class="sides">.*?</div>\s*</section>', html, re.S).group()
+    # QuerySet.get(self, **kw) of pkg/db.py beside BaseCache.aget of pkg/cache.py.
+    assert '<span class="n">kw</span>' in sides and "sync_to_async" in sides
+    listed = client.get("/p/demo-web/releases/1.1/pairs/").content.decode()
+    assert "pkg.db.QuerySet.get" in listed and "sync side generated" in listed
+    api = client.get("/api/v1/projects/demo-web/pairs?release=1.1").json()["items"]
+    row = next(p for p in api if p["async_qualname"] == "BaseCache.aget")
+    assert (row["sync_module"], row["generated_side"]) == ("pkg.db", "sync")

@@ -49,6 +49,7 @@ def pair_history(*, pair: TwinPairStat) -> list[tuple[TwinPairStat, PairDrift | 
     (two queries)."""
     key = dict(
         module=pair.module,
+        sync_module=pair.sync_module,
         sync_qualname=pair.sync_qualname,
         async_qualname=pair.async_qualname,
     )

@@ -275,26 +275,30 @@ def pair(
     sides = {
         side: selectors.function_get(
             release=release,
-            full_name=f"{twin_pair.module}.{getattr(twin_pair, f'{side}_qualname')}",
+            full_name=_side_name(twin_pair, side),
             is_async=side == "async",
         )
         for side in ("sync", "async")
     }
-    rows, stored, file, text = None, None, None, None
-    if sides["async"] or sides["sync"]:
-        file, text = source.function_text(
-            release=release, function=sides["async"] or sides["sync"]
-        )
+    # Each side's file: one for a pair in one module, two across twin modules.
+    texts = {
+        side: source.function_text(release=release, function=found)
+        if found
+        else (None, None)
+        for side, found in sides.items()
+    }
+    file, text = texts["async"] if sides["async"] else texts["sync"]
+    stored = rows = None
     if file is not None:
         stored = source.stored_pair(
             file=file,
             sync_qualname=twin_pair.sync_qualname,
             async_qualname=twin_pair.async_qualname,
         )
-    if text is not None and all(sides.values()):
+    if all(sides.values()) and all(t is not None for _, t in texts.values()):
         rows = source.side_by_side(
-            source.function_source(text, sides["sync"]),
-            source.function_source(text, sides["async"]),
+            source.function_source(texts["sync"][1], sides["sync"]),
+            source.function_source(texts["async"][1], sides["async"]),
         )
     history = selectors.pair_history(pair=twin_pair)
     change = next((d for p, d in history if p.release_id == release.pk), None)
@@ -312,14 +316,23 @@ def pair(
         "stored": stored,
         "history": history,
         "change": change,
-        "diffs": _pair_changes(twin_pair, change, sides, text) if change else [],
+        "sync_file": texts["sync"][0],
+        "diffs": _pair_changes(twin_pair, change, sides, texts) if change else [],
         "change_class_rule": CHANGE_CLASS_RULE,
         "side_names": ("sync", "async"),
     }
     return render(request, "tracker/pair.html", context)
 
 
-def _pair_changes(twin_pair, change, sides, text) -> list[tuple[str, list]]:
+def _side_name(twin_pair, side: str) -> str:
+    """The full name of one side of a pair (the sync side may be in its twin
+    module: httpcore._sync.http11 for httpcore._async.http11)."""
+    if side == "sync":
+        return f"{twin_pair.sync_module_name}.{twin_pair.sync_qualname}"
+    return f"{twin_pair.module}.{twin_pair.async_qualname}"
+
+
+def _pair_changes(twin_pair, change, sides, texts) -> list[tuple[str, list]]:
     """Each side that changed since the previous release, as a unified diff."""
     diffs = []
     for side, changed in (
@@ -329,9 +342,10 @@ def _pair_changes(twin_pair, change, sides, text) -> list[tuple[str, list]]:
         qualname = getattr(twin_pair, f"{side}_qualname")
         old = selectors.function_get(
             release=change.previous,
-            full_name=f"{twin_pair.module}.{qualname}",
+            full_name=_side_name(twin_pair, side),
             is_async=side == "async",
         )
+        text = texts[side][1]
         old_text = None
         if changed and old:
             _, old_text = source.function_text(release=change.previous, function=old)
