@@ -168,6 +168,15 @@ def test_a_pair_across_twin_modules_shows_each_side_from_its_file(scanned, clien
     sides = re.search(r'<div class="sides">.*?</div>\s*</section>', html, re.S).group()
     # QuerySet.get(self, **kw) of pkg/db.py beside BaseCache.aget of pkg/cache.py.
     assert '<span class="n">kw</span>' in sides and "sync_to_async" in sides
+    # Each side's page links to the pair, naming the twin in its module.
+    sync_page = client.get("/p/demo-web/releases/1.1/functions/pkg.db.QuerySet.get/")
+    assert f'href="{url}"><code>pkg.cache.BaseCache.aget</code>' in (
+        sync_page.content.decode()
+    )
+    async_page = client.get(
+        "/p/demo-web/releases/1.1/functions/pkg.cache.BaseCache.aget/"
+    ).content.decode()
+    assert f'href="{url}"><code>pkg.db.QuerySet.get</code>' in async_page
     listed = client.get("/p/demo-web/releases/1.1/pairs/").content.decode()
     assert "pkg.db.QuerySet.get" in listed and "sync side generated" in listed
     api = client.get("/api/v1/projects/demo-web/pairs?release=1.1").json()["items"]

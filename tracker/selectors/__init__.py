@@ -41,6 +41,7 @@ from tracker.selectors.pairs import (
     pair_get,
     pair_history,
     pair_list,
+    pair_of_function,
 )
 from tracker.selectors.projects import (
     ProjectRow,
@@ -103,6 +104,7 @@ __all__ = [
     "one_sided_list",
     "pair_get",
     "pair_history",
+    "pair_of_function",
     "pair_list",
     "project_current",
     "project_get",

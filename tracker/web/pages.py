@@ -234,13 +234,7 @@ def function(
         raise Http404(f"no function {full_name} in {version}")
     file, text = source.function_text(release=release, function=record)
     lines = source.function_source(text, record) if text is not None else None
-    pair = None
-    if record.twin:
-        pair = selectors.pair_get(
-            release=release,
-            full_name=f"{record.module}."
-            f"{record.qualname if record.is_async else record.twin}",
-        )
+    pair = selectors.pair_of_function(function=record)
     context = {
         "release": release,
         "f": record,
