@@ -201,7 +201,7 @@ def test_import_releases_from_a_real_sdist(django52_tree: Path, tmp_path: Path):
             versions=[version],
             cache_dir=SDIST_CACHE,
             folders=("django",),
-            progress=seen.append,
+            progress=lambda release: seen.append(release.version),
         )
         again = import_releases(
             mirror=mirror,

@@ -46,7 +46,7 @@ _TASK_CALL_FIELDS = ("args", "kwargs", "argsrepr", "kwargsrepr")
 
 
 def log_format(choice: str, *, production: bool, stream: TextIO | None = None) -> str:
-    """"json" or "text": `choice`, or for "auto" text on a terminal outside
+    """`json` or `text`: `choice`, or for `auto` text on a terminal outside
     production. A ValueError names the setting for any other choice."""
     if choice not in LOG_FORMATS:
         raise ValueError(

@@ -2,8 +2,12 @@
 
 For air-gapped users, the quick start and the tests; production mirrors the
 upstream repository instead. The scan pipeline reads either the same way.
+
+On a terminal: a bar for the downloads (a few at a time) and one for the
+releases imported, then one summary line. Elsewhere: a line per release.
 """
 
+import threading
 import time
 
 from django.conf import settings
@@ -29,6 +33,11 @@ class Command(BaseCommand):
             metavar="VERSION",
             help="every X.Y release from VERSION on, as listed on PyPI",
         )
+        parser.add_argument(
+            "--all-since",
+            metavar="VERSION",
+            help="every final release from VERSION on, point releases too",
+        )
         parser.add_argument("--project", default="django")
 
     def handle(self, *args, **options):
@@ -41,20 +50,20 @@ class Command(BaseCommand):
                 release_versions.parse(version)
             except release_versions.VersionError as exc:
                 raise CommandError(str(exc)) from None
-        since = options["feature_releases_since"]
-        if since is not None:
-            version_check("--feature-releases-since", since)
+        for option, pick in (
+            ("feature_releases_since", pypi.feature_releases_since),
+            ("all_since", pypi.final_releases_since),
+        ):
+            if (since := options[option]) is None:
+                continue
+            version_check(f"--{option.replace('_', '-')}", since)
             try:
                 available = pypi.pypi_versions(project.pypi_package)
             except SdistDownloadError as exc:
                 raise CommandError(_one_line(exc)) from None
-            versions += [
-                version
-                for version in pypi.feature_releases_since(available, since)
-                if version not in versions
-            ]
+            versions += [v for v in pick(available, since) if v not in versions]
         if not versions:
-            raise CommandError("name versions or --feature-releases-since")
+            raise CommandError("name versions, --feature-releases-since or --all-since")
         started = time.perf_counter()
         try:
             imported = self._import(project, versions)
@@ -68,20 +77,57 @@ class Command(BaseCommand):
         )
 
     def _import(self, project: Project, versions: list[str]):
-        with (
-            mirror_open(project, from_pypi=True) as mirror,
-            tqdm(
-                total=len(versions), desc="import", unit="release", disable=None
-            ) as bar,
-        ):
-            return pypi.import_releases(
-                mirror=mirror,
-                package=project.pypi_package,
-                versions=versions,
-                cache_dir=settings.SDIST_CACHE_DIR,
-                folders=project.folders,
-                progress=lambda version: (bar.set_postfix_str(version), bar.update()),
+        with mirror_open(project, from_pypi=True) as mirror:
+            tagged = {tag.name for tag in mirror.tags(project.release_tag_pattern)}
+            missing = sum(1 for version in versions if version not in tagged)
+            with _Progress(self.stdout, total=len(versions), missing=missing) as seen:
+                return pypi.import_releases(
+                    mirror=mirror,
+                    package=project.pypi_package,
+                    versions=versions,
+                    cache_dir=settings.SDIST_CACHE_DIR,
+                    folders=project.folders,
+                    downloaded=seen.downloaded,
+                    progress=seen.imported,
+                )
+
+
+class _Progress:
+    """Two bars on a terminal (downloads, releases); a line per release
+    imported elsewhere. Called from the import's threads."""
+
+    def __init__(self, stdout, *, total: int, missing: int) -> None:
+        self.stdout = stdout
+        self.terminal = stdout.isatty()
+        self.lock = threading.Lock()
+        self.bars: list[tqdm] = []
+        if self.terminal:
+            self.download = tqdm(
+                total=missing, desc="download", unit="sdist", position=0
             )
+            self.release = tqdm(total=total, desc="import", unit="release", position=1)
+            self.bars = [self.download, self.release]
+
+    def __enter__(self) -> "_Progress":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for bar in self.bars:
+            bar.close()
+
+    def downloaded(self, version: str) -> None:
+        if self.terminal:
+            with self.lock:
+                self.download.set_postfix_str(version, refresh=False)
+                self.download.update()
+
+    def imported(self, release: pypi.ImportedRelease) -> None:
+        with self.lock:
+            if self.terminal:
+                self.release.set_postfix_str(release.version, refresh=False)
+                self.release.update()
+            elif release.created:
+                self.stdout.write(f"imported {release.version}")
 
 
 def _one_line(exc: Exception) -> str:
