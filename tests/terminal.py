@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-_ESCAPE = re.compile(rb"\x1b\[(\d*)([A-Za-z])")
+_ESCAPE = re.compile(r"\x1b\[(\d*)([A-Za-z])")
 
 
 def run_in_pty(
@@ -67,32 +67,32 @@ def _set_size(fd: int, *, rows: int, columns: int) -> None:
 
 def screen_lines(raw: bytes) -> list[str]:
     """The lines `raw` leaves on a terminal, trailing spaces stripped."""
-    lines: list[bytearray] = [bytearray()]
+    lines: list[list[str]] = [[]]
     row = column = 0
     position = 0
-    text = raw.replace(b"\r\n", b"\n")
+    text = raw.decode("utf-8", "replace").replace("\r\n", "\n")
     while position < len(text):
         if match := _ESCAPE.match(text, position):
             count, command = int(match.group(1) or 1), match.group(2)
-            if command == b"A":
+            if command == "A":
                 row = max(0, row - count)
-                column = 0
             position = match.end()
             continue
-        byte = text[position : position + 1]
+        char = text[position]
         position += 1
-        if byte == b"\n":
+        if char == "\n":
             row += 1
             column = 0
             while len(lines) <= row:
-                lines.append(bytearray())
-        elif byte == b"\r":
+                lines.append([])
+        elif char == "\r":
             column = 0
         else:
             line = lines[row]
             if column < len(line):
-                line[column : column + 1] = byte
+                line[column] = char
             else:
-                line += byte
+                line.extend(" " * (column - len(line)))
+                line.append(char)
             column += 1
-    return [line.decode("utf-8", "replace").rstrip() for line in lines]
+    return ["".join(line).rstrip() for line in lines]

@@ -7,15 +7,14 @@ On a terminal: a bar for the downloads (a few at a time) and one for the
 releases imported, then one summary line. Elsewhere: a line per release.
 """
 
-import threading
 import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
 from tracker import versions as release_versions
 from tracker.management.options import project_get, version_check
+from tracker.management.terminal import ImportProgress
 from tracker.models import Project
 from tracker.scanning.mirrors import mirror_open
 from tracker.sources import pypi
@@ -72,7 +71,7 @@ class Command(BaseCommand):
         created = [r.version for r in imported if r.created]
         self.stdout.write(
             f"{len(imported)} releases: {len(created)} imported"
-            f" ({', '.join(created) or 'none'}), {len(imported) - len(created)}"
+            f" ({_first_few(created)}), {len(imported) - len(created)}"
             f" already in the mirror; {time.perf_counter() - started:.1f} s"
         )
 
@@ -80,7 +79,9 @@ class Command(BaseCommand):
         with mirror_open(project, from_pypi=True) as mirror:
             tagged = {tag.name for tag in mirror.tags(project.release_tag_pattern)}
             missing = sum(1 for version in versions if version not in tagged)
-            with _Progress(self.stdout, total=len(versions), missing=missing) as seen:
+            with ImportProgress(
+                self.stdout, total=len(versions), missing=missing
+            ) as seen:
                 return pypi.import_releases(
                     mirror=mirror,
                     package=project.pypi_package,
@@ -92,42 +93,11 @@ class Command(BaseCommand):
                 )
 
 
-class _Progress:
-    """Two bars on a terminal (downloads, releases); a line per release
-    imported elsewhere. Called from the import's threads."""
-
-    def __init__(self, stdout, *, total: int, missing: int) -> None:
-        self.stdout = stdout
-        self.terminal = stdout.isatty()
-        self.lock = threading.Lock()
-        self.bars: list[tqdm] = []
-        if self.terminal:
-            self.download = tqdm(
-                total=missing, desc="download", unit="sdist", position=0
-            )
-            self.release = tqdm(total=total, desc="import", unit="release", position=1)
-            self.bars = [self.download, self.release]
-
-    def __enter__(self) -> "_Progress":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for bar in self.bars:
-            bar.close()
-
-    def downloaded(self, version: str) -> None:
-        if self.terminal:
-            with self.lock:
-                self.download.set_postfix_str(version, refresh=False)
-                self.download.update()
-
-    def imported(self, release: pypi.ImportedRelease) -> None:
-        with self.lock:
-            if self.terminal:
-                self.release.set_postfix_str(release.version, refresh=False)
-                self.release.update()
-            elif release.created:
-                self.stdout.write(f"imported {release.version}")
+def _first_few(names: list[str], few: int = 6) -> str:
+    """`names` on part of a line: "3.0, 3.1, ... and 180 more"."""
+    if len(names) <= few:
+        return ", ".join(names) or "none"
+    return f"{', '.join(names[:few])} and {len(names) - few} more"
 
 
 def _one_line(exc: Exception) -> str:
