@@ -154,6 +154,9 @@ def _database(*, data_dir: Path, conn_max_age: int) -> dict[str, object]:
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": data_dir / "db.sqlite3",
+            # `make run` serves while a background scan writes releases: in
+            # WAL mode readers never wait for a writer, nor it for them.
+            "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 30},
         }
     database = _read(
         "dj_db_url",

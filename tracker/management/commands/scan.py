@@ -20,6 +20,7 @@ from tracker.management.options import project_get, version_check
 from tracker.management.terminal import ScanProgress
 from tracker.models import FileAnalysis, Scan
 from tracker.scanning import progress, requests, steps, weekly
+from tracker.scanning.mirrors import release_tags
 from tracker.sources.git import GitSourceError
 
 POLL_SECONDS = 0.5
@@ -34,6 +35,11 @@ class Command(BaseCommand):
         which.add_argument("--all", action="store_true", help="every release tag")
         which.add_argument("--since", metavar="VERSION")
         which.add_argument("--main", action="store_true", help="a snapshot of main")
+        which.add_argument(
+            "--newest",
+            action="store_true",
+            help="the newest feature release in the mirror (make run's first page)",
+        )
         parser.add_argument("--force", action="store_true", help="scan again")
         parser.add_argument("--project", default="django")
 
@@ -64,6 +70,8 @@ class Command(BaseCommand):
 
     def _request(self, project, options) -> list[Scan]:
         requested_at = timezone.now()
+        if options["newest"]:
+            options["release"] = _newest_feature_release(project)
         try:
             # In-process, the scans run here; a failure is recorded on its scans.
             scans = requests.scans_request_versions(
@@ -133,6 +141,21 @@ class Command(BaseCommand):
             f" {sum(s.blobs_cached for s in scans)} from cache;"
             f" {sum(s.parse_failures for s in scans)} parse failures; {seconds:.1f} s"
         )
+
+
+def _newest_feature_release(project) -> list[str]:
+    """[the newest feature release among the mirror's tags]."""
+    try:
+        tags = release_tags(project=project)
+    except GitSourceError as exc:
+        raise CommandError(f"cannot read {project.slug}'s mirror: {exc}") from None
+    features = [tag.name for tag in tags if versions.is_feature(tag.name)]
+    if not features:
+        raise CommandError(
+            f"no feature release of {project.slug} in the mirror"
+            " (import_releases adds releases from PyPI)"
+        )
+    return features[-1:]  # release_tags are in version order
 
 
 @contextmanager
