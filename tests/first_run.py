@@ -24,7 +24,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from terminal import screen_lines  # noqa: E402
+from terminal import screen_lines, set_size  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FINISHED = b"the background scan has finished"
@@ -58,6 +58,7 @@ def first_run(*, clone: Path, sdists: Path, timeout: float) -> dict:
     import pty
 
     leader, follower = pty.openpty()
+    set_size(follower, rows=50, columns=160)
     started = time.monotonic()
     make = subprocess.Popen(
         ["make", "-o", ".venv/.installed", "run", f"RUN_BIND=127.0.0.1:{port}"],

@@ -26,7 +26,7 @@ def run_in_pty(
     """(exit status, everything written to the terminal) of `command`, whose
     stdin, stdout and stderr are one pseudo-terminal 160 columns wide."""
     leader, follower = pty.openpty()
-    _set_size(follower, rows=50, columns=160)
+    set_size(follower, rows=50, columns=160)
     process = subprocess.Popen(
         command, stdin=follower, stdout=follower, stderr=follower, env=env, cwd=cwd
     )
@@ -57,7 +57,7 @@ def run_in_pty(
     return status, bytes(output)
 
 
-def _set_size(fd: int, *, rows: int, columns: int) -> None:
+def set_size(fd: int, *, rows: int, columns: int) -> None:
     import fcntl
     import struct
     import termios
