@@ -36,17 +36,17 @@ $(SYSTEM_VENV)/.installed: requirements.txt requirements-dev.txt
 
 # Served by nginx in front of gunicorn (manage.py serve), as in Compose: slow
 # clients wait in nginx, not on gunicorn's threads. The newest feature release
-# is scanned first and the site served at once; the others are scanned in
-# the background meanwhile (serve --scan-since).
+# is imported and scanned first and the site served at once; the others are
+# imported and scanned in the background meanwhile (serve --catch-up-since).
 RUN_SINCE ?= 3.0
 RUN_BIND ?= 127.0.0.1:8000
 run: venv nginx
 	$(BIN)/python manage.py migrate --verbosity 0
-	$(BIN)/python manage.py import_releases --feature-releases-since $(RUN_SINCE)
+	$(BIN)/python manage.py import_releases --newest
 	$(BIN)/python manage.py scan --newest
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo "asyncdash: the dashboard is on http://$(RUN_BIND)/ (Ctrl-C stops it)"
-	$(BIN)/python manage.py serve --bind $(RUN_BIND) --scan-since $(RUN_SINCE)
+	$(BIN)/python manage.py serve --bind $(RUN_BIND) --catch-up-since $(RUN_SINCE)
 
 # The browser test drives Debian's Chromium (Playwright cannot download its
 # own here); installed with apt-get when missing.

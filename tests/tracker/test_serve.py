@@ -125,7 +125,7 @@ _CACHE = {"django/core/cache/backends/base.py": CACHE}
 
 
 @pytest.mark.parametrize(
-    "serve", [(("--scan-since", "3.0"), _two_releases)], indirect=True
+    "serve", [(("--catch-up-since", "3.0"), _two_releases)], indirect=True
 )
 def test_serve_scans_the_other_releases_in_the_background(serve):
     """make run serves at once and scans meanwhile; the scans page shows it."""

@@ -37,6 +37,11 @@ class Command(BaseCommand):
             metavar="VERSION",
             help="every final release from VERSION on, point releases too",
         )
+        parser.add_argument(
+            "--newest",
+            action="store_true",
+            help="the newest feature release on PyPI (make run's first page)",
+        )
         parser.add_argument("--project", default="django")
 
     def handle(self, *args, **options):
@@ -49,20 +54,30 @@ class Command(BaseCommand):
                 release_versions.parse(version)
             except release_versions.VersionError as exc:
                 raise CommandError(str(exc)) from None
-        for option, pick in (
-            ("feature_releases_since", pypi.feature_releases_since),
-            ("all_since", pypi.final_releases_since),
-        ):
-            if (since := options[option]) is None:
-                continue
-            version_check(f"--{option.replace('_', '-')}", since)
-            try:
-                available = pypi.pypi_versions(project.pypi_package)
-            except SdistDownloadError as exc:
-                raise CommandError(_one_line(exc)) from None
+        picks = [
+            (f"--{name.replace('_', '-')}", options[name], pick)
+            for name, pick in (
+                ("feature_releases_since", pypi.feature_releases_since),
+                ("all_since", pypi.final_releases_since),
+            )
+            if options[name] is not None
+        ]
+        if options["newest"]:
+            picks.append(("--newest", None, _newest_feature_release))
+        available = None
+        for option, since, pick in picks:
+            if since is not None:
+                version_check(option, since)
+            if available is None:
+                try:
+                    available = pypi.pypi_versions(project.pypi_package)
+                except SdistDownloadError as exc:
+                    raise CommandError(_one_line(exc)) from None
             versions += [v for v in pick(available, since) if v not in versions]
         if not versions:
-            raise CommandError("name versions, --feature-releases-since or --all-since")
+            raise CommandError(
+                "name versions, --feature-releases-since, --all-since or --newest"
+            )
         started = time.perf_counter()
         try:
             imported = self._import(project, versions)
@@ -91,6 +106,10 @@ class Command(BaseCommand):
                     downloaded=seen.downloaded,
                     progress=seen.imported,
                 )
+
+
+def _newest_feature_release(available: list[str], _since: None) -> list[str]:
+    return pypi.feature_releases_since(available, "0")[-1:]
 
 
 def _first_few(names: list[str], few: int = 6) -> str:

@@ -3,13 +3,16 @@ gunicorn (gunicorn.conf.py, 2 processes x 4 threads) on a private loopback
 port, so that slow clients wait in nginx and never hold gunicorn's threads.
 
 Both stop on Ctrl-C (or SIGTERM); if either stops, so does the other.
-With --scan-since, a `manage.py scan --since VERSION` runs beside them in
-the background (its progress on the same terminal, the scans page showing
-what is left), so the first page is served before every release is
-scanned; it is stopped with them if it has not finished.
+With --catch-up-since, `manage.py import_releases --feature-releases-since
+VERSION` then `manage.py scan --since VERSION` run beside them in the
+background (their progress on the same terminal, the scans page showing
+what is left): `make run` serves its first page once the newest release
+is in, and the others follow. They are stopped with serve if not finished;
+the next run goes on where they stopped.
 """
 
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -22,6 +25,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from tracker.config.nginx import Nginx, NginxMissing, nginx_program
 from tracker.management.options import version_check
+from tracker.models import Project
+from tracker.scanning.mirrors import mirror_open
 
 
 def _free_port() -> int:
@@ -51,10 +56,11 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=2)
         parser.add_argument("--threads", type=int, default=4)
         parser.add_argument(
-            "--scan-since",
+            "--catch-up-since",
             metavar="VERSION",
-            type=lambda text: version_check("--scan-since", text),
-            help="meanwhile scan the releases from VERSION on, in the background",
+            type=lambda text: version_check("--catch-up-since", text),
+            help="meanwhile import the feature releases from VERSION on from PyPI"
+            " and scan them, in the background",
         )
 
     def handle(self, *args, bind: str, workers: int, threads: int, **options):
@@ -85,41 +91,58 @@ class Command(BaseCommand):
             _wait_listening(port, gunicorn, timeout=60)
             nginx.start()
             self.stdout.write(f"serving on http://{bind}/ (nginx, then gunicorn)")
-            if options["scan_since"]:
-                scan = self._scan_start(options["scan_since"])
+            if options["catch_up_since"]:
+                scan = self._catch_up(options["catch_up_since"])
             while not stop.is_set():
                 if gunicorn.poll() is not None or nginx.process.poll() is not None:
                     raise CommandError("gunicorn or nginx stopped")
                 if scan is not None and scan.poll() is not None:
-                    self._scan_ended(scan)
+                    self._catch_up_ended(scan)
                     scan = None
                 stop.wait(0.5)
         finally:
             if scan is not None and scan.poll() is None:
-                scan.terminate()  # resumed by the next scan of those releases
+                # The shell and its command: the next run goes on from there.
+                os.killpg(scan.pid, signal.SIGTERM)
                 scan.wait(timeout=60)
             nginx.stop()
             if gunicorn.poll() is None:
                 gunicorn.terminate()
                 gunicorn.wait(timeout=60)
 
-    def _scan_start(self, since: str) -> subprocess.Popen:
+    def _catch_up(self, since: str) -> subprocess.Popen:
+        """import_releases (for a mirror built from PyPI: a clone of upstream
+        is fetched by the weekly scan instead) then scan, in the background."""
+        project = Project.objects.filter(slug=settings.ASYNCDASH_PROJECT).first()
+        if project is None:
+            raise CommandError(f"no project {settings.ASYNCDASH_PROJECT!r}")
+        with mirror_open(project) as mirror:
+            from_pypi = bool(project.pypi_package) and not mirror.has_origin()
         self.stdout.write(
-            f"scanning the releases from {since} on in the background;"
-            " the scans page shows what is left"
+            f"{'importing and ' if from_pypi else ''}scanning the releases from"
+            f" {since} on in the background; the scans page shows what is left"
         )
-        # Its own session: Ctrl-C stops serve, which stops the scan quietly.
+        manage = shlex.join([sys.executable, "manage.py"])
+        options = shlex.join(["--project", project.slug])
+        since = shlex.quote(since)
+        steps = [f"{manage} scan --since {since} {options}"]
+        if from_pypi:
+            steps.insert(
+                0,
+                f"{manage} import_releases --feature-releases-since {since} {options}",
+            )
+        # Its own session: Ctrl-C stops serve, which stops these quietly.
         return subprocess.Popen(
-            [sys.executable, "manage.py", "scan", "--since", since],
+            ["/bin/sh", "-c", " && ".join(steps)],
             cwd=settings.BASE_DIR,
             start_new_session=True,
         )
 
-    def _scan_ended(self, scan: subprocess.Popen) -> None:
-        if scan.returncode == 0:
+    def _catch_up_ended(self, process: subprocess.Popen) -> None:
+        if process.returncode == 0:
             self.stdout.write("the background scan has finished: every release is in")
         else:
             self.stderr.write(
-                f"the background scan failed (exit status {scan.returncode}); "
-                "see above, and the scans page"
+                f"the background import or scan failed (exit status"
+                f" {process.returncode}); see above, and the scans page"
             )
