@@ -2,8 +2,9 @@
 
     .venv/bin/python tests/first_run.py [--sdists DIR] [--keep DIR]
 
-Clones this repository's HEAD into a scratch folder, links this .venv into
-it (dependencies installed: make's venv step is skipped), and runs `make run`
+Clones this repository's HEAD into a scratch folder (or --keep DIR; if DIR
+exists, runs again there: the second run), links this .venv into it
+(dependencies installed: make's venv step is skipped), and runs `make run`
 in a pseudo-terminal on a free port with the sdist cache DIR (default: a new
 empty one, so every sdist is downloaded). Prints the seconds from the start
 to the first page answering 200, to the background scan's end, the lines
