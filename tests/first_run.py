@@ -46,8 +46,11 @@ def _answers(url: str) -> bool:
 
 
 def first_run(*, clone: Path, sdists: Path, timeout: float) -> dict:
-    subprocess.run(["git", "clone", "--quiet", str(REPO_ROOT), str(clone)], check=True)
-    (clone / ".venv").symlink_to(REPO_ROOT / ".venv")
+    if not clone.exists():  # else run again where a first run left off
+        subprocess.run(
+            ["git", "clone", "--quiet", str(REPO_ROOT), str(clone)], check=True
+        )
+        (clone / ".venv").symlink_to(REPO_ROOT / ".venv")
     port = _free_port()
     env = {
         key: value
