@@ -48,6 +48,7 @@ class Lines:
 
     def __exit__(self, *exc) -> None:
         for bar in self.bars:
+            bar.leave = bool(bar.total)  # a bar of nothing to do goes away
             bar.close()
 
 
