@@ -172,3 +172,28 @@ def test_celery_task_lines_never_carry_the_task_arguments() -> None:
     assert "args" not in record["data"] and "kwargs" not in record["data"]
     assert "pkg/m1.py" not in line
     assert len(line) < 400
+
+
+def test_a_log_line_prints_above_the_progress_bar() -> None:
+    """On a terminal a warning goes above the bar, which is drawn again below."""
+    from terminal import screen_lines
+    from tqdm import tqdm
+
+    stream = Stream(terminal=True)
+    handler = logs.TerminalHandler(stream)
+    handler.setFormatter(logs.TextFormatter())
+    bar = tqdm(total=4, desc="scan", file=stream, ncols=60, mininterval=0)
+    bar.update(1)
+    handler.emit(
+        logging.LogRecord(
+            "tracker.demo", logging.WARNING, __file__, 1, "slow file", (), None
+        )
+    )
+    bar.update(1)
+    bar.close()
+
+    lines = [line for line in screen_lines(stream.getvalue().encode()) if line]
+    assert len(lines) == 2, lines
+    assert lines[0].endswith(" WARNING tracker.demo: slow file")
+    assert "scan" not in lines[0], "the line was written through the bar"
+    assert lines[1].startswith("scan:  50%|")
