@@ -1,5 +1,6 @@
-# `make run` imports Django's feature releases since 3.0 from PyPI, scans them
-# on the embedded default and serves the dashboard on http://127.0.0.1:8000/;
+# `make run` imports and scans Django's newest feature release from PyPI on the
+# embedded default and serves the dashboard on http://127.0.0.1:8000/ while the
+# feature releases since 3.0 are imported and scanned in the background;
 # `make test` lints and runs the whole suite.
 # Both install what they need into .venv first: requirements-dev.txt, which
 # is the application's requirements.txt (all the image installs) and the
