@@ -1,12 +1,11 @@
 """Build a local mirror from a package's PyPI sdists, one tagged commit each.
 
 For users who cannot reach the project's git host, for tests and for the
-quick start. Shell code: pip and git through `tracker.sources.sdist` and
+quick start. Shell code: the index and git through `tracker.sources.sdist` and
 `tracker.sources.git`, no Django.
 """
 
 import logging
-import re
 import shutil
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from pathlib import Path
 from packaging.version import Version
 
 from tracker import versions as release_versions
+from tracker.sources import simple_index
 from tracker.sources.git import GitSourceError, Mirror
 from tracker.sources.sdist import (
     SdistDownloadError,
@@ -33,8 +33,6 @@ logger = logging.getLogger(__name__)
 # the unpacking; more would only queue at PyPI and on two cores.
 PARALLEL_IMPORTS = 4
 _REPO_ROOT = Path(__file__).resolve().parents[2]
-
-_AVAILABLE_LINE = re.compile(r"^Available versions:\s*(.*)$", re.MULTILINE)
 
 
 class ReleaseImportError(RuntimeError):
@@ -65,27 +63,13 @@ def _sorted_versions(versions: list[str]) -> list[tuple[Version, str]]:
 
 
 def pypi_versions(package: str, *, timeout: float = 120) -> list[str]:
-    """Every final release of `package` on the index, oldest first.
+    """Every final release of `package` with an sdist on the index (not
+    yanked), oldest first.
 
-    Raises SdistDownloadError when pip cannot list them (offline, unknown
-    package). Releases needing a newer Python than ours are listed too.
+    Raises SdistDownloadError when the index cannot list them (offline,
+    unknown package). Releases needing a newer Python than ours are listed too.
     """
-    command = [
-        sys.executable, "-m", "pip", "index", "versions",
-        "--ignore-requires-python", "--disable-pip-version-check",
-        check_package(package),
-    ]  # fmt: skip
-    try:
-        result = subprocess.run(
-            command, capture_output=True, text=True, timeout=timeout, check=False
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise SdistDownloadError(f"pip index timed out after {timeout}s") from exc
-    match = _AVAILABLE_LINE.search(result.stdout)
-    if result.returncode != 0 or not match:
-        output = "\n".join(text.strip() for text in (result.stdout, result.stderr))
-        raise SdistDownloadError(f"pip index versions {package} failed:\n{output}")
-    listed = [text.strip() for text in match.group(1).split(",") if text.strip()]
+    listed = simple_index.sdist_versions(check_package(package), timeout=timeout)
     return [
         text for version, text in _sorted_versions(listed) if not version.is_prerelease
     ]

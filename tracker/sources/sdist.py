@@ -1,7 +1,10 @@
 """Download a package's source distribution from PyPI and unpack it safely.
 
-Shell code with the standard library only: it must run from the Makefile
-before Django is configured, and it never imports Django.
+Shell code with the standard library and `packaging` only: it must run from
+the Makefile before Django is configured, and it never imports Django. The
+archive comes from the index's PEP 691 JSON (`tracker.sources.simple_index`),
+checked against its sha256; nothing in it runs (pip would run its build
+backend to read its metadata).
 
     python -m tracker.sources.sdist django --spec "==5.2.*" --cache .cache/sdists
     python -m tracker.sources.sdist --archive .cache/sdists/django-5.2.19.tar.gz
@@ -13,31 +16,25 @@ an archive already downloaded, beside it unless --cache says where).
 import argparse
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from tracker.sources import archives
+from tracker.sources import archives, simple_index
 from tracker.sources.archives import DEFAULT_LIMITS, Limits, UnsafeArchiveError
+from tracker.sources.simple_index import SdistDownloadError, check_package
 
-ARCHIVE_SUFFIX = ".tar.gz"
-# pip logs one of these for the archive it resolved, depending on the cache.
-_PIP_ARCHIVE_LINE = re.compile(r"^\s*(?:Saved|File was already downloaded) (.+)$")
+__all__ = [
+    "SdistDownloadError",
+    "UnsafeArchiveError",
+    "check_package",
+    "download_sdist",
+    "extract_sdist",
+    "fetch_tree",
+]
+
+ARCHIVE_SUFFIX = simple_index.SDIST_SUFFIX
 _EXACT_SPEC = re.compile(r"^==\s*([^*,;\s]+)$")
-# PEP 508 project names; anything else could reach pip as an option.
-_PACKAGE_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
-
-
-class SdistDownloadError(RuntimeError):
-    """pip could not fetch the source distribution (offline, no such version)."""
-
-
-def check_package(package: str) -> str:
-    """`package`, once it is a project name (a ValueError otherwise)."""
-    if not _PACKAGE_NAME.fullmatch(package):
-        raise ValueError(f"{package[:60]!r} is not a valid package name")
-    return package
 
 
 def _normalized(name: str) -> str:
@@ -58,8 +55,12 @@ def download_sdist(
 ) -> Path:
     """Return the sdist archive for `package` matching `spec` (None: newest).
 
-    An exact `==X` spec already in `cache_dir` needs no network. Otherwise pip
-    resolves the spec, reusing a cached archive if it is the one it picks.
+    An exact `==X` spec already in `cache_dir` needs no network. Otherwise
+    the index's JSON page says which sdist is the newest non-yanked match;
+    an archive of that name in the cache with the index's sha256 is reused,
+    else it is downloaded (`simple_index.fetch_sdist`: at most the archive
+    limit, within `timeout` seconds, sha256 checked). Nothing in the archive
+    runs.
     """
     check_package(package)
     exact = _EXACT_SPEC.match(spec.strip()) if spec else None
@@ -69,39 +70,20 @@ def download_sdist(
         )
         if cached:
             return cached
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    command = [
-        sys.executable, "-m", "pip", "download",
-        "--no-deps", "--no-binary", ":all:",
-        # Newer Django releases require a newer Python than ours; we only read them.
-        "--ignore-requires-python",
-        "--disable-pip-version-check", "--progress-bar", "off",
-        "-d", str(cache_dir),
-        f"{package}{spec or ''}",
-    ]  # fmt: skip
-    try:
-        result = subprocess.run(
-            command, capture_output=True, text=True, timeout=timeout, check=False
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise SdistDownloadError(f"pip download timed out after {timeout}s") from exc
-    output = "\n".join(text.strip() for text in (result.stdout, result.stderr))
-    if result.returncode != 0:
-        raise SdistDownloadError(
-            f"pip download {package}{spec or ''} failed:\n{output}"
-        )
-    reported = [
-        cache_dir / Path(match.group(1).strip()).name
-        for line in output.splitlines()
-        if (match := _PIP_ARCHIVE_LINE.match(line))
-    ]
-    archives = [path for path in reported if path.name.endswith(ARCHIVE_SUFFIX)]
-    if not archives or not archives[-1].is_file():
-        raise SdistDownloadError(
-            f"pip reported no {ARCHIVE_SUFFIX} archive for {package}{spec or ''}:\n"
-            f"{output}"
-        )
-    return archives[-1]
+    found = simple_index.pick_sdist(
+        simple_index.project_sdists(package, timeout=min(timeout, 120)),
+        package=package,
+        spec=spec,
+    )
+    cached = cache_dir / found.filename
+    if cached.is_file() and simple_index.file_sha256(cached) == found.sha256:
+        return cached
+    return simple_index.fetch_sdist(
+        found,
+        dest_dir=cache_dir,
+        max_bytes=DEFAULT_LIMITS.archive_bytes,
+        timeout=timeout,
+    )
 
 
 def extract_sdist(
