@@ -144,6 +144,18 @@ def test_database_url_decodes_password_and_options(load_settings: LoadSettings) 
         ),
         ({"ASYNCDASH_MAX_FILE_BYTES": "0"}, "ASYNCDASH_MAX_FILE_BYTES=0"),
         (
+            {"ASYNCDASH_PYPI_INDEX_URL": "http://pypi.example/simple/"},
+            r"ASYNCDASH_PYPI_INDEX_URL='http://pypi.example/simple/' is not an https",
+        ),
+        (
+            {"ASYNCDASH_PYPI_INDEX_URL": "file:///srv/simple/"},
+            "is not an https:// URL",
+        ),
+        (
+            {"ASYNCDASH_PYPI_INDEX_URL": "https://u:secret@pypi.example/simple/"},
+            "must hold no credentials",
+        ),
+        (
             {"CELERY_TASK_TIME_LIMIT": "300", "ASYNCDASH_SECONDS_PER_FILE": "60"},
             "CELERY_TASK_TIME_LIMIT=300 leaves no time for one file",
         ),
@@ -200,6 +212,13 @@ def test_file_limits_come_from_the_environment(load_settings: LoadSettings) -> N
     assert settings["ASYNCDASH_FILE_LIMITS"] == Limits(
         seconds=20, memory_mib=512, max_file_bytes=4096
     )
+
+
+def test_the_package_index_defaults_to_pypi(load_settings: LoadSettings) -> None:
+    """PyPI unless set; a local http index only on 127.0.0.1 (tests)."""
+    assert load_settings()["PYPI_INDEX_URL"] == "https://pypi.org/simple/"
+    local = load_settings(ASYNCDASH_PYPI_INDEX_URL="http://127.0.0.1:8081/simple")
+    assert local["PYPI_INDEX_URL"] == "http://127.0.0.1:8081/simple/"
 
 
 def test_empty_variables_mean_the_default(load_settings: LoadSettings) -> None:

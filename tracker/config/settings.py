@@ -25,6 +25,11 @@ from environs import Env, EnvError
 
 from analyzers.isolation import Limits
 from tracker.config.logs import log_format
+from tracker.sources.simple_index import (
+    DEFAULT_INDEX_URL,
+    INDEX_URL_ENV,
+    check_index_url,
+)
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -335,6 +340,15 @@ ASYNCDASH_UPSTREAM_URL = _read(
     "str", "ASYNCDASH_UPSTREAM_URL", default="https://github.com/django/django.git"
 )
 GIT_TIMEOUT = _read("int", "ASYNCDASH_GIT_TIMEOUT", default=600)
+# The package index sdists come from (tracker.sources.simple_index reads it
+# at each call, without Django); checked here too, so a bad value stops start.
+try:
+    PYPI_INDEX_URL = check_index_url(
+        _read("str", INDEX_URL_ENV, default=DEFAULT_INDEX_URL).strip()
+        or DEFAULT_INDEX_URL
+    )
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
 # Downloaded sdists, shared with `make run` and the tests.
 SDIST_CACHE_DIR = _read(
     "path", "ASYNCDASH_SDIST_CACHE", default=BASE_DIR / ".cache" / "sdists"
