@@ -1,7 +1,6 @@
 import gzip
 import io
 import os
-import subprocess
 import tarfile
 from pathlib import Path
 
@@ -10,7 +9,6 @@ import pytest
 from tracker.sources import sdist
 from tracker.sources.archives import Limits
 from tracker.sources.sdist import (
-    SdistDownloadError,
     UnsafeArchiveError,
     download_sdist,
     extract_sdist,
@@ -485,62 +483,28 @@ def test_hard_links_count_the_size_of_their_target(
     assert list(dest.iterdir()) == []
 
 
-def _no_pip(*args: object, **kwargs: object) -> None:
-    raise AssertionError("pip should not run")
+def _no_index(*args: object, **kwargs: object) -> None:
+    raise AssertionError("the index should not be asked")
 
 
-def test_exact_spec_in_cache_skips_pip(
+def test_exact_spec_in_cache_skips_the_index(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An archive already cached for an exact version needs no network."""
     cached = tmp_path / "django-5.2.19.tar.gz"
     cached.touch()
-    monkeypatch.setattr(sdist.subprocess, "run", _no_pip)
+    monkeypatch.setattr(sdist.simple_index, "project_sdists", _no_index)
 
     found = download_sdist(package="Django", spec="==5.2.19", cache_dir=tmp_path)
 
     assert found == cached
 
 
-@pytest.mark.parametrize(
-    "line", ["Saved ./cache/django-6.1.3.tar.gz", "  File was already downloaded {}"]
-)
-def test_wildcard_spec_uses_the_archive_pip_reports(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, line: str
-) -> None:
-    archive = tmp_path / "django-6.1.3.tar.gz"
-    archive.touch()
-    (tmp_path / "django-6.0.tar.gz").touch()
-    stdout = f"Collecting django\n{line.format(archive)}\nSuccessfully downloaded\n"
-
-    def fake_run(command: list[str], **kwargs: object) -> subprocess.CompletedProcess:
-        assert command[-1] == "django==6.1.*"
-        return subprocess.CompletedProcess(command, 0, stdout=stdout, stderr="")
-
-    monkeypatch.setattr(sdist.subprocess, "run", fake_run)
-
-    found = download_sdist(package="django", spec="==6.1.*", cache_dir=tmp_path)
-
-    assert found == archive
-
-
-def test_pip_failure_raises_download_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def fake_run(command: list[str], **kwargs: object) -> subprocess.CompletedProcess:
-        return subprocess.CompletedProcess(command, 1, stdout="", stderr="ERROR: x")
-
-    monkeypatch.setattr(sdist.subprocess, "run", fake_run)
-
-    with pytest.raises(SdistDownloadError, match="ERROR: x"):
-        download_sdist(package="django", spec=None, cache_dir=tmp_path)
-
-
 def test_cli_prints_only_the_tree_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
     _archive(tmp_path / f"{TOP}.tar.gz", _dir(TOP), _file(f"{TOP}/setup.py"))
-    monkeypatch.setattr(sdist.subprocess, "run", _no_pip)
+    monkeypatch.setattr(sdist.simple_index, "project_sdists", _no_index)
 
     status = sdist.main(["pkg", "--spec", "==1.0", "--cache", str(tmp_path)])
 
@@ -555,7 +519,7 @@ def test_an_option_like_package_never_reaches_pip(
     capsys: pytest.CaptureFixture,
     package,
 ) -> None:
-    monkeypatch.setattr(sdist.subprocess, "run", _no_pip)
+    monkeypatch.setattr(sdist.simple_index, "project_sdists", _no_index)
 
     assert sdist.main(["--cache", str(tmp_path), "--", package]) == 1
 
