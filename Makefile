@@ -15,7 +15,7 @@ BIN := $(VENV)/bin
 SYSTEM_PYTHON ?= /usr/bin/python3
 SYSTEM_VENV := .venv-debian
 SYSTEM_PYTHON_TESTS := tests/tracker/test_sdist.py tests/tracker/test_importer.py \
-	tests/tracker/test_import_errors.py
+	tests/tracker/test_import_errors.py tests/tracker/test_sdist_download.py
 # The pipeline tests on real services (PostgreSQL, Redis, Celery workers).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/asyncdash
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
