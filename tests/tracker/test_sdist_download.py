@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tarfile
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,8 @@ class Index:
     pages: dict[str, list[dict]] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
+    redirects: dict[str, str] = field(default_factory=dict)
+    trickle: set[str] = field(default_factory=set)
 
     def add(
         self,
@@ -91,8 +94,16 @@ def index(monkeypatch: pytest.MonkeyPatch) -> Iterator[Index]:
                     {"meta": {"api-version": "1.1"}, "name": parts[1], "files": files}
                 ).encode()
                 self._answer(body, JSON_TYPE)
+            elif parts[0] == "files" and parts[1] in served.redirects:
+                self.send_response(302)
+                self.send_header("Location", served.redirects[parts[1]])
+                self.end_headers()
             elif parts[0] == "files" and len(parts) == 2 and parts[1] in served.files:
-                self._answer(served.files[parts[1]], "application/octet-stream")
+                data = served.files[parts[1]]
+                if parts[1] in served.trickle:
+                    self._trickle(data)
+                else:
+                    self._answer(data, "application/octet-stream")
             else:
                 self.send_error(404)
 
@@ -102,6 +113,17 @@ def index(monkeypatch: pytest.MonkeyPatch) -> Iterator[Index]:
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+
+        def _trickle(self, body: bytes) -> None:
+            """A slow server: the body in ten parts, 0.3 s apart."""
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            step = len(body) // 10 + 1
+            for start in range(0, len(body), step):
+                self.wfile.write(body[start : start + step])
+                self.wfile.flush()
+                time.sleep(0.3)
 
         def log_message(self, *args: object) -> None:
             pass
@@ -241,6 +263,33 @@ def test_a_file_url_that_is_not_https_is_refused(
 
     with pytest.raises(SdistDownloadError, match="not an https:// URL"):
         download_sdist(package="pkg", spec="==1.0", cache_dir=tmp_path)
+
+
+@pytest.mark.parametrize(
+    "target", ["file:///etc/passwd", "ftp://127.0.0.1/x", "http://files.example/x"]
+)
+def test_a_redirect_to_a_url_that_is_not_https_is_refused(
+    index: Index, tmp_path: Path, target: str
+) -> None:
+    index.add("pkg", "1.0", url="../../files/moved")
+    index.redirects["moved"] = target
+
+    # urllib itself refuses file:; ftp: and plain http pass it and meet ours.
+    with pytest.raises(SdistDownloadError, match="not an https:// URL|not allowed"):
+        download_sdist(package="pkg", spec="==1.0", cache_dir=tmp_path)
+
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_download_past_its_deadline_is_refused(index: Index, tmp_path: Path) -> None:
+    """The server sends a part every 0.3 s for 3 s; the deadline is 1 s."""
+    index.add("pkg", "1.0")
+    index.trickle.add("pkg-1.0.tar.gz")
+
+    with pytest.raises(SdistDownloadError, match="took too long"):
+        download_sdist(package="pkg", spec="==1.0", cache_dir=tmp_path, timeout=1)
+
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_unknown_package_and_offline_are_one_line(

@@ -22,6 +22,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -154,13 +155,14 @@ def project_sdists(package: str, *, timeout: float = 120) -> list[IndexFile]:
     index = index_url()
     name = canonicalize_name(check_package(package))
     page = f"{index}{name}/"
+    deadline = time.monotonic() + timeout
     with _open(page, index=index, accept=JSON_TYPE, timeout=timeout) as response:
         kind = response.headers.get_content_type()
-        body = response.read(MAX_PAGE_BYTES + 1)
-    if kind != JSON_TYPE:
-        raise SdistDownloadError(f"{page} is not PEP 691 JSON ({kind})")
-    if len(body) > MAX_PAGE_BYTES:
-        raise SdistDownloadError(f"{page} is larger than {MAX_PAGE_BYTES} bytes")
+        if kind != JSON_TYPE:
+            raise SdistDownloadError(f"{page} is not PEP 691 JSON ({kind})")
+        body = b"".join(
+            _chunks(response, cap=MAX_PAGE_BYTES, deadline=deadline, what=page)
+        )
     try:
         data = json.loads(body)
         version = str(data["meta"]["api-version"])
@@ -263,18 +265,9 @@ def fetch_sdist(
                 found.url, index=index, accept="*/*", timeout=min(timeout, 60)
             ) as response,
         ):
-            length = response.headers.get("Content-Length")
-            if length and length.isdigit() and int(length) > cap:
-                raise _too_large(found, cap)
-            written = 0
-            while chunk := response.read(CHUNK):
-                written += len(chunk)
-                if written > cap:
-                    raise _too_large(found, cap)
-                if time.monotonic() > deadline:
-                    raise SdistDownloadError(
-                        f"{found.filename}: download took over {timeout:g} s"
-                    )
+            for chunk in _chunks(
+                response, cap=cap, deadline=deadline, what=found.filename
+            ):
                 digest.update(chunk)
                 out.write(chunk)
         if digest.hexdigest() != found.sha256:
@@ -290,5 +283,26 @@ def fetch_sdist(
         temp_path.unlink(missing_ok=True)
 
 
-def _too_large(found: IndexFile, cap: int) -> SdistDownloadError:
-    return SdistDownloadError(f"{found.filename} is larger than {cap} bytes")
+def _chunks(response, *, cap: int, deadline: float, what: str) -> Iterator[bytes]:
+    """The body, a read at a time: past `cap` bytes or `deadline`, an error.
+
+    `read1` returns what one read from the socket gives, so a server
+    trickling bytes meets the deadline too (`read(n)` would wait for n).
+    """
+    length = response.headers.get("Content-Length")
+    if length and length.isdigit() and int(length) > cap:
+        raise SdistDownloadError(f"{what} is larger than {cap} bytes")
+    received = 0
+    while True:
+        try:
+            chunk = response.read1(CHUNK)
+        except OSError as exc:  # a socket timeout, a reset
+            raise SdistDownloadError(f"{what}: the transfer failed: {exc}") from None
+        if not chunk:
+            return
+        received += len(chunk)
+        if received > cap:
+            raise SdistDownloadError(f"{what} is larger than {cap} bytes")
+        if time.monotonic() > deadline:
+            raise SdistDownloadError(f"{what}: the download took too long")
+        yield chunk
