@@ -15,6 +15,7 @@ index itself is.
 """
 
 import hashlib
+import http.client
 import json
 import os
 import re
@@ -143,7 +144,7 @@ def _open(url: str, *, index: str, accept: str, timeout: float):
         return _opener(index).open(request, timeout=timeout)
     except urllib.error.HTTPError as exc:
         raise SdistDownloadError(f"{url}: HTTP {exc.code} {exc.reason}") from None
-    except (urllib.error.URLError, OSError) as exc:
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         reason = getattr(exc, "reason", exc)
         raise SdistDownloadError(
             f"cannot reach {urlsplit(url).netloc}: {reason}"
@@ -296,7 +297,7 @@ def _chunks(response, *, cap: int, deadline: float, what: str) -> Iterator[bytes
     while True:
         try:
             chunk = response.read1(CHUNK)
-        except OSError as exc:  # a socket timeout, a reset
+        except (OSError, http.client.HTTPException) as exc:  # timeout, reset
             raise SdistDownloadError(f"{what}: the transfer failed: {exc}") from None
         if not chunk:
             return
