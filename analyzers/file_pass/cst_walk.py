@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from analyzers.file_pass.cst_visit import walk
 from analyzers.file_pass.names import cst_dotted
 from analyzers.file_pass.scopes import CAPABILITY_FLAGS, ModuleNames, qualname_of
 
@@ -537,5 +538,5 @@ def spans_from_positions(module: cst.Module, collector: Collector) -> Spans:
 
 def collect(module: cst.Module, names: ModuleNames) -> Collector:
     collector = Collector(names)
-    module.visit(collector)
+    walk(module, collector)
     return collector
