@@ -4,11 +4,11 @@
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.forms.models import model_to_dict
 
 from analyzers.records import Kind, Reach
-from tracker.models import FunctionStat, Project, Release
+from tracker.models import FileAnalysis, FunctionStat, Project, Release
 from tracker.scanning.bulk import rows_insert
 
 ROWS = [
@@ -130,3 +130,24 @@ def test_on_postgresql_rows_go_through_copy(django_assert_num_queries):
     with django_assert_num_queries(0):  # COPY runs outside Django's execute
         rows_insert(FunctionStat, (dict(release_id=release.pk, **r) for r in ROWS))
     assert FunctionStat.objects.filter(release=release).count() == 2
+
+
+@pytest.mark.django_db
+def test_ignore_conflicts_leaves_out_rows_already_there_and_keeps_the_rest():
+    """A blob analysed twice (a redelivered batch) keeps its first result."""
+    first = dict(
+        blob_sha="a" * 40,
+        path="pkg/a.py",
+        analyzer_version="v",
+        result={"module": "pkg.a", "path": "pkg/a.py", "first": True},
+        parse_error="",
+    )
+    again = {**first, "result": {"module": "pkg.a", "path": "pkg/a.py"}}
+    other = {**first, "blob_sha": "b" * 40}
+    rows_insert(FileAnalysis, [first])
+    rows_insert(FileAnalysis, [again, other], ignore_conflicts=True)
+    rows_insert(FileAnalysis, [again], ignore_conflicts=True)  # staging reusable
+    stored = dict(FileAnalysis.objects.values_list("blob_sha", "result"))
+    assert stored == {"a" * 40: first["result"], "b" * 40: other["result"]}
+    with pytest.raises(IntegrityError):
+        rows_insert(FileAnalysis, [again])

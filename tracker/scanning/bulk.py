@@ -15,36 +15,73 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 
 Row = Mapping[str, Any]  # column (a field's attname) -> value
+_STAGING = "asyncdash_rows_staged"  # a temporary table, dropped at once
 
 
-def rows_insert(model: type[models.Model], rows: Iterable[Row]) -> int:
-    """Insert `rows`, each with the same columns; returns how many."""
+def rows_insert(
+    model: type[models.Model], rows: Iterable[Row], *, ignore_conflicts: bool = False
+) -> int:
+    """Insert `rows`, each with the same columns; returns how many were given.
+
+    `ignore_conflicts`: a row that breaks a unique constraint is left out, as
+    `bulk_create(ignore_conflicts=True)` leaves it (on PostgreSQL the rows go
+    to a temporary table first, then on with INSERT ... ON CONFLICT DO
+    NOTHING).
+    """
     rows = list(rows)
     if not rows:
         return 0
     if any(row.keys() != rows[0].keys() for row in rows):
         raise ValueError(f"{model.__name__}: rows with different columns")
     if connection.vendor != "postgresql":
-        model.objects.bulk_create((model(**row) for row in rows), batch_size=1000)
+        model.objects.bulk_create(
+            (model(**row) for row in rows),
+            batch_size=1000,
+            ignore_conflicts=ignore_conflicts,
+        )
         return len(rows)
-    columns = list(rows[0])
-    convert = [_converter(model, column) for column in columns]
     quote = connection.ops.quote_name
-    statement = "COPY {} ({}) FROM STDIN".format(
-        quote(model._meta.db_table), ", ".join(quote(column) for column in columns)
-    )
-    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(column) for column in rows[0])
+    if not ignore_conflicts:
+        _copy(model, table, columns, rows)
+        return len(rows)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {_STAGING} AS"
+            f" SELECT {columns} FROM {table} WITH NO DATA"
+        )
+        _copy(model, _STAGING, columns, rows)
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {_STAGING}"
+            " ON CONFLICT DO NOTHING"
+        )
+        cursor.execute(f"DROP TABLE {_STAGING}")
+    return len(rows)
+
+
+def _copy(model: type[models.Model], table: str, columns: str, rows: list[Row]):
+    """COPY the rows into `table`, in the columns (quoted) of the first row."""
+    names = list(rows[0])
+    convert = [_converter(model, name) for name in names]
+    statement = f"COPY {table} ({columns}) FROM STDIN"
+    # Django's own error classes, as for any query (a task retries on its
+    # OperationalError), though COPY goes to the driver's cursor directly.
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(statement) as copy,
+    ):
         for row in rows:
             copy.write_row(
                 [
-                    None if (value := row[column]) is None else change(value)
-                    for column, change in zip(columns, convert, strict=True)
+                    None if (value := row[name]) is None else change(value)
+                    for name, change in zip(names, convert, strict=True)
                 ]
             )
-    return len(rows)
 
 
 def _converter(model: type[models.Model], column: str) -> Callable[[Any], Any]:

@@ -23,6 +23,7 @@ from analyzers.tree_pass.components import ComponentMap
 from tracker import versions
 from tracker.models import FileAnalysis, Project, Release, Scan
 from tracker.scanning import drift, isolation, rows
+from tracker.scanning.bulk import rows_insert
 from tracker.scanning.mirrors import mirror_open
 from tracker.sources.git import Mirror
 
@@ -109,9 +110,10 @@ def blobs_analyse(
             )
         peak = analyser.peak_memory_kib() // 1024
     logger.info("batch: %s files analysed; child peak %s MiB", len(results), peak)
-    FileAnalysis.objects.bulk_create(
-        [
-            FileAnalysis(
+    rows_insert(
+        FileAnalysis,
+        (
+            dict(
                 blob_sha=sha,
                 path=path,
                 analyzer_version=ANALYZER_VERSION,
@@ -119,9 +121,8 @@ def blobs_analyse(
                 parse_error=(result.get("parse_error") or {}).get("message", ""),
             )
             for (path, sha), result in zip(wanted, results, strict=False)
-        ],
+        ),
         ignore_conflicts=True,
-        batch_size=500,
     )
     return wanted[len(results) :]
 
