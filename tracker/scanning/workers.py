@@ -78,6 +78,25 @@ class WorkerProcess:
                 found.append((pid, ROLES[min(depth, len(ROLES) - 1)], kib))
         return found
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the worker's processes have used so far:
+        each live one's own, and that of the children they have reaped (a
+        retired analysing child). On a machine shared with other work it
+        measures the scan's work where wall-clock time also measures the
+        wait for a core."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for _, pid in _process_tree(self.process.pid):
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+            except OSError:  # it has just ended
+                continue
+            # Fields after the command name (which may hold spaces): utime is
+            # the 14th field of the line, then stime, cutime, cstime.
+            fields = stat.rsplit(")", 1)[1].split()
+            total += sum(int(value) for value in fields[11:15])
+        return total / ticks
+
     def stop(self) -> None:
         """Warm shutdown, then SIGKILL if it takes too long."""
         if self.alive():
