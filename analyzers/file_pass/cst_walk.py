@@ -514,15 +514,30 @@ class Spans:
 
 def spans_from_ast(tree: ast.Module) -> Spans:
     defs, classes = [], []
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            defs.append((node.lineno, node.col_offset, node.end_lineno or node.lineno))
-        elif isinstance(node, ast.ClassDef):
-            classes.append((node.lineno, node.col_offset))
-    # libcst walks in source order; ast.walk is breadth-first, so sort.
+    # Defs and classes are statements, so only statement lists can hold
+    # them: walking those alone skips the expressions (most of the nodes).
+    bodies = [tree.body]
+    while bodies:
+        for node in bodies.pop():
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                end = node.end_lineno or node.lineno
+                defs.append((node.lineno, node.col_offset, end))
+            elif isinstance(node, ast.ClassDef):
+                classes.append((node.lineno, node.col_offset))
+            bodies.extend(_statement_lists(node))
+    # libcst walks in source order; this walk does not, so sort.
     defs.sort()
     classes.sort()
     return Spans([(first, last) for first, _, last in defs], [c[0] for c in classes])
+
+
+def _statement_lists(node: ast.stmt) -> list[list[ast.stmt]]:
+    """The statement lists a statement holds: bodies, handlers, cases, else
+    and finally blocks (an expression holds none)."""
+    found = [getattr(node, name, None) for name in ("body", "orelse", "finalbody")]
+    found += [handler.body for handler in getattr(node, "handlers", ())]
+    found += [case.body for case in getattr(node, "cases", ())]
+    return [body for body in found if isinstance(body, list)]
 
 
 def spans_from_positions(module: cst.Module, collector: Collector) -> Spans:
