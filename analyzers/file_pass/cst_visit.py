@@ -8,7 +8,9 @@ modules. `walk(node, visitor)` calls the same hooks (`visit_<Node>`,
 `visit_<Node>_<attribute>`, `leave_<Node>_<attribute>`, `leave_<Node>`) in
 the same order, skipping a node's children when its `visit_` returns False,
 and rebuilds nothing. Hooks are looked up once per visitor class and node
-type; the no-op hooks libcst's base class declares are never called.
+type; the no-op hooks libcst's base class declares are never called, and a
+visitor with no hook for whitespace, comments, operators or brackets does
+not walk into them at all.
 
 The attributes of a node type are visited in the order libcst's own
 `_visit_and_replace_children` visits them, recorded from it the first time a
@@ -18,9 +20,12 @@ forms go through libcst's own visit.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import libcst as cst
+import libcst._nodes.op as operator_nodes
+import libcst._nodes.whitespace as whitespace_nodes
 from libcst import CSTNode, CSTVisitor
 
 _GENERIC = ("on_visit", "on_leave", "on_visit_attribute", "on_leave_attribute")
@@ -69,6 +74,10 @@ def _walk(node: CSTNode, visitor: CSTVisitor, kind: type) -> None:
 def _plan(kind: type, node: CSTNode) -> Plan:
     node_type = type(node)
     name = node_type.__name__
+    if node_type in _TOKENS and _ignores_tokens(kind):
+        plan: Plan = (None, None, ())
+        _plans[(kind, node_type)] = plan
+        return plan
     plan = (
         _hook(kind, f"visit_{name}"),
         _hook(kind, f"leave_{name}"),
@@ -83,6 +92,38 @@ def _plan(kind: type, node: CSTNode) -> Plan:
     )
     _plans[(kind, node_type)] = plan
     return plan
+
+
+def _token_types() -> frozenset[type]:
+    """Whitespace, comments, operators and brackets: nodes that hold nothing
+    but other such nodes (two thirds of a tree's nodes)."""
+    found = {
+        node_type
+        for module in (whitespace_nodes, operator_nodes)
+        for node_type in vars(module).values()
+        if isinstance(node_type, type)
+        and issubclass(node_type, CSTNode)
+        and node_type.__module__ == module.__name__
+    }
+    brackets = ("Paren", "SquareBracket", "CurlyBrace")
+    found |= {getattr(cst, side + b) for side in ("Left", "Right") for b in brackets}
+    return frozenset(found)
+
+
+_TOKENS = _token_types()
+_TOKEN_NAMES = frozenset(node_type.__name__ for node_type in _TOKENS)
+
+
+@functools.cache
+def _ignores_tokens(kind: type) -> bool:
+    """Whether the visitor has no hook for any token type or its attributes:
+    then a token's subtree, which holds only tokens, is not walked at all."""
+    for name in dir(kind):
+        side, _, rest = name.partition("_")
+        hooked = side in ("visit", "leave") and rest.split("_", 1)[0] in _TOKEN_NAMES
+        if hooked and _hook(kind, name) is not None:
+            return False
+    return True
 
 
 def _hook(kind: type, name: str) -> Hook:

@@ -8,13 +8,15 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
+from analyzers.file_pass import cst_visit
 from analyzers.file_pass.ast_walk import holds_no_async
 from analyzers.file_pass.cst_visit import walk
 
 
-def _recorder_class() -> type:
+def _recorder_class(*, tokens: bool) -> type:
     """A visitor with every hook libcst could call, each noting its call;
-    `visit_Lambda` and `visit_ClassDef` answer False (children skipped)."""
+    `visit_Lambda` and `visit_ClassDef` answer False (children skipped).
+    Without `tokens`, none for whitespace, comments, operators, brackets."""
 
     def hook(name: str):
         def noted(self, node):
@@ -28,6 +30,8 @@ def _recorder_class() -> type:
         if not issubclass(node_type, cst.CSTNode) or not dataclasses.is_dataclass(
             node_type
         ):
+            continue
+        if not tokens and node_type in cst_visit._TOKENS:
             continue
         hooks[f"visit_{name}"] = hook(f"visit_{name}")
         hooks[f"leave_{name}"] = hook(f"leave_{name}")
@@ -43,12 +47,14 @@ def _recorder_class() -> type:
     return type("Recorder", (cst.CSTVisitor,), {"__init__": __init__, **hooks})
 
 
-Recorder = _recorder_class()
+Recorder = _recorder_class(tokens=True)
+# No hook for a token: the walk does not go into them (a third of the nodes).
+NodeRecorder = _recorder_class(tokens=False)
 
 
-def calls_both_ways(source: bytes) -> tuple[list, list]:
+def calls_both_ways(source: bytes, recorder: type = Recorder) -> tuple[list, list]:
     module = cst.parse_module(source)
-    libcst_visit, fast = Recorder(), Recorder()
+    libcst_visit, fast = recorder(), recorder()
     module.visit(libcst_visit)
     walk(module, fast)
     return libcst_visit.calls, fast.calls
@@ -108,11 +114,13 @@ SNIPPETS = [
 ]
 
 
+@pytest.mark.parametrize("recorder", [Recorder, NodeRecorder])
 @pytest.mark.parametrize("code", SNIPPETS)
-def test_walk_calls_the_hooks_libcst_calls_in_the_same_order(code):
+def test_walk_calls_the_hooks_libcst_calls_in_the_same_order(code, recorder):
     """Every visit, leave and attribute hook, same nodes, same order, with
-    children skipped where a visit hook answers False."""
-    expected, got = calls_both_ways(textwrap.dedent(code).encode())
+    children skipped where a visit hook answers False; a visitor with no
+    hook for whitespace or operators sees the same without them."""
+    expected, got = calls_both_ways(textwrap.dedent(code).encode(), recorder)
     assert got == expected
     assert len(got) > 20
 
@@ -153,10 +161,20 @@ def test_walk_matches_libcst_on_the_async_files_of_django_61(django61_tree: Path
     for path in files:
         source = path.read_bytes()
         try:
-            expected, got = calls_both_ways(source)
+            both = [calls_both_ways(source, r) for r in (Recorder, NodeRecorder)]
         except cst.ParserSyntaxError:
             continue
-        if got != expected:
+        if any(got != expected for expected, got in both):
             differing.append(path.relative_to(django61_tree))
     assert len(files) > 100
     assert differing == []
+
+
+def test_only_a_visitor_without_token_hooks_skips_tokens():
+    """The recorder without token hooks is the one the walk prunes for, and
+    so are the analyzer's own visitors."""
+    from analyzers.file_pass.cst_walk import Collector
+
+    assert cst_visit._ignores_tokens(NodeRecorder)
+    assert cst_visit._ignores_tokens(Collector)
+    assert not cst_visit._ignores_tokens(Recorder)
