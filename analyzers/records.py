@@ -206,7 +206,7 @@ class FunctionRecord:
     # Its awaited calls (not hops) by Resolution value: {"type": 3, "name": 1}.
     call_steps: dict[str, int] = field(default_factory=dict)
     # Thread hops on its paths: fewest (awaits no branch may skip) and most
-    # (every branch taken, each function once per path).
+    # (every await taken once); a cycle of calls counts each function once.
     hops_fewest: int = 0
     hops_most: int = 0
     # Its own awaits the analyzer could not follow, and the callables handed

@@ -18,7 +18,7 @@ from analyzers.tree_pass.reach import awaitable, solve_tree
 
 # Part of every cached result's key: bump it whenever a change to the analyzer
 # or its data files changes what a file's result would be.
-ANALYZER_VERSION = "3"
+ANALYZER_VERSION = "4"
 
 
 def source_files(root: Path, component_map: ComponentMap) -> Iterator[tuple[str, Path]]:
@@ -60,7 +60,11 @@ def tree_pass(files: list[FileResult], component_map: ComponentMap) -> TreeResul
     tests = [f for f in files if component_map.is_test_path(f.path)]
     code = [_without_test_support_apis(f, component_map) for f in code]
 
-    functions, solver = solve_tree(code, [fn for f in code for fn in f.functions])
+    functions, solver = solve_tree(
+        code,
+        [fn for f in code for fn in f.functions],
+        lambda fn: component_map.of_definition(fn.module, fn.qualname),
+    )
     functions = [
         dataclasses.replace(
             fn, component=component_map.of_definition(fn.module, fn.qualname)

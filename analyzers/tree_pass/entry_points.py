@@ -61,6 +61,13 @@ class Found:
     unknown: bool = False
     only_bases: bool = True  # every await is self/super into another component
 
+    def add(self, other: Found) -> None:
+        """What `other`'s work reaches, this work reaches too."""
+        self.io_here |= other.io_here
+        self.concurrent_here |= other.concurrent_here
+        self.hop_here |= other.hop_here
+        self.unknown |= other.unknown
+
 
 class EntryPointJudge:
     def __init__(
@@ -79,6 +86,7 @@ class EntryPointJudge:
         self.component_of_class = component_of_class
         self.component_of_name = component_of_name
         self._judged: dict[int, str] = {}
+        self._reached_memo: dict[tuple, Found] = {}
         self.awaited_by: dict[int, set[int]] = defaultdict(set)
         for i, sites in enumerate(solver.sites):
             for site in sites:
@@ -114,9 +122,13 @@ class EntryPointJudge:
 
     def _judge(self, i: int) -> str:
         record = self.records[i]
+        context, component = self.index.owner_class(record), record.component
         found = Found()
-        context = self.index.owner_class(record)
-        self._walk(i, context, record.component, found, {(i, context)}, top=True)
+        found.add(self._reached(i, context, component))
+        found.only_bases = all(
+            self._into_base(self.solver.resolve(record, site, context), component)
+            for site in record.await_sites
+        )
         if found.concurrent_here:
             return NATIVE
         if found.hop_here and not found.unknown:
@@ -131,20 +143,67 @@ class EntryPointJudge:
             return DELEGATES
         return NATIVE
 
-    def _walk(
-        self, i: int, context: str | None, component: str, found: Found, seen, top
-    ) -> None:
-        """Collect what i's work reaches, run as an instance of `context`."""
+    def _reached(self, start: int, context: str | None, component: str) -> Found:
+        """What `start`'s work reaches, run as an instance of `context`,
+        through its callees in the same component.
+
+        One pass over the strongly connected (function, class) states, each
+        state's answer kept for every later entry point (a walk from each
+        would be quadratic on thousands of functions awaiting one chain),
+        with a stack, not recursion: call chains can be thousands deep."""
+        memo = self._reached_memo
+        if (start, context, component) in memo:
+            return memo[start, context, component]
+        index: dict = {}
+        low: dict = {}
+        own: dict = {}
+        callees: dict = {}
+        stack: list = []
+        work = [((start, context), 0)]
+        while work:
+            state, position = work.pop()
+            if position == 0:
+                index[state] = low[state] = len(index)
+                stack.append(state)
+                own[state], callees[state] = self._visit(*state, component)
+            for at in range(position, len(callees[state])):
+                callee = callees[state][at]
+                if (*callee, component) in memo:
+                    own[state].add(memo[(*callee, component)])
+                elif callee not in index:
+                    work += [(state, at + 1), (callee, 0)]
+                    break
+                else:  # on the stack: in this state's cycle
+                    low[state] = min(low[state], index[callee])
+            else:
+                if low[state] == index[state]:  # a cycle's first state: done
+                    members = []
+                    while not members or members[-1] != state:
+                        members.append(stack.pop())
+                    reached = Found()
+                    for member in members:
+                        reached.add(own[member])
+                    for member in members:
+                        memo[(*member, component)] = reached
+                if work:
+                    caller = work[-1][0]
+                    low[caller] = min(low[caller], low[state])
+                    if (*state, component) in memo:
+                        own[caller].add(memo[(*state, component)])
+        return memo[start, context, component]
+
+    def _visit(self, i: int, context: str | None, component: str):
+        """What function i does itself, and the (callee, class) states its
+        work goes on in within the component."""
         record = self.records[i]
         here = record.component == component
-        if record.runs_in_thread:
-            found.hop_here |= here
-        if record.is_async and record.concurrency_sites:
-            found.concurrent_here |= here
+        found = Found(
+            hop_here=record.runs_in_thread and here,
+            concurrent_here=bool(record.is_async and record.concurrency_sites) and here,
+        )
+        callees = []
         for awaited in record.await_sites:
             site = self.solver.resolve(record, awaited, context)
-            if top and not self._into_base(site, component):
-                found.only_bases = False
             if site.end is End.HOP:
                 # Here when the sync code it runs is this component's.
                 found.hop_here |= self.component_of_name(site.runs) == component
@@ -156,11 +215,10 @@ class EntryPointJudge:
                 callee = self.records[c]
                 if site.on_self or callee.component == component:
                     inner = context if site.on_self else self.index.owner_class(callee)
-                    if (c, inner) not in seen:
-                        seen.add((c, inner))
-                        self._walk(c, inner, component, found, seen, top=False)
+                    callees.append((c, inner))
                 elif self.solver.flags[End.UNKNOWN][c]:
                     found.unknown = True
+        return found, callees
 
     def _into_base(self, site, component: str) -> bool:
         """A self/super call that lands only in another component's class."""

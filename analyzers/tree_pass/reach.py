@@ -525,7 +525,9 @@ class ReachSolver:
             return Site((), Resolution.HOP, End.HOP, label, runs=record.full_name)
         return None
 
-    def solve(self) -> list[FunctionRecord]:
+    def solve(self, group=None) -> list[FunctionRecord]:
+        """Every node solved; `group` (a record's component) keeps the hop
+        lists' ceiling from hiding a component a hop sits in."""
         self.callers = callers = self._callers()
         self.flags = {
             end: self._propagate(
@@ -535,11 +537,13 @@ class ReachSolver:
             for end in (End.IO, End.UNKNOWN, End.HOP)
         }
         hops = HopCounter(self)
+        resolved = HopFunctions(self, followed_only=True, group=group)
+        any_call = HopFunctions(self, followed_only=False, group=group)
         solved = []
         for i, record in enumerate(self.nodes):
             reach = self.reach(i)
-            resolved_hops = self._hop_functions(i, followed_only=True)
-            all_hops = self._hop_functions(i, followed_only=False)
+            resolved_hops = resolved.of(i)
+            all_hops = any_call.of(i)
             chain, steps = self._chain(i, reach)
             solved.append(
                 dataclasses.replace(
@@ -603,21 +607,6 @@ class ReachSolver:
                     queue.append(caller)
         return values
 
-    def _hop_functions(self, start: int, *, followed_only: bool) -> tuple[str, ...]:
-        """Functions that hop themselves, reachable through resolved calls
-        (or through any, name-matched ones included)."""
-        seen, queue, found = {start}, deque([start]), []
-        while queue:
-            i = queue.popleft()
-            if self.own_end(i, End.HOP) is not None:
-                found.append(self.nodes[i].full_name)
-            for site in self.sites[i]:
-                for c in site.followed if followed_only else site.candidates:
-                    if c not in seen and (followed_only or self._leads_to_hop(c)):
-                        seen.add(c)
-                        queue.append(c)
-        return tuple(sorted(found))
-
     def _leads_to_hop(self, i: int) -> bool:
         return self.flags[End.HOP][i] or any(
             self.flags[End.HOP][c] for s in self.sites[i] for c in s.candidates
@@ -631,17 +620,17 @@ class ReachSolver:
             return self._name_only_chain(start)
         flags = self.flags[end]
         parent: dict[int, tuple[int, Site] | None] = {start: None}
-        queue = deque([start])
+        queue = deque([(start, 0)])
         while queue:
-            i = queue.popleft()
+            i, depth = queue.popleft()
             last = self.own_end(i, end)
-            if last is not None:
+            if last is not None or depth == MAX_CHAIN:
                 return self._path(parent, i, last)
             for site in self.sites[i]:
                 for c in site.followed:
                     if c not in parent and flags[c]:
                         parent[c] = (i, site)
-                        queue.append(c)
+                        queue.append((c, depth + 1))
         return (), ()
 
     def _name_only_chain(self, start: int):
@@ -658,9 +647,12 @@ class ReachSolver:
                         )
         return (), ()
 
-    def _path(self, parent, i: int, last: Site):
+    def _path(self, parent, i: int, last: Site | None):
+        """The chain from the start to i, and on to `last`, the end i
+        reaches itself (None: a chain cut at MAX_CHAIN calls ends at i,
+        whose own chain goes on)."""
         chain = [self.nodes[i].qualname]
-        steps = [_final_step(last, self)]
+        steps = [_final_step(last, self)] if last is not None else []
         while parent[i] is not None:
             caller, site = parent[i]
             steps.append(self._step(site, i))
@@ -668,7 +660,9 @@ class ReachSolver:
             i = caller
         chain.reverse()
         steps.reverse()
-        return (*chain, last.label), tuple(steps)
+        if last is not None:
+            chain.append(last.label)
+        return tuple(chain), tuple(steps)
 
     def _step(self, site: Site, callee: int) -> ChainStep:
         """A link of a chain; it names the other functions the call may be
@@ -727,48 +721,173 @@ def _written(receiver: tuple[str, ...]) -> str:
 
 class HopCounter:
     """Thread hops on a function's paths, through resolved calls: the most
-    (every branch taken, each function once per path) and the fewest (only
-    awaits no branch may skip)."""
+    (every await taken once) and the fewest (only awaits no branch may skip,
+    the cheapest callee where a call may be several).
+
+    A cycle of calls (recursion) counts each function in it once: the counts
+    are summed over the strongly connected components of the call graph, so
+    the work is linear in the calls whatever their shape (a path-by-path
+    walk is exponential on a file of functions that all await each other).
+    A count stops at HOPS_CEILING, far beyond real code, so a file of
+    doubling calls cannot overflow the column that stores it."""
 
     def __init__(self, solver: ReachSolver) -> None:
-        self.solver = solver
-        self._most: dict[int, int] = {}
-        self._fewest: dict[int, int] = {}
+        self.most = self._counts(solver, fewest=False).__getitem__
+        self.fewest = self._counts(solver, fewest=True).__getitem__
 
-    def most(self, i: int) -> int:
-        return self._count(i, self._most, fewest=False, path=[])[0]
+    @staticmethod
+    def _counts(solver: ReachSolver, *, fewest: bool) -> list[int]:
+        own = [1 if record.runs_in_thread else 0 for record in solver.nodes]
+        calls: list[list[tuple[int, ...]]] = [[] for _ in solver.nodes]
+        for i, sites in enumerate(solver.sites):
+            for site in sites:
+                if fewest and site.conditional:
+                    continue
+                if site.end is End.HOP:
+                    own[i] += 1
+                elif site.followed:
+                    calls[i].append(site.followed)
+        # For the fewest, only a call that can be one function binds the
+        # caller to its callee's cycle; a choice may always avoid it.
+        edges = [
+            [c for f in sites for c in f if not fewest or len(f) == 1]
+            for sites in calls
+        ]
+        component, order = _strong_components(edges)
+        totals = [0] * len(order)
+        choose = min if fewest else max
+        for k, members in enumerate(order):  # callees' components come first
+            total = sum(own[m] for m in members)
+            for m in members:
+                for followed in calls[m]:
+                    total += choose(
+                        0 if component[c] == k else totals[component[c]]
+                        for c in followed
+                    )
+            totals[k] = min(total, HOPS_CEILING)
+        return [totals[component[i]] for i in range(len(own))]
 
-    def fewest(self, i: int) -> int:
-        return self._count(i, self._fewest, fewest=True, path=[])[0]
 
-    def _count(self, i: int, memo: dict, *, fewest: bool, path: list):
-        """(hops, the functions on the path whose cycle was cut below i):
-        a count is kept for reuse only when no cycle above i was cut."""
-        if i in memo:
-            return memo[i], set()
-        if i in path:
-            return 0, {i}  # a cycle: each function once per path
-        path.append(i)
-        solver = self.solver
-        total = 1 if solver.nodes[i].runs_in_thread else 0
-        cut: set[int] = set()
-        for site in solver.sites[i]:
-            if fewest and site.conditional:
-                continue
-            if site.end is End.HOP:
-                total += 1
-            elif site.followed:
-                counts = []
-                for c in site.followed:
-                    count, below = self._count(c, memo, fewest=fewest, path=path)
-                    counts.append(count)
-                    cut |= below
-                total += min(counts) if fewest else max(counts)
-        path.pop()
-        cut.discard(i)
-        if not cut:
-            memo[i] = total
-        return total, cut
+# Where a chain stops: every step is a resolved call, so a chain cut here
+# ends at a function whose own page carries the rest; real chains in Django
+# are under 15 calls, a generated file can hold one of thousands.
+MAX_CHAIN = 50
+
+class HopFunctions:
+    """The functions that hop themselves, reachable from each function
+    through resolved calls (or through any, name-matched ones included).
+
+    One pass over the call graph's strongly connected components, the sets
+    kept as bitsets, instead of a search from every function (quadratic on a
+    file of thousands of chained calls). A function lists at most
+    HOPS_LISTED of them, by name, and then the first of every further group
+    (component) one sits in, so the components a hop sits in stay exact.
+    """
+
+    def __init__(self, solver: ReachSolver, *, followed_only: bool, group) -> None:
+        hopping = sorted(
+            (record.full_name, i)
+            for i, record in enumerate(solver.nodes)
+            if solver.own_end(i, End.HOP) is not None
+        )
+        self.names = [name for name, _ in hopping]
+        group = group or (lambda record: record.module)
+        self.groups = [group(solver.nodes[i]) for _, i in hopping]
+        self.masks: dict[str, int] = {}
+        for bit, name in enumerate(self.groups):
+            self.masks[name] = self.masks.get(name, 0) | 1 << bit
+        own = [0] * len(solver.nodes)
+        for bit, (_, i) in enumerate(hopping):
+            own[i] = 1 << bit
+        edges = [
+            [
+                c
+                for site in sites
+                for c in (site.followed if followed_only else site.candidates)
+                if followed_only or solver._leads_to_hop(c)
+            ]
+            for sites in solver.sites
+        ]
+        self.component, order = _strong_components(edges)
+        self.sets = [0] * len(order)
+        for k, members in enumerate(order):  # callees' components come first
+            bits = 0
+            for m in members:
+                bits |= own[m]
+                for c in edges[m]:
+                    bits |= self.sets[self.component[c]]
+            self.sets[k] = bits
+
+    def of(self, i: int) -> tuple[str, ...]:
+        bits = self.sets[self.component[i]]
+        found = []
+        while bits and len(found) < HOPS_LISTED:
+            lowest = bits & -bits
+            found.append(lowest.bit_length() - 1)
+            bits ^= lowest
+        if bits:  # past the ceiling: the first hop of each group not listed
+            seen = {self.groups[bit] for bit in found}
+            for group, mask in self.masks.items():
+                rest = bits & mask
+                if rest and group not in seen:
+                    found.append((rest & -rest).bit_length() - 1)
+        return tuple(sorted(self.names[bit] for bit in found))
+
+
+# How many hop functions a function lists by name (then one per further
+# component): Django's widest reaches a few dozen.
+HOPS_LISTED = 100
+
+# Where a hop count stops: a path with a million thread hops is not code a
+# reader meets, and PostgreSQL's integer column holds up to 2**31 - 1.
+HOPS_CEILING = 1_000_000
+
+
+def _strong_components(edges: list[list[int]]) -> tuple[list[int], list[list[int]]]:
+    """Tarjan's algorithm without recursion (call chains can be thousands
+    deep): each node's component number, and the components' members, every
+    component after all the components it reaches."""
+    index: list[int | None] = [None] * len(edges)
+    low = [0] * len(edges)
+    on_stack = [False] * len(edges)
+    component = [-1] * len(edges)
+    stack: list[int] = []
+    order: list[list[int]] = []
+    counter = 0
+    for root in range(len(edges)):
+        if index[root] is not None:
+            continue
+        work = [(root, 0)]
+        while work:
+            node, next_edge = work.pop()
+            if next_edge == 0:
+                index[node] = low[node] = counter
+                counter += 1
+                stack.append(node)
+                on_stack[node] = True
+            for position in range(next_edge, len(edges[node])):
+                callee = edges[node][position]
+                if index[callee] is None:
+                    work.append((node, position + 1))
+                    work.append((callee, 0))
+                    break
+                if on_stack[callee]:
+                    low[node] = min(low[node], index[callee])
+            else:
+                if low[node] == index[node]:
+                    members = []
+                    while True:
+                        member = stack.pop()
+                        on_stack[member] = False
+                        component[member] = len(order)
+                        members.append(member)
+                        if member == node:
+                            break
+                    order.append(members)
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[node])
+    return component, order
 
 
 def solve_reach(files: list[FileResult], functions: list[FunctionRecord]):
@@ -776,11 +895,13 @@ def solve_reach(files: list[FileResult], functions: list[FunctionRecord]):
     return solve_tree(files, functions)[0]
 
 
-def solve_tree(files: list[FileResult], functions: list[FunctionRecord]):
-    """As solve_reach, with the solver kept for judging entry points."""
+def solve_tree(files: list[FileResult], functions: list[FunctionRecord], group=None):
+    """As solve_reach, with the solver kept for judging entry points;
+    `group` gives a record's component (default: its module)."""
     index = SymbolIndex(files)
     solver = ReachSolver(index, functions)
     solved = {
-        id(old): new for old, new in zip(solver.nodes, solver.solve(), strict=True)
+        id(old): new
+        for old, new in zip(solver.nodes, solver.solve(group), strict=True)
     }
     return [solved.get(id(f), f) for f in functions], solver

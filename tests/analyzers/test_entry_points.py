@@ -415,3 +415,26 @@ def test_the_stage_rule_is_one_sentence_stated_where_it_is_applied():
     assert STAGE_RULE.startswith(doc.rstrip("."))
     summary = tree(BASE).component("utils")
     assert summary.stage_rule == STAGE_RULE
+
+
+def test_entry_points_sharing_a_long_chain_or_a_cycle_are_each_judged():
+    """Many entry points await one chain of 2,000 calls (or a cycle) that
+    hops into the component's own code: each is judged hops-here, what the
+    chain reaches found once and shared, without recursion."""
+    chain = "".join(f"async def c{i}():\n    await c{i + 1}()\n" for i in range(2000))
+    code = (
+        "from asgiref.sync import sync_to_async\n\n"
+        "def work():\n    pass\n\n"
+        + chain
+        + "async def c2000():\n    await sync_to_async(work)()\n\n"
+        + "async def d0(flag):\n    if flag:\n        await d1(flag)\n\n"
+        + "async def d1(flag):\n    await d0(flag)\n    await c1990()\n\n"
+        + "".join(f"async def e{i}():\n    await c0()\n" for i in range(50))
+        + "async def f0():\n    await d1(True)\n"
+        + "async def f1():\n    await d0(True)\n"
+    )
+    summary = tree({"pkg/store.py": code}).component("store")
+    judged = dict(summary.entry_points)
+    assert {judged[f"pkg.store.e{i}"] for i in range(50)} == {"hops-here"}
+    assert (judged["pkg.store.f0"], judged["pkg.store.f1"]) == ("hops-here",) * 2
+    assert "pkg.store.c0" not in judged  # only the component's own APIs await it

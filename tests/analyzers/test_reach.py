@@ -8,6 +8,7 @@ from snippets import fields
 from analyzers.records import ChainStep, Kind, Reach, Resolution
 from analyzers.tree_pass.analyze import analyze_sources, tree_pass
 from analyzers.tree_pass.components import ComponentMap
+from analyzers.tree_pass.reach import HOPS_CEILING, HOPS_LISTED, MAX_CHAIN
 
 COMPONENTS = """
 [project]
@@ -956,6 +957,48 @@ HOPS = [
         (1, 1),
         id="a-cycle-counts-each-function-once",
     ),
+    pytest.param(
+        """
+        async def a(flag):
+            await sync_to_async(print)()
+            if flag:
+                await b(flag)
+                await c(flag)
+
+        async def b(flag):
+            await sync_to_async(print)()
+            if flag:
+                await a(flag)
+                await c(flag)
+
+        async def c(flag):
+            await sync_to_async(print)()
+            if flag:
+                await a(flag)
+        """,
+        "pkg.mod.b",
+        (1, 3),
+        id="a-knot-of-calls-counts-each-function-once",
+    ),
+    pytest.param(
+        """
+        async def outer():
+            await inner()
+            await knot(False)
+
+        async def knot(flag):
+            await sync_to_async(print)()
+            if flag:
+                await knot(flag)
+
+        async def inner():
+            await sync_to_async(print)()
+            await sync_to_async(print)()
+        """,
+        "pkg.mod.outer",
+        (3, 3),
+        id="a-recursive-callee-counts-once-its-callers-add-up",
+    ),
 ]
 
 
@@ -965,3 +1008,67 @@ def test_thread_hops_on_a_path(code, full_name, expected):
     code = "from asgiref.sync import sync_to_async\n" + textwrap.dedent(code)
     record = tree({"pkg/mod.py": code}).function(full_name, is_async=True)
     assert (record.hops_fewest, record.hops_most) == expected
+
+
+def chained(count: int, body: str) -> str:
+    """Async functions f0 ... f{count}, each awaiting the next per `body`
+    ({next} the next one's name), the last hopping to a thread."""
+    calls = "".join(
+        f"async def f{i}():\n" + textwrap.indent(body.format(next=f"f{i + 1}"), "    ")
+        for i in range(count)
+    )
+    return calls + f"async def f{count}():\n    await sync_to_async(print)()\n"
+
+
+def test_a_call_chain_thousands_deep_is_solved_without_recursion():
+    """A generated module of 3,000 chained awaits (each function awaits
+    the next): reach, hops and entry points are solved, and the chain shown
+    stops after MAX_CHAIN calls at a function whose own chain goes on."""
+    code = "from asgiref.sync import sync_to_async\n" + chained(
+        3000, "await {next}()\n"
+    )
+    result = tree({"pkg/mod.py": code})
+    first = result.function("pkg.mod.f0", is_async=True)
+    assert (first.reaches, first.hops_fewest, first.hops_most) == (Reach.THREAD, 1, 1)
+    assert first.chain[:3] == ("f0", "f1", "f2")
+    assert len(first.chain) == MAX_CHAIN + 1 and first.chain[-1] == f"f{MAX_CHAIN}"
+    assert all(step.resolution is not Resolution.HOP for step in first.steps)
+    near = result.function(f"pkg.mod.f{3000 - 2}", is_async=True)
+    assert near.chain[-1] == "sync_to_async(print)"
+    assert first.hops == ("pkg.mod.f3000",)
+
+
+def test_a_hop_count_stops_at_its_ceiling():
+    """Each function awaiting the next twice doubles the hops: 2**40 would
+    overflow the column that stores it, so the count stops at HOPS_CEILING."""
+    code = "from asgiref.sync import sync_to_async\n" + chained(
+        40, "await {next}()\nawait {next}()\n"
+    )
+    result = tree({"pkg/mod.py": code})
+    assert result.function("pkg.mod.f39", is_async=True).hops_most == 2
+    assert result.function("pkg.mod.f0", is_async=True).hops_most == HOPS_CEILING
+    assert result.function("pkg.mod.f0", is_async=True).hops_fewest == HOPS_CEILING
+
+
+def test_hop_lists_stop_at_a_ceiling_and_keep_every_component():
+    """A function reaching more hop functions than HOPS_LISTED lists that many
+    by name, then the first of every further component one sits in."""
+    many = "".join(
+        f"async def h{i:03}():\n    await sync_to_async(print)()\n"
+        for i in range(HOPS_LISTED + 20)
+    )
+    calls = "".join(f"    await h{i:03}()\n" for i in range(HOPS_LISTED + 20))
+    files = {
+        "pkg/mod.py": "from asgiref.sync import sync_to_async\n"
+        + many
+        + "from pkg.orm import afetch\n"
+        + f"async def everything():\n{calls}    await afetch()\n",
+        "pkg/orm.py": DB,
+    }
+    two_components = COMPONENTS + '"pkg.orm" = "orm"\n'
+    results = analyze_sources([(path, code.encode()) for path, code in files.items()])
+    result = tree_pass(results, ComponentMap.from_toml(two_components))
+    record = result.function("pkg.mod.everything", is_async=True)
+    assert len(record.hops) == HOPS_LISTED + 1
+    assert record.hops[-1] == "pkg.orm.afetch"
+    assert record.hops_most == HOPS_LISTED + 21
