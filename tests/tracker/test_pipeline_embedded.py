@@ -204,18 +204,11 @@ def test_releases_requested_together_share_their_analysis(project):
     assert FileAnalysis.objects.count() == 7
 
 
-def test_a_few_missing_blobs_are_shared_between_the_worker_processes(project):
-    """Five blobs go out as two batches: each worker process takes one."""
-    scan_ = Scan.objects.create(project=project, version="1.0", ref="1.0")
-    batches = steps.scans_prepare(scans=[scan_])
-    assert [len(batch) for batch in batches] == [3, 2]
-
-
 def test_finalise_waits_while_a_result_is_missing(project):
     """A finalise that runs before every batch is in (a redelivered batch is
     still running) writes nothing and leaves the scan to the last batch."""
     scan_ = Scan.objects.create(project=project, version="1.0", ref="1.0")
-    batch = [entry for part in steps.scans_prepare(scans=[scan_]) for entry in part]
+    (batch,) = steps.scans_prepare(scans=[scan_])
     scan_.refresh_from_db()
     steps.blobs_analyse(project=project, entries=batch[:-1])
     assert steps.scan_finalise(scan=scan_) is None
@@ -257,7 +250,7 @@ def test_a_scan_stalled_by_a_lost_batch_is_dispatched_again_and_finishes(
     written once. A scan running for less long is left alone."""
     settings.ASYNCDASH_STALLED_SCAN_AFTER = 3600
     stalled = Scan.objects.create(project=project, version="1.0", ref="1.0")
-    batch = [entry for part in steps.scans_prepare(scans=[stalled]) for entry in part]
+    (batch,) = steps.scans_prepare(scans=[stalled])
     steps.blobs_analyse(project=project, entries=batch[:-1])  # one lost
     long_ago = timezone.now() - timedelta(hours=2)
     Scan.objects.filter(pk=stalled.pk).update(started_at=long_ago)

@@ -9,7 +9,6 @@ it in one transaction. Requesting a scan is `tracker.scanning.requests`.
 from __future__ import annotations
 
 import logging
-import math
 import time
 
 from django.db import transaction
@@ -31,9 +30,6 @@ from tracker.sources.git import Mirror
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 200  # blobs per task: SHAs travel, contents are read by the worker
-# Fewer blobs than that still go out as this many batches (one more release
-# brings a few dozen): each worker process takes a share.
-MIN_BATCHES = 2
 
 
 # Preparing -------------------------------------------------------------------
@@ -47,8 +43,7 @@ def scans_prepare(*, scans: list[Scan]) -> list[list[tuple[str, str]]]:
     for scan in sorted(scans, key=lambda s: versions.sort_key(s.version)):
         claimed |= _scan_prepare(scan, already=claimed)
     missing = sorted(claimed)
-    size = min(BATCH_SIZE, max(1, math.ceil(len(missing) / MIN_BATCHES)))
-    return [missing[i : i + size] for i in range(0, len(missing), size)]
+    return [missing[i : i + BATCH_SIZE] for i in range(0, len(missing), BATCH_SIZE)]
 
 
 def _scan_prepare(scan: Scan, *, already: set) -> set[tuple[str, str]]:
