@@ -19,7 +19,7 @@ SYSTEM_PYTHON_TESTS := tests/tracker/test_sdist.py tests/tracker/test_importer.p
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/asyncdash
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: venv run test lint browser nginx test-system-python
+.PHONY: venv run demo-projects test lint browser nginx test-system-python
 
 venv: $(VENV)/.installed
 
@@ -43,6 +43,18 @@ run: venv nginx
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo "asyncdash: the dashboard is on http://127.0.0.1:8000/ (Ctrl-C stops it)"
 	$(BIN)/python manage.py serve --bind 127.0.0.1:8000
+
+# Two more projects beside Django, two releases each from PyPI (about a
+# minute): httpcore (unasync-generated _sync/ from _async/) and psycopg
+# (generated cursor.py from cursor_async.py...). `make run` then shows them.
+demo-projects: venv
+	$(BIN)/python manage.py migrate --verbosity 0
+	$(BIN)/python manage.py add_project httpcore --pypi httpcore --since 1.0 --exists-ok
+	$(BIN)/python manage.py import_releases --project httpcore 1.0.8 1.0.9
+	$(BIN)/python manage.py scan --project httpcore --since 1.0.8
+	$(BIN)/python manage.py add_project psycopg --pypi psycopg --since 3.3 --exists-ok
+	$(BIN)/python manage.py import_releases --project psycopg 3.3.8 3.3.9
+	$(BIN)/python manage.py scan --project psycopg --since 3.3.8
 
 # The browser test drives Debian's Chromium (Playwright cannot download its
 # own here); installed with apt-get when missing.

@@ -6,13 +6,18 @@ import argparse
 import os
 import stat
 import sys
-import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 
+from analyzers.config import (
+    ConfigError,
+    ProjectConfig,
+    default_config,
+    load_project_config,
+)
 from analyzers.isolation import Limits
 from analyzers.records import ComponentSummary, FunctionRecord, TreeResult, to_json
-from analyzers.safe_read import read_tree
+from analyzers.safe_read import read_tree, source_reader
 from analyzers.tree_pass.analyze import tree_pass
 from analyzers.tree_pass.components import ComponentMap
 
@@ -153,35 +158,66 @@ def function_line(f: FunctionRecord) -> str:
     return "  " + "  ".join(parts)
 
 
-def load_component_map(path: Path) -> ComponentMap:
-    """The component map in `path`, or a ValueError naming what is wrong.
+def load_config_file(path: Path, *, package: str | None = None) -> ProjectConfig:
+    """The project config in `path`, or a ValueError naming what is wrong.
 
-    Its folders are one name each, inside the tree; the file is a regular
-    file of at most MAX_MAP_BYTES, read once (not /dev/zero, not a FIFO).
+    The file is a regular file of at most MAX_MAP_BYTES, read once (not
+    /dev/zero, not a FIFO); its folders are one name each, inside the tree.
     """
     try:
         text = read_regular_file(path, limit=MAX_MAP_BYTES).decode("utf-8")
-        data = tomllib.loads(text)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return load_project_config(text, package=package)
+    except (OSError, UnicodeDecodeError, ConfigError) as exc:
         raise ValueError(f"{path}: {exc}") from None
-    project = data.get("project")
-    if not isinstance(project, dict):
-        raise ValueError(f"{path}: missing the [project] table")
-    for key in ("package", "tests"):
-        if not isinstance(project.get(key), str) or not project[key]:
-            raise ValueError(f"{path}: missing [project] {key} (a folder name)")
-        if not _one_folder_name(project[key]):
-            raise ValueError(
-                f"{path}: [project] {key} must be one folder name of the tree,"
-                f" not {project[key][:80]!r}"
-            )
-    for table in ("modules", "tests"):
-        entries = data.get(table, {})
-        if not isinstance(entries, dict) or not all(
-            isinstance(value, str) for value in entries.values()
-        ):
-            raise ValueError(f"{path}: [{table}] must map names to component names")
-    return ComponentMap.from_toml(text)
+
+
+def load_component_map(path: Path) -> ComponentMap:
+    """The component map of the config in `path` (see load_config_file)."""
+    return load_config_file(path).components
+
+
+def tree_config(
+    root: Path, *, config: Path | None = None, package: str | None = None
+) -> ProjectConfig:
+    """The config for a tree: the file given, else the package given with
+    the defaults, else Django's for a tree holding `django/`, else the
+    defaults for the one package folder at its top; ValueError otherwise,
+    rather than Django's map on a tree that is not Django."""
+    if config is not None:
+        try:
+            return load_config_file(config, package=package)
+        except ValueError as exc:
+            raise ValueError(f"--config: {exc}") from None
+    if package is not None:
+        try:
+            return load_project_config(None, package=package)
+        except ConfigError as exc:
+            raise ValueError(f"--package: {exc}") from None
+    if (root / "django").is_dir():
+        return default_config()
+    if (root / "__init__.py").is_file():  # the package folder itself
+        return load_project_config(None, package=root.name)
+    found = sorted(
+        child.name
+        for child in root.iterdir()
+        if child.is_dir()
+        and not child.is_symlink()
+        and child.name not in NOT_PACKAGES
+        and (child / "__init__.py").is_file()
+    )
+    if len(found) != 1:
+        seen = ", ".join(found) or "none"
+        raise ValueError(
+            f"cannot tell the package of {root} (package folders: {seen});"
+            " give --package NAME or --config FILE"
+        )
+    return load_project_config(None, package=found[0])
+
+
+# Folders at a tree's top that hold no package under study.
+NOT_PACKAGES = frozenset(
+    {"tests", "test", "docs", "doc", "examples", "scripts", "tools", "benchmarks"}
+)
 
 
 MAX_MAP_BYTES = 2**20  # Django's map: 3 KB
@@ -200,10 +236,6 @@ def read_regular_file(path: Path, *, limit: int) -> bytes:
     if len(data) > limit:
         raise OSError(f"larger than {limit} bytes")
     return data
-
-
-def _one_folder_name(name: str) -> bool:
-    return name not in (".", "..") and not any(c in name for c in "/\\\0")
 
 
 def chain_links(f: FunctionRecord) -> list[str]:
@@ -232,7 +264,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="everything, as JSON")
     parser.add_argument("--component", help="list the functions of one component")
     parser.add_argument(
-        "--components-map", type=Path, help="component map TOML (default: Django's)"
+        "--config",
+        "--components-map",
+        type=Path,
+        help="the project's settings (TOML, see the README); default: "
+        "Django's for a tree holding django/, else derived from the tree",
+    )
+    parser.add_argument(
+        "--package",
+        help="the package folder's name, with the default settings "
+        "(one component per top-level subpackage)",
     )
     bounds = parser.add_argument_group(
         "limits per file (a file over one is listed as not analysed; the run goes on)"
@@ -253,13 +294,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.path.is_dir():
         parser.error(f"{args.path} is not a directory")
     try:
-        component_map = (
-            load_component_map(args.components_map)
-            if args.components_map
-            else ComponentMap.load()
-        )
+        config = tree_config(args.path, config=args.config, package=args.package)
     except ValueError as exc:
-        parser.error(f"--components-map: {exc}")
+        parser.error(str(exc))
     try:
         limits = Limits(
             seconds=args.seconds_per_file,
@@ -269,7 +306,11 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
     # Files that cannot be read or analysed are listed as parse errors.
-    result = tree_pass(read_tree(args.path, component_map, limits), component_map)
+    result = tree_pass(
+        read_tree(args.path, config, limits),
+        config,
+        read_source=source_reader(args.path, config.components, limits),
+    )
     if args.json:
         print(to_json(result, indent=1))
     elif args.component:

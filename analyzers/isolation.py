@@ -44,6 +44,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from analyzers.config import ProjectConfig, conventions_from_overrides
 from analyzers.file_pass.analyze import analyze_file
 from analyzers.records import FileResult
 from analyzers.serialize import file_result_to_json
@@ -105,8 +106,16 @@ class IsolatedAnalyser:
         self.peak_kib = 0  # the largest resident size of its children that ended
         self._child: _Child | None = None
 
-    def analyse(self, source: bytes, *, module: str, path: str) -> Answer:
-        """The file's FileResult, analysed or saying why not, as JSON data."""
+    def analyse(
+        self,
+        source: bytes,
+        *,
+        module: str,
+        path: str,
+        config: ProjectConfig | None = None,
+    ) -> Answer:
+        """The file's FileResult, analysed or saying why not, as JSON data,
+        under a project's config (by default the shared conventions)."""
         if len(source) > self.limits.max_file_bytes:
             reason = too_large(len(source), self.limits)
             return failed(path=path, module=module, reason=reason)
@@ -115,7 +124,12 @@ class IsolatedAnalyser:
         if self._child is None:
             self._child = _Child(self.limits)
         try:
-            answer = self._child.ask(source, module=module, path=path)
+            answer = self._child.ask(
+                source,
+                module=module,
+                path=path,
+                overrides=config.overrides if config is not None else "{}",
+            )
         except ChildDied as died:
             peak = self._child.peak_kib // 1024
             self._forget()
@@ -213,9 +227,9 @@ class _Child:
             self.stop(kill=True)
             raise AnalyserUnavailable(f"the analyzer did not start: {why}")
 
-    def ask(self, source: bytes, *, module: str, path: str) -> Answer:
+    def ask(self, source: bytes, *, module: str, path: str, overrides: str) -> Answer:
         try:
-            self.requests.send_bytes(json.dumps([module, path]).encode())
+            self.requests.send_bytes(json.dumps([module, path, overrides]).encode())
             self.requests.send_bytes(source)
         except OSError:  # a broken pipe: it died on reading the request
             raise ChildDied(self._death()) from None
@@ -306,13 +320,13 @@ def main() -> None:
     answers.send_bytes(b"ready")
     while True:
         try:
-            module, path = json.loads(requests.recv_bytes())
+            module, path, overrides = json.loads(requests.recv_bytes())
             source = requests.recv_bytes()
         except EOFError:  # the parent closed: no more files
             return
         _limit_cpu(seconds)
         try:
-            answer = _answer(source, module=module, path=path)
+            answer = _answer(source, module=module, path=path, overrides=overrides)
         except MemoryError:
             reason = f"over the {memory_text} memory limit"
             answer = {"result": failed(path=path, module=module, reason=reason)}
@@ -323,9 +337,10 @@ def main() -> None:
             return
 
 
-def _answer(source: bytes, *, module: str, path: str) -> Answer:
+def _answer(source: bytes, *, module: str, path: str, overrides: str = "{}") -> Answer:
     try:
-        result = analyze_file(source, module=module, path=path)
+        conventions = conventions_from_overrides(overrides)
+        result = analyze_file(source, module=module, path=path, conventions=conventions)
     except MemoryError:
         raise
     except Exception as exc:  # an analyzer bug: that file fails, the rest goes on

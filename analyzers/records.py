@@ -190,7 +190,9 @@ class FunctionRecord:
     concurrency_sites: int = 0
     await_sites: tuple[AwaitSite, ...] = ()
     blocking: tuple[BlockingCall, ...] = ()
-    twin: str = ""  # qualname of the twin in the same scope, if any
+    # Qualname of the twin in the same scope, if any; for a twin in a twin
+    # module (tree pass), that twin's full name.
+    twin: str = ""
     missing_twin: bool = False  # public sync method without an async twin
     body_hash: str = ""  # hash of the normalised body, for functions in a pair
     # Filled by the tree pass.
@@ -213,6 +215,8 @@ class FunctionRecord:
     # in by its caller that it passes through to, as written.
     unknown_calls: tuple[str, ...] = ()
     passes_through: tuple[str, ...] = ()
+    # A `typing.overload` stub: never one side of a twin pair.
+    overload: bool = False
 
     @property
     def full_name(self) -> str:
@@ -262,6 +266,15 @@ class TwinPair:
     async_hash: str
     renames: tuple[str, ...] = ()  # renames applied to the async body: "asend->send"
     component: str = ""  # filled by the tree pass
+    # A pair across twin modules (tree pass): the sync side's module, when it
+    # is not `module` (httpcore._sync.http11 for httpcore._async.http11).
+    sync_module: str = ""
+    # Which side a header comment marks as generated: "sync", "async" or "".
+    generated_side: str = ""
+
+    @property
+    def sync_full_name(self) -> str:
+        return f"{self.sync_module or self.module}.{self.sync_qualname}"
 
 
 @dataclass(frozen=True)
@@ -289,6 +302,12 @@ class FileResult:
     # dotted class called, for typing `cache.aget()` in other modules.
     instances: tuple[tuple[str, str], ...] = ()
     parse_error: ParseError | None = None
+    # A header comment says the file is generated ("DO NOT EDIT", "generated
+    # from ..."; conventions.toml [twins] generated_markers).
+    generated: bool = False
+    # The file's text, kept for the tree pass when the file may hold one side
+    # of a pair across twin modules (Conventions.may_hold_module_twins).
+    twin_source: str = ""
 
     @classmethod
     def failed(cls, *, path: str, module: str, message: str) -> FileResult:

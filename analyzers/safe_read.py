@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from analyzers.config import ProjectConfig
 from analyzers.file_pass.names import module_name
 from analyzers.isolation import IsolatedAnalyser, Limits, too_large
 from analyzers.records import FileResult
@@ -35,25 +36,59 @@ def not_analysed(*, path: str, reason: str) -> FileResult:
 
 
 def read_tree(
-    root: Path, component_map: ComponentMap, limits: Limits | None = None
+    root: Path,
+    config: ProjectConfig | ComponentMap,
+    limits: Limits | None = None,
 ) -> list[FileResult]:
-    """Every `.py` entry of the package and tests folders, analysed or not.
+    """Every `.py` entry of the package and tests folders, analysed or not,
+    under a project's config (a bare component map: the shared conventions).
 
     `root` is a source tree holding the package folder, or the package
     folder itself (as `analyzers.tree_pass.analyze.source_files` reads it).
     """
+    if isinstance(config, ComponentMap):
+        component_map, project = config, None
+    else:
+        component_map, project = config.components, config
     with IsolatedAnalyser(limits) as analyser:
         return [
-            analyse_entry(relative, path, analyser)
+            analyse_entry(relative, path, analyser, project)
             for relative, path in _py_entries(root, component_map)
         ]
 
 
+def source_reader(
+    root: Path, component_map: ComponentMap, limits: Limits | None = None
+) -> Callable[[str], bytes | None]:
+    """The tree pass's `read_source`: a `.py` file's bytes by its path
+    relative to the tree, read as read_tree reads it (a regular file within
+    the size limit, no link), else None."""
+    base = _base(root, component_map)
+    limits = limits or Limits()
+
+    def read(relative: str) -> bytes | None:
+        path = base / relative
+        if ".." in Path(relative).parts or not relative.endswith(".py"):
+            return None
+        try:
+            data = _read_regular(path, limits=limits)
+        except OSError:
+            return None
+        return data if isinstance(data, bytes) else None
+
+    return read
+
+
+def _base(root: Path, component_map: ComponentMap) -> Path:
+    return root if (root / component_map.package).is_dir() else root.parent
+
+
 def _py_entries(root: Path, component_map: ComponentMap) -> Iterator[tuple[str, Path]]:
-    if (root / component_map.package).is_dir():
-        base, folders = root, [root / component_map.package, root / component_map.tests]
+    base = _base(root, component_map)
+    if base == root:
+        folders = [root / component_map.package, root / component_map.tests]
     else:
-        base, folders = root.parent, [root]
+        folders = [root]
     found = []
     for folder in folders:
         if not folder.is_dir() or folder.is_symlink():
@@ -67,7 +102,12 @@ def _py_entries(root: Path, component_map: ComponentMap) -> Iterator[tuple[str, 
     yield from sorted(found)
 
 
-def analyse_entry(relative: str, path: Path, analyser: IsolatedAnalyser) -> FileResult:
+def analyse_entry(
+    relative: str,
+    path: Path,
+    analyser: IsolatedAnalyser,
+    config: ProjectConfig | None = None,
+) -> FileResult:
     """One `.py` entry: its analysis, or why it was not analysed."""
     try:
         mode = os.lstat(path).st_mode
@@ -81,7 +121,9 @@ def analyse_entry(relative: str, path: Path, analyser: IsolatedAnalyser) -> File
         return not_analysed(path=relative, reason=_os_reason(exc))
     if isinstance(data, str):
         return not_analysed(path=relative, reason=data)
-    answer = analyser.analyse(data, module=module_name(relative), path=relative)
+    answer = analyser.analyse(
+        data, module=module_name(relative), path=relative, config=config
+    )
     return file_result_from_json(answer)
 
 

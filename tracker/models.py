@@ -45,7 +45,11 @@ class Project(models.Model):
     )
     package_dir = models.CharField(max_length=100)
     tests_dir = models.CharField(max_length=100, blank=True)
-    component_map = models.TextField(help_text="TOML: module prefixes -> components")
+    component_map = models.TextField(
+        blank=True,
+        help_text="the project's settings (TOML: its component map, twin layouts,"
+        " renames, bridges); empty: the defaults for its package",
+    )
     release_tag_pattern = models.CharField(
         max_length=200, default=versions.RELEASE_PATTERN
     )
@@ -209,7 +213,10 @@ class FunctionStat(models.Model):
 
 class TwinPairStat(models.Model):
     release = models.ForeignKey(Release, on_delete=models.CASCADE)
-    module = models.TextField()
+    module = models.TextField(help_text="the async side's module")
+    # A pair across twin modules (httpcore._sync.http11 for _async.http11):
+    # the sync side's module; "" when it is `module`.
+    sync_module = models.TextField(blank=True, default="")
     sync_qualname = models.TextField()
     async_qualname = models.TextField()
     component = models.TextField()
@@ -219,12 +226,23 @@ class TwinPairStat(models.Model):
     duplicated_lines = models.PositiveIntegerField()
     sync_hash = models.CharField(max_length=40)
     async_hash = models.CharField(max_length=40)
+    generated_side = models.CharField(
+        max_length=5,
+        blank=True,
+        default="",
+        choices=[("sync", "sync"), ("async", "async")],
+        help_text='the side a header comment marks as generated: "sync", "async"',
+    )
 
     class Meta:
         indexes = [models.Index(fields=["release", "module", "async_qualname"])]
 
     def __str__(self) -> str:
         return f"{self.release} {self.module}.{self.async_qualname}"
+
+    @property
+    def sync_module_name(self) -> str:
+        return self.sync_module or self.module
 
 
 class PairDrift(models.Model):
@@ -233,6 +251,7 @@ class PairDrift(models.Model):
     release = models.ForeignKey(Release, on_delete=models.CASCADE)
     previous = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="+")
     module = models.TextField()
+    sync_module = models.TextField(blank=True, default="")  # as TwinPairStat's
     sync_qualname = models.TextField()
     async_qualname = models.TextField()
     component = models.TextField()
@@ -263,6 +282,10 @@ class PairDrift(models.Model):
         return (
             f"{self.release} {self.module}.{self.async_qualname} since {self.previous}"
         )
+
+    @property
+    def sync_module_name(self) -> str:
+        return self.sync_module or self.module
 
 
 class SuiteStat(models.Model):

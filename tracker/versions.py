@@ -84,3 +84,8 @@ def series(version: str) -> str:
     """The feature release a version belongs to: "5.2.19" -> "5.2"."""
     major, minor = (list(parse(version).release) + [0])[:2]
     return f"{major}.{minor}"
+
+
+# Tags that name a final release of any project (PEP 440): "1.0", "3.3.9",
+# "2024.1.15", "1.0.post1", and git tags with a "v" ("v1.0.9").
+ANY_RELEASE_PATTERN = r"v?[0-9]+(\.[0-9]+){1,3}(\.post[0-9]+)?"

@@ -25,11 +25,12 @@ from analyzers.file_pass.names import (
     code_lines,
     count_loc,
     decode_source,
+    header_comments,
     is_package,
     is_public,
 )
 from analyzers.file_pass.scopes import ModuleNames, attribute_pairs, instance_pairs
-from analyzers.file_pass.twins import Def, pair_twins
+from analyzers.file_pass.twins import Def, is_overload, pair_twins
 from analyzers.file_pass.variants import number_variants
 from analyzers.records import (
     BlockingCall,
@@ -72,18 +73,44 @@ def analyze_file(
     module: str,
     path: str,
     force_full: bool = False,
+    conventions: Conventions | None = None,
 ) -> FileResult:
-    """Analyse one file. `force_full` skips the fast path (for tests).
+    """Analyse one file. `force_full` skips the fast path (for tests);
+    `conventions` are a project's (`ProjectConfig.conventions`), by default
+    the shared ones.
 
     Pathological input can take libcst's native parser exponential time,
     gigabytes or its process down (`type X = ` and 50,000 `not`s overflows
     its stack), even where `ast` accepts it: the command line and the scans
     run this in `analyzers.isolation`'s child, under per-file limits.
     """
+    conventions = conventions or load_conventions()
     try:
         text = decode_source(source)
     except PARSE_ERRORS as exc:
         return failed(path=path, module=module, error=exc)
+    result = _analyze_text(
+        source, text, module=module, path=path, force_full=force_full,
+        conventions=conventions,
+    )  # fmt: skip
+    if result.parse_error is not None:
+        return result
+    generated = conventions.is_generated(header_comments(text))
+    if conventions.may_hold_module_twins(path, generated=generated):
+        # Pairs across twin modules are made by the tree pass from both texts.
+        return dataclasses.replace(result, generated=generated, twin_source=text)
+    return result
+
+
+def _analyze_text(
+    source: bytes,
+    text: str,
+    *,
+    module: str,
+    path: str,
+    force_full: bool,
+    conventions: Conventions,
+) -> FileResult:
     try:
         tree: ast.Module | None = ast.parse(source, filename=path)
     except PARSE_ERRORS as exc:
@@ -93,7 +120,7 @@ def analyze_file(
             return failed(path=path, module=module, error=exc)
         tree = None  # newer syntax than this Python's ast: libcst may parse it
     package = is_package(path)
-    if tree is not None and not force_full and holds_no_async(source):
+    if tree is not None and not force_full and holds_no_async(source, conventions):
         return analyze_sync_module(
             tree, text=text, module=module, path=path, package=package
         )
@@ -106,7 +133,9 @@ def analyze_file(
     except PARSE_ERRORS as exc:
         return failed(path=path, module=module, error=exc)
     try:
-        return _assemble(collector, spans, text=text, path=path)
+        return _assemble(
+            collector, spans, text=text, path=path, conventions=conventions
+        )
     except RecursionError as exc:  # nesting too deep for the later walks
         return failed(path=path, module=module, error=exc)
 
@@ -117,8 +146,9 @@ def failed(*, path: str, module: str, error: BaseException) -> FileResult:
     return FileResult.failed(path=path, module=module, message=message)
 
 
-def _assemble(collector: Collector, spans, *, text: str, path: str) -> FileResult:
-    conventions = load_conventions()
+def _assemble(
+    collector: Collector, spans, *, text: str, path: str, conventions: Conventions
+) -> FileResult:
     names = collector.names
     module = names.module
     defs = collector.defs
@@ -137,6 +167,7 @@ def _assemble(collector: Collector, spans, *, text: str, path: str) -> FileResul
                 is_async=d.is_async,
                 public=is_public(d.qualname),
                 decorators=d.decorators,
+                overload=is_overload(d.decorators),
             )
             for d in defs
         ],
@@ -199,6 +230,7 @@ def _assemble(collector: Collector, spans, *, text: str, path: str) -> FileResul
                 missing_twin=index in pairing.missing_twins,
                 body_hash=hashes.get(index, ""),
                 returns=returns,
+                overload=is_overload(info.decorators),
             )
         )
     records = number_variants(records)
@@ -346,7 +378,11 @@ def _compare_pairs(
     result, hashes = [], {}
     for sync, async_, convention in pairs:
         comparison = compare_twins(
-            defs[sync].node, defs[async_].node, renames, conventions.unasync
+            defs[sync].node,
+            defs[async_].node,
+            renames,
+            conventions.unasync,
+            if_true_is_async_only=conventions.if_true_is_async_only,
         )
         hashes[sync], hashes[async_] = comparison.sync_hash, comparison.async_hash
         result.append(
@@ -378,7 +414,8 @@ def _relation(
     sync_def, sync: DefFacts, async_: DefFacts, comparison, *, calls_sync_twin: bool
 ) -> Relation:
     wraps_sync = async_.kind is Kind.ASYNC_WRAPPER and (
-        f"sync_to_async({sync_def.name})" in async_.hop_labels or calls_sync_twin
+        any(label.endswith(f"({sync_def.name})") for label in async_.hop_labels)
+        or calls_sync_twin
     )
     if wraps_sync or sync.kind is Kind.SYNC_WRAPPER:
         return Relation.DELEGATING

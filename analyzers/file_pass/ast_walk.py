@@ -11,6 +11,7 @@ checks that both paths give identical records for these files.
 from __future__ import annotations
 
 import ast
+from typing import TYPE_CHECKING
 
 from analyzers.file_pass.names import code_lines, count_loc, is_public
 from analyzers.file_pass.scopes import (
@@ -20,14 +21,21 @@ from analyzers.file_pass.scopes import (
     instance_pairs,
     qualname_of,
 )
+from analyzers.file_pass.twins import is_overload
 from analyzers.file_pass.variants import number_variants
 from analyzers.records import ClassRecord, FileResult, FunctionRecord, Kind
+
+if TYPE_CHECKING:
+    from analyzers.conventions import Conventions
 
 ASYNC_MARKERS = (b"async", b"await", b"coroutine")
 
 
-def holds_no_async(source: bytes) -> bool:
-    return not any(marker in source for marker in ASYNC_MARKERS)
+def holds_no_async(source: bytes, conventions: Conventions | None = None) -> bool:
+    """No async code, nor a call of a bridge whose name says nothing of
+    async (`anyio.from_thread.run`: conventions.bridge_markers)."""
+    markers = ASYNC_MARKERS + (conventions.bridge_markers if conventions else ())
+    return not any(marker in source for marker in markers)
 
 
 def dotted(node: ast.expr) -> str | None:
@@ -97,6 +105,9 @@ def analyze_sync_module(
                         is_async=False,
                         public=is_public(qualname),
                         kind=Kind.SYNC,
+                        overload=is_overload(
+                            tuple(filter(None, map(dotted, node.decorator_list)))
+                        ),
                     )
                 )
                 if node.name == "__init__" and parents and not parents[-1][1]:

@@ -68,8 +68,12 @@ class DefClassifier:
             elif self.is_async_to_sync(call.dotted):
                 bridges += 1
                 target = call.node.args[0].value if call.node.args else None
+                if isinstance(target, cst.Call):  # asyncio.run(main())
+                    target = target.func
                 if isinstance(target, cst.Name):
                     bridged.append(target.value)
+            elif info.is_async and (hop := self.thread_call(call.node)) is not None:
+                hop_labels.append(hop[0])
             if self._is_concurrency(call.dotted):
                 concurrency += 1
             if call.dotted and "." not in call.dotted:
@@ -201,6 +205,11 @@ class DefClassifier:
         func = expr.func
         if isinstance(func, cst.Call) and self.is_sync_to_async(cst_dotted(func.func)):
             return self._hop(func, info)
+        thread = self.thread_call(expr)
+        if thread is not None:  # await asyncio.to_thread(f, x)
+            label, target = thread
+            runs = self._runs(target, info) if target is not None else ()
+            return AwaitSite(SiteKind.HOP, label, runs=runs)
         dotted = cst_dotted(func)
         if dotted and self.names.is_bound(dotted.split(".", 1)[0]):
             resolved = self.resolved(dotted)
@@ -441,6 +450,28 @@ class DefClassifier:
             return AwaitSite(SiteKind.NAME, name, (self.names.resolve(name),))
         return AwaitSite(SiteKind.OPAQUE, name + "()")
 
+    def thread_call(
+        self, call: cst.Call
+    ) -> tuple[str, cst.BaseExpression | None] | None:
+        """A call that runs a callable in a thread itself (`asyncio.to_thread
+        (f, x)`, `loop.run_in_executor(None, f)`): its hop label and the
+        callable (through a lambda or functools.partial), else None."""
+        written = cst_dotted(call.func)
+        if not written:
+            return None
+        position = self.conventions.thread_call(self.resolved(written), written)
+        if position is None:
+            return None
+        positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+        target = positional[position].value if len(positional) > position else None
+        if isinstance(target, cst.Call) and self.resolved(
+            cst_dotted(target.func) or ""
+        ) in ("functools.partial", "partial"):
+            target = target.args[0].value if target.args else None
+        target = _lambda_body(target)
+        bridge = written.rsplit(".", 1)[-1]
+        return f"{bridge}({_label_of(target)})", target
+
     def _hop(self, call: cst.Call, info: DefInfo) -> AwaitSite:
         """`sync_to_async(target)`: a hop, and what runs in the thread."""
         target = _lambda_body(call.args[0].value if call.args else None)
@@ -579,15 +610,17 @@ def hop_label(call: cst.Call) -> str:
     """`sync_to_async(self.get, ...)` -> "sync_to_async(get)"; through a
     lambda, what the lambda runs (`lambda: self.session` -> session)."""
     target = _lambda_body(call.args[0].value if call.args else None)
+    return f"sync_to_async({_label_of(target)})"
+
+
+def _label_of(target: cst.BaseExpression | None) -> str:
     if isinstance(target, cst.Attribute):
-        label = target.attr.value
-    elif isinstance(target, cst.Name):
-        label = target.value
-    elif isinstance(target, cst.Lambda):
-        label = "<lambda>"
-    else:
-        label = "..."
-    return f"sync_to_async({label})"
+        return target.attr.value
+    if isinstance(target, cst.Name):
+        return target.value
+    if isinstance(target, cst.Lambda):
+        return "<lambda>"
+    return "..."
 
 
 def _is_super_call(node: cst.BaseExpression) -> bool:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import functools
 import hashlib
 from collections import Counter
 from collections.abc import Callable
@@ -59,19 +60,52 @@ def compare_twins(
     async_def: cst.FunctionDef,
     renames: dict[str, str],
     unasync: Callable[[str], str] | None = None,
+    *,
+    if_true_is_async_only: bool = False,
 ) -> Comparison:
     """Compare a pair. `renames` is the catalogue (and the pair's own names),
     applied to the async body; `unasync` maps any name to its sync spelling
-    (`aget` -> `get`), applied to the async body's names the sync body lacks."""
+    (`aget` -> `get`), applied to the async body's names the sync body lacks.
+    With `if_true_is_async_only`, an `if True:` block of the async body is
+    code only it has (psycopg's `if True:  # ASYNC`): its `else` is read
+    in its place."""
+    return _compare(
+        functools.partial(_layouts, sync_def),
+        functools.partial(_layouts, async_def, drop_if_true=if_true_is_async_only),
+        renames,
+        unasync,
+    )
+
+
+def compare_twin_nodes(
+    sync_def: ast.FunctionDef,
+    async_def: ast.FunctionDef | ast.AsyncFunctionDef,
+    renames: dict[str, str],
+    unasync: Callable[[str], str] | None = None,
+    *,
+    if_true_is_async_only: bool = False,
+) -> Comparison:
+    """As compare_twins, on Python's ast (pairs across twin modules, whose
+    texts the tree pass parses): the nodes are normalised in place, so each
+    is compared once."""
+    return _compare(
+        functools.partial(_ast_layouts, sync_def),
+        functools.partial(_ast_layouts, async_def, drop_if_true=if_true_is_async_only),
+        renames,
+        unasync,
+    )
+
+
+def _compare(sync_layouts, async_layouts, renames, unasync) -> Comparison:
     unasync = unasync or (lambda name: name)
     applied: set[str] = set()
-    sync_shown, sync_lines = _layouts(sync_def, {}, None, set())
-    sync_names = _identifiers("\n".join(sync_shown))
+    sync_names: set[str] = set()
+    sync_shown, sync_lines = sync_layouts({}, None, set(), sync_names)
 
     def unasync_async_side(name: str) -> str:
         return name if name in sync_names else unasync(name)
 
-    async_shown, async_lines = _layouts(async_def, renames, unasync_async_side, applied)
+    async_shown, async_lines = async_layouts(renames, unasync_async_side, applied)
     matched, sync_only, async_only = unmatched_lines(sync_lines, async_lines)
     total = len(sync_lines) + len(async_lines)
     # Report the renames that made a name meet the sync twin's: asend->send.
@@ -98,6 +132,8 @@ def unmatched_lines(a: list[str], b: list[str]) -> tuple[int, list[int], list[in
     difflib's matcher while its cost stays within DIFF_BUDGET, else the
     lines as multisets.
     """
+    if a == b:  # a derivable pair: every line matches, no diff to run
+        return len(a), [], []
     if diff_cost(a, b) > DIFF_BUDGET:
         return _unmatched_as_multisets(a, b)
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
@@ -141,25 +177,58 @@ def _layouts(
     renames: dict[str, str],
     unasync: Callable[[str], str] | None,
     applied: set[str],
+    identifiers: set[str] | None = None,
+    *,
+    drop_if_true: bool = False,
 ) -> tuple[list[str], list[str]]:
     """The normalised body in ast.unparse's layout, as shown and with
     `unasync` applied. Renaming never changes the layout, so the two lists
     align line by line. Normalising works on Python's ast (a tenth of a
-    libcst transform); code this Python cannot parse keeps libcst's lines."""
+    libcst transform); code this Python cannot parse keeps libcst's lines.
+    `identifiers` receives the names the normalised body uses."""
     try:
         tree = ast.parse(cst.Module(body=[node]).code)
     except SyntaxError:
         lines = normalised_lines(node, renames, applied)
+        if identifiers is not None:
+            identifiers |= _identifiers("\n".join(lines))
         return lines, lines
-    body = tree.body[0].body
+    return _ast_layouts(
+        tree.body[0],
+        renames,
+        unasync,
+        applied,
+        identifiers,
+        drop_if_true=drop_if_true,
+    )
+
+
+def _ast_layouts(
+    function: ast.FunctionDef | ast.AsyncFunctionDef,
+    renames: dict[str, str],
+    unasync: Callable[[str], str] | None,
+    applied: set[str],
+    identifiers: set[str] | None = None,
+    *,
+    drop_if_true: bool = False,
+) -> tuple[list[str], list[str]]:
+    """_layouts on a def of Python's ast (changed in place)."""
+    body = function.body
     if body and _is_ast_docstring(body[0]):
         body = body[1:]
     module = ast.Module(body=body, type_ignores=[])
+    if drop_if_true:
+        module = _DropIfTrue().visit(module)
     module = _AstNormaliser(renames, applied).visit(module)
+    if identifiers is not None:
+        identifiers |= _identifiers_of(module)
     shown = ast.unparse(module).splitlines()
     if unasync is None:
         return shown, shown
-    _Unasync(unasync, applied).visit(module)
+    renamer = _Unasync(unasync, applied)
+    renamer.visit(module)
+    if not renamer.changed:  # nothing renamed: the same lines
+        return shown, shown
     compared = ast.unparse(module).splitlines()
     if len(compared) != len(shown):  # cannot happen; keep the pair comparable
         return compared, compared
@@ -177,6 +246,16 @@ def _is_ast_docstring(statement: ast.stmt) -> bool:
 def _same_place(kind: type, node: ast.AST) -> ast.AST:
     """The sync statement of an async one, fields and position kept."""
     return ast.copy_location(kind(**{f: getattr(node, f) for f in node._fields}), node)
+
+
+class _DropIfTrue(ast.NodeTransformer):
+    """`if True: A else: B` -> `B`: A is code only the async side has."""
+
+    def visit_If(self, node: ast.If) -> ast.AST | list[ast.stmt] | None:
+        self.generic_visit(node)
+        if isinstance(node.test, ast.Constant) and node.test.value is True:
+            return node.orelse or None
+        return node
 
 
 class _AstNormaliser(ast.NodeTransformer):
@@ -256,6 +335,11 @@ def _identifiers(code: str) -> set[str]:
         tree = ast.parse(code)
     except SyntaxError:
         return set()
+    return _identifiers_of(tree)
+
+
+def _identifiers_of(tree: ast.AST) -> set[str]:
+    """Names, attributes, keywords, strings and imported names in a tree."""
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
@@ -279,11 +363,13 @@ class _Unasync(ast.NodeTransformer):
     def __init__(self, unasync: Callable[[str], str], applied: set[str]) -> None:
         self.unasync = unasync
         self.applied = applied
+        self.changed = False
 
     def _map(self, name: str) -> str:
         new = self.unasync(name)
         if new != name:
             self.applied.add(name)
+            self.changed = True
         return new
 
     def visit_Name(self, node: ast.Name) -> ast.AST:

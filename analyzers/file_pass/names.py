@@ -74,3 +74,13 @@ def cst_dotted(node: cst.BaseExpression) -> str | None:
         parts.append(node.value)
         return ".".join(reversed(parts))
     return None
+
+
+HEADER_LINES = 30
+
+
+def header_comments(text: str) -> str:
+    """The comment lines among a file's first lines, lower case (where
+    generators say "auto-generated ... DO NOT EDIT")."""
+    lines = text.split("\n", HEADER_LINES)[:HEADER_LINES]
+    return "\n".join(line.lower() for line in lines if line.lstrip().startswith("#"))

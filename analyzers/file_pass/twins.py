@@ -20,6 +20,7 @@ class Def:
     is_async: bool
     public: bool
     decorators: tuple[str, ...]
+    overload: bool = False  # a typing.overload stub: never paired
 
 
 @dataclass(frozen=True)
@@ -39,13 +40,14 @@ def pair_twins(
     (`atouch = sync_to_async(touch)`): they give their sync twin a twin too."""
     by_scope: dict[str, dict[str, list[int]]] = {}
     for index, item in enumerate(defs):
-        by_scope.setdefault(item.scope, {}).setdefault(item.name, []).append(index)
+        if not item.overload:
+            by_scope.setdefault(item.scope, {}).setdefault(item.name, []).append(index)
 
     pairs = []
     twinned: set[int] = set()
     siblings: set[str] = set()  # sync classes whose async sibling has a pair
     for index, item in enumerate(defs):
-        if not item.is_async:
+        if not item.is_async or item.overload:
             continue
         candidates = [
             (item.name, Convention.SAME_NAME),
@@ -93,11 +95,20 @@ def pair_twins(
         and not item.is_async
         and item.public
         and index not in twinned
+        and not item.overload
         and (item.scope, item.name) not in aliased
         and (not _is_dunder(item.name) or item.name in sync_dunders)
         and not _is_attribute_like(item.decorators, conventions)
     )
     return Pairing(pairs=tuple(pairs), missing_twins=missing)
+
+
+OVERLOADS = frozenset({"overload", "typing.overload", "typing_extensions.overload"})
+
+
+def is_overload(decorators: tuple[str, ...]) -> bool:
+    """Is a def with these decorators (as written) a `typing.overload` stub?"""
+    return any(dec in OVERLOADS for dec in decorators)
 
 
 def _is_dunder(name: str) -> bool:

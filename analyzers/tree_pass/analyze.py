@@ -7,18 +7,23 @@ import functools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from analyzers.conventions import load_conventions
+from analyzers.conventions import Conventions, load_conventions
 from analyzers.file_pass.analyze import analyze_file
 from analyzers.file_pass.names import module_name
 from analyzers.records import FileResult, TreeResult
 from analyzers.tree_pass.components import ComponentMap, summarise, summarise_tests
 from analyzers.tree_pass.entry_points import EntryPointJudge
 from analyzers.tree_pass.reach import awaitable, solve_tree
+from analyzers.tree_pass.twin_modules import SourceReader, pair_twin_modules
+
+if TYPE_CHECKING:
+    from analyzers.config import ProjectConfig
 
 # Part of every cached result's key: bump it whenever a change to the analyzer
 # or its data files changes what a file's result would be.
-ANALYZER_VERSION = "4"
+ANALYZER_VERSION = "5"
 
 
 def source_files(root: Path, component_map: ComponentMap) -> Iterator[tuple[str, Path]]:
@@ -39,35 +44,83 @@ def source_files(root: Path, component_map: ComponentMap) -> Iterator[tuple[str,
                     yield path.relative_to(base).as_posix(), path
 
 
-def analyze_sources(sources: Iterable[tuple[str, bytes]]) -> list[FileResult]:
+def analyze_sources(
+    sources: Iterable[tuple[str, bytes]], conventions: Conventions | None = None
+) -> list[FileResult]:
     return [
-        analyze_file(data, module=module_name(path), path=path)
+        analyze_file(data, module=module_name(path), path=path, conventions=conventions)
         for path, data in sources
     ]
 
 
-def analyze_tree(root: Path, component_map: ComponentMap | None = None) -> TreeResult:
-    component_map = component_map or ComponentMap.load()
+def analyze_tree(
+    root: Path, config: ProjectConfig | ComponentMap | None = None
+) -> TreeResult:
+    """Both passes over a tree; `config` defaults to Django's."""
+    component_map, conventions = _split(config)
     sources = (
         (rel, path.read_bytes()) for rel, path in source_files(root, component_map)
     )
-    return tree_pass(analyze_sources(sources), component_map)
+    return tree_pass(
+        analyze_sources(sources, conventions),
+        config if config is not None else component_map,
+        read_source=_reader(root, component_map),
+    )
 
 
-def tree_pass(files: list[FileResult], component_map: ComponentMap) -> TreeResult:
-    conventions = load_conventions()
+def _reader(root: Path, component_map: ComponentMap) -> SourceReader:
+    base = root if (root / component_map.package).is_dir() else root.parent
+
+    def read(path: str) -> bytes | None:
+        try:
+            return (base / path).read_bytes()
+        except OSError:
+            return None
+
+    return read
+
+
+def _split(
+    config: ProjectConfig | ComponentMap | None,
+) -> tuple[ComponentMap, Conventions]:
+    """A project's component map and conventions; a bare component map
+    (Django's tests and tools) goes with the shared conventions."""
+    if config is None:
+        return ComponentMap.load(), load_conventions()
+    if isinstance(config, ComponentMap):
+        return config, load_conventions()
+    return config.components, config.conventions
+
+
+def tree_pass(
+    files: list[FileResult],
+    config: ProjectConfig | ComponentMap,
+    read_source: SourceReader | None = None,
+) -> TreeResult:
+    """The tree pass under a project's config (`analyzers.load_project_config`;
+    a bare ComponentMap uses the shared conventions). `read_source(path)`
+    gives a file's bytes (None: unknown) for a twin module whose own result
+    kept no text (`twin_modules.py`)."""
+    component_map, conventions = _split(config)
+    component_map = component_map.for_modules((f.module for f in files), conventions)
     code = [f for f in files if not component_map.is_test_path(f.path)]
     tests = [f for f in files if component_map.is_test_path(f.path)]
     code = [_without_test_support_apis(f, component_map) for f in code]
+    across = pair_twin_modules(code, conventions, read_source)
 
     functions, solver = solve_tree(
         code,
         [fn for f in code for fn in f.functions],
         lambda fn: component_map.of_definition(fn.module, fn.qualname),
+        conventions,
     )
     functions = [
         dataclasses.replace(
-            fn, component=component_map.of_definition(fn.module, fn.qualname)
+            fn,
+            component=component_map.of_definition(fn.module, fn.qualname),
+            twin=across.twins.get(
+                (fn.module, fn.qualname, fn.is_async, fn.variant), fn.twin
+            ),
         )
         for fn in functions
     ]
@@ -75,8 +128,7 @@ def tree_pass(files: list[FileResult], component_map: ComponentMap) -> TreeResul
         dataclasses.replace(
             p, component=component_map.of_definition(p.module, p.async_qualname)
         )
-        for f in code
-        for p in f.pairs
+        for p in [*(p for f in code for p in f.pairs), *across.pairs]
     ]
     component_of = {fn.full_name: fn.component for fn in functions}
     component_of_class = {
@@ -122,6 +174,9 @@ def tree_pass(files: list[FileResult], component_map: ComponentMap) -> TreeResul
         pairs=tuple(pairs),
         components=components,
         tests=tuple(summarise_tests(tests, component_map, conventions)),
+        extra={"twin_modules_without_text": across.without_text}
+        if across.without_text
+        else {},
     )
 
 

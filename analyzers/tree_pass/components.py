@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -60,6 +62,8 @@ class ComponentMap:
     # Last parts of modules that hold test support shipped in the package
     # (django/contrib/admin/tests.py): no API of their component.
     test_support: tuple[str, ...] = ("tests", "testing")
+    # No [modules]: the components are derived from the tree (for_modules).
+    derived: bool = False
 
     @classmethod
     def load(cls, path: Path = DEFAULT_MAP) -> ComponentMap:
@@ -76,6 +80,38 @@ class ComponentMap:
             test_folders=dict(data.get("tests", {})),
             classes=dict(data.get("classes", {})),
             test_support=tuple(data["project"].get("test_support", cls.test_support)),
+        )
+
+    def for_modules(
+        self, modules: Iterable[str], conventions: Conventions
+    ) -> ComponentMap:
+        """A derived map made concrete for a tree's modules: one component
+        per top-level subpackage of the package, named after it, and one
+        named after the package for its own modules; an async twin module
+        (conventions.sync_twin_path) is in its sync twin's component, so
+        `_async/` joins `_sync/` and `redis/asyncio/` joins `redis/`."""
+        if not self.derived:
+            return self
+        modules = sorted(set(modules))
+        package = self.package
+        subpackages = {
+            module.split(".")[1]
+            for module in modules
+            if module.startswith(package + ".") and module.count(".") >= 2
+        }
+        entries = []
+        for module in modules:
+            if not module.startswith(package + "."):
+                continue
+            path = module.replace(".", "/") + "/x.py"
+            twin = conventions.sync_twin_path(path)
+            parts = (twin or path).split("/")[1:-1]
+            top = parts[0] if parts else ""
+            entries.append((module, top if top in subpackages else package))
+        return dataclasses.replace(
+            self,
+            modules=tuple(sorted(entries, key=lambda kv: -len(kv[0]))),
+            derived=False,
         )
 
     def of_module(self, module: str) -> str:

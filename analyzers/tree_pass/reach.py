@@ -895,11 +895,17 @@ def solve_reach(files: list[FileResult], functions: list[FunctionRecord]):
     return solve_tree(files, functions)[0]
 
 
-def solve_tree(files: list[FileResult], functions: list[FunctionRecord], group=None):
+def solve_tree(
+    files: list[FileResult],
+    functions: list[FunctionRecord],
+    group=None,
+    conventions: Conventions | None = None,
+):
     """As solve_reach, with the solver kept for judging entry points;
-    `group` gives a record's component (default: its module)."""
+    `group` gives a record's component (default: its module), `conventions`
+    are the project's (default: the shared ones)."""
     index = SymbolIndex(files)
-    solver = ReachSolver(index, functions)
+    solver = ReachSolver(index, functions, conventions)
     solved = {
         id(old): new
         for old, new in zip(solver.nodes, solver.solve(group), strict=True)

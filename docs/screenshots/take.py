@@ -10,20 +10,22 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 HERE = Path(__file__).parent
+P = "/p/django"
 PAGES = {
-    "overview": "/",
-    "overview-detail": "/?component=contrib.sessions&release={newest}#cell-detail",
-    "component": "/components/contrib.sessions/",
-    "function": "/releases/{newest}/functions/"
+    "home": "/",
+    "overview": P + "/",
+    "overview-detail": P + "/?component=contrib.sessions&release={newest}#cell-detail",
+    "component": P + "/components/contrib.sessions/",
+    "function": P + "/releases/{newest}/functions/"
     "django.contrib.sessions.backends.db.SessionStore.aload/",
-    "pair": "/releases/{newest}/pairs/django.contrib.auth.backends.ModelBackend"
+    "pair": P + "/releases/{newest}/pairs/django.contrib.auth.backends.ModelBackend"
     ".aauthenticate/",
-    "release": "/releases/{newest}/",
-    "functions-reach-thread": "/releases/{newest}/functions/"
+    "release": P + "/releases/{newest}/",
+    "functions-reach-thread": P + "/releases/{newest}/functions/"
     "?is_async=yes&public=yes&closure=no&reaches=thread",
-    "one-sided-changes": "/one-sided-changes/",
-    "components": "/components/",
-    "search": "/search/?q=aget",
+    "one-sided-changes": P + "/one-sided-changes/",
+    "components": P + "/components/",
+    "search": P + "/search/?q=aget",
     "not-found": "/no/such/page/",
 }
 

@@ -177,9 +177,18 @@ def test_an_unreadable_file_is_listed_and_the_run_goes_on(
 @pytest.mark.parametrize(
     ("toml", "missing"),
     [
-        ('[project]\npackage = "django"\n', "missing [project] tests"),
+        (
+            '[project]\npackage = "django"\ntest = "tests"\n',
+            "unknown key [project] test",
+        ),
         ('[project]\ntests = "tests"\n', "missing [project] package"),
-        ('[modules]\n"django.db" = "orm"\n', "missing the [project] table"),
+        ('[modules]\n"django.db" = "orm"\n', "missing [project] package"),
+        ("[project]\npackage = 1\n", "[project] package must be a str"),
+        (
+            '[project]\npackage = "django"\n[twins]\nlayout = []\n',
+            "unknown key twins.layout",
+        ),
+        ("[component]\n", "unknown table [component]"),
         (
             '[project]\npackage = "django"\ntests = "tests"\n[modules]\n"a" = 1\n',
             "[modules] must map names to component names",
@@ -194,7 +203,7 @@ def test_a_bad_component_map_is_named(tmp_path, capsys, toml, missing):
         main([str(root), "--components-map", str(tmp_path / "map.toml")])
     assert exc.value.code == 2
     err = capsys.readouterr().err
-    assert "--components-map: " in err and missing in err
+    assert "--config: " in err and missing in err
     assert "Traceback" not in err
 
 
@@ -248,7 +257,7 @@ def test_a_map_that_is_not_a_regular_file_is_refused_at_once(tmp_path, capsys, s
 
     line = cli_error([str(root), "--components-map", str(path)], capsys)
 
-    assert f"--components-map: {path}: not a regular file" in line
+    assert f"--config: {path}: not a regular file" in line
 
 
 def test_a_map_over_its_size_limit_is_refused(tmp_path, capsys):

@@ -138,7 +138,7 @@ def test_an_interruption_mid_file_ends_the_child_and_records_nothing():
 def test_an_analyzer_bug_fails_that_file_with_its_traceback(monkeypatch):
     """What the child answers when the analyzer raises (run in-process)."""
 
-    def buggy(source, *, module, path):
+    def buggy(source, *, module, path, conventions=None):
         raise KeyError("a bug")
 
     monkeypatch.setattr(isolation, "analyze_file", buggy)

@@ -55,7 +55,9 @@ NOT_ANALYZER_VALUES = {
     "PairDrift": {"change_class"},
     "FileAnalysis": {"blob_sha", "analyzer_version"},
     "ReleaseFile": {"blob_sha"},
-    "TwinPairStat": {"sync_hash", "async_hash"},
+    # generated_side: a side's name ("sync", "async"), a plain str in the
+    # analyzer's TwinPair, with choices of its own here.
+    "TwinPairStat": {"sync_hash", "async_hash", "generated_side"},
     "Scan": {"version", "ref", "commit", "trigger", "status"},
 }
 

@@ -334,9 +334,9 @@ def test_a_file_over_the_byte_limit_is_too_large_to_analyse(
     sent = []
     ask = analyzers.isolation._Child.ask
 
-    def spy(child, source, *, module, path):
-        sent.append(path)
-        return ask(child, source, module=module, path=path)
+    def spy(child, source, **request):
+        sent.append(request["path"])
+        return ask(child, source, **request)
 
     monkeypatch.setattr(analyzers.isolation._Child, "ask", spy)
 

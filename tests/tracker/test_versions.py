@@ -1,5 +1,7 @@
 """Release versions: ordering, feature or point release, series."""
 
+import re
+
 import pytest
 
 from tracker import versions
@@ -51,3 +53,32 @@ def test_a_bad_version_is_a_clear_error(bad):
 
 def test_the_widest_numbers_still_sort():
     assert versions.sort_key("999999.0") > versions.sort_key("99999.999999")
+
+
+@pytest.mark.parametrize(
+    ("tag", "release"),
+    [
+        ("1.0", True),
+        ("3.3.9", True),
+        ("2024.1.15", True),
+        ("1.0.0.1", True),
+        ("1.0.post1", True),
+        ("v1.0.9", True),
+        ("1.0rc1", False),  # not final
+        ("1.0.dev3", False),
+        ("1", False),
+        ("1.0.0.0.0", False),
+        ("release-1.0", False),
+        ("-1.0", False),
+    ],
+)
+def test_any_projects_release_tags_are_pep_440_final_releases(tag, release):
+    """The tag pattern of a project added with add_project."""
+    assert bool(re.fullmatch(versions.ANY_RELEASE_PATTERN, tag)) is release
+
+
+def test_a_v_tag_sorts_as_its_version():
+    assert versions.sort_key("v1.0.9") == versions.sort_key("1.0.9")
+    assert versions.sort_key("1.0.8") < versions.sort_key("v1.0.9")
+    assert versions.sort_key("1.0.9") < versions.sort_key("1.0.9.post1")
+    assert versions.is_feature("v1.0") and not versions.is_feature("v1.0.9")

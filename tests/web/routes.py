@@ -11,35 +11,40 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 # URL name -> a GET on it that answers 200, with every query parameter it
 # takes that the sample can show.
+P = "/p/demo-web"  # the fixture's project
 PAGES = {
-    "overview": "/?component=auth&release=1.1&points=on",
-    "components": "/components/",
-    "component": "/components/auth/?release=1.1&kind=async-native&sort=name",
-    "release": "/releases/1.1/",
-    "release-functions": "/releases/1.1/functions/?component=auth&page=1",
-    "function": "/releases/1.1/functions/pkg.auth.aauthenticate/?is_async=yes",
-    "release-pairs": "/releases/1.1/pairs/?component=auth",
-    "pair": "/releases/1.1/pairs/pkg.auth.aauthenticate/",
-    "source": "/releases/1.1/source/pkg/auth.py",
-    "release-tests": "/releases/1.1/tests/",
-    "one-sided-changes": "/one-sided-changes/?release=1.1",
-    "search": "/search/?q=auth",
-    "scans": "/scans/",
+    "home": "/",
+    "overview": f"{P}/?component=auth&release=1.1&points=on",
+    "components": f"{P}/components/",
+    "component": f"{P}/components/auth/?release=1.1&kind=async-native&sort=name",
+    "release": f"{P}/releases/1.1/",
+    "release-functions": f"{P}/releases/1.1/functions/?component=auth&page=1",
+    "function": f"{P}/releases/1.1/functions/pkg.auth.aauthenticate/?is_async=yes",
+    "release-pairs": f"{P}/releases/1.1/pairs/?component=auth",
+    "pair": f"{P}/releases/1.1/pairs/pkg.auth.aauthenticate/",
+    "source": f"{P}/releases/1.1/source/pkg/auth.py",
+    "release-tests": f"{P}/releases/1.1/tests/",
+    "one-sided-changes": f"{P}/one-sided-changes/?release=1.1",
+    "search": f"{P}/search/?q=auth",
+    "scans": f"{P}/scans/",
     "robots-txt": "/robots.txt",
     "favicon": "/favicon.ico",
     "healthz": "/healthz/",
 }
 POST_ONLY = {"scan-start"}
+# Pages from before projects had URLs: each redirects to the project's.
+REDIRECTS = {"legacy": "/components/auth/?release=1.1"}
 # Values of the API's path parameters in the fixture.
 API_PATH_VALUES = {
+    "{project}": "demo-web",
     "{version}": "1.1",
     "{name}": "auth",
     "{full_name}": "pkg.auth.aauthenticate",
 }
 API_QUERIES = {
-    "/api/v1/functions": "?release=1.1&name=auth",
-    "/api/v1/pairs": "?release=1.1",
-    "/api/v1/compare": "?head=1.1&base=1.0",
+    "/api/v1/projects/{project}/functions": "?release=1.1&name=auth",
+    "/api/v1/projects/{project}/pairs": "?release=1.1",
+    "/api/v1/projects/{project}/compare": "?head=1.1&base=1.0",
 }
 API_DOCS = ["/api/v1/openapi.json", "/api/v1/docs"]
 

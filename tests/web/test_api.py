@@ -168,14 +168,15 @@ def test_etag_and_304_without_running_the_view(
 def test_cors_lets_other_tools_read_the_api(scanned, client):
     response = client.get("/api/v1/releases", headers={"Origin": "https://example.org"})
     assert response["Access-Control-Allow-Origin"] == "*"
-    page = client.get("/", headers={"Origin": "https://example.org"})
+    page = client.get("/p/demo-web/", headers={"Origin": "https://example.org"})
     assert "Access-Control-Allow-Origin" not in page
 
 
 def test_the_schema_is_generated_with_interactive_docs(client):
     schema = client.get("/api/v1/openapi.json").json()
-    assert "/api/v1/functions" in schema["paths"]
-    assert "/api/v1/compare" in schema["paths"]
+    assert "/api/v1/projects" in schema["paths"]
+    assert "/api/v1/projects/{project}/functions" in schema["paths"]
+    assert "/api/v1/projects/{project}/compare" in schema["paths"]
     docs = client.get("/api/v1/docs").content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in docs  # served here, no CDN
 
@@ -192,9 +193,9 @@ def test_a_repeated_question_is_answered_from_the_cache(
 def test_a_repeated_page_is_answered_from_the_cache(
     scanned, client, django_assert_max_num_queries
 ):
-    first = client.get("/components/auth/")
+    first = client.get("/p/demo-web/components/auth/")
     with django_assert_max_num_queries(0):
-        again = client.get("/components/auth/")
+        again = client.get("/p/demo-web/components/auth/")
     assert again.content == first.content
 
 
@@ -269,7 +270,7 @@ def test_summary_has_the_overviews_figures_each_with_its_list(scanned, client):
     assert summary["release"] == "1.2.1"
     assert summary["compared_with"] == "1.1"
     figures = {f["key"]: f for f in summary["figures"]}
-    overview = client.get("/").content.decode()
+    overview = client.get("/p/demo-web/").content.decode()
     for key, figure in figures.items():
         # The same figure, with the same list link, as the overview shows.
         link = figure["list"].removeprefix("http://testserver")
@@ -355,6 +356,7 @@ def _undocumented(schema: dict) -> list[str]:
 def test_the_openapi_schema_documents_every_field(client):
     schema = client.get("/api/v1/openapi.json").json()
     assert _undocumented(schema) == []
-    for path in ["/api/v1/summary", "/api/v1/components", "/api/v1/pairs/{full_name}"]:
+    for path in ["/summary", "/components", "/pairs/{full_name}"]:
+        path = f"/api/v1/projects/{{project}}{path}"
         assert path in schema["paths"]
     assert "drift" not in client.get("/api/v1/openapi.json").content.decode().lower()

@@ -55,30 +55,36 @@ def section(html: str, heading: str) -> str:
 
 
 def test_the_release_page_shows_the_first_200_of_each_list(crowded, client):
-    html = client.get("/releases/1.1/").content.decode()
+    html = client.get("/p/crowded/releases/1.1/").content.decode()
     new = section(html, f"New public async APIs ({MANY})")
     assert new.count("<li>") == 200
     assert f"The first 200 of {MANY}" in new
-    assert 'href="/api/v1/compare?base=1.0&amp;head=1.1"' in new
+    assert 'href="/api/v1/projects/crowded/compare?base=1.0&amp;head=1.1"' in new
     failures = section(html, f"Files that did not parse ({BROKEN})")
     assert failures.count("<li>") == 200
     assert f"The first 200 of {BROKEN}" in failures
 
 
 def test_a_cells_detail_shows_the_first_200_functions(crowded, client):
-    html = client.get("/?component=cache&release=1.1").content.decode()
+    html = client.get("/p/crowded/?component=cache&release=1.1").content.decode()
     detail = html[html.index('id="cell-detail"') :]
-    assert len(re.findall(r'<li><a href="/releases/1.1/functions/', detail)) == 200
+    assert (
+        len(re.findall(r'<li><a href="/p/crowded/releases/1.1/functions/', detail))
+        == 200
+    )
     assert f"The first 200 of {MANY}" in detail
-    link = "/components/cache/?release=1.1&amp;is_async=yes&amp;public=yes"
+    link = "/p/crowded/components/cache/?release=1.1&amp;is_async=yes&amp;public=yes"
     assert f'href="{link}"' in detail
     assert client.get(link.replace("&amp;", "&")).status_code == 200
 
 
 def test_the_twin_pairs_list_comes_in_pages(crowded, client):
-    html = client.get("/releases/1.1/pairs/").content.decode()
+    html = client.get("/p/crowded/releases/1.1/pairs/").content.decode()
     assert f'<strong class="count">{MANY}</strong>' in html
-    assert html.count('<a href="/releases/1.1/pairs/pkg.cache.aget') == 500
+    assert html.count('<a href="/p/crowded/releases/1.1/pairs/pkg.cache.aget') == 500
     assert 'rel="next" href="?page=2"' in html
-    rest = client.get("/releases/1.1/pairs/?page=2").content.decode()
-    assert rest.count('<a href="/releases/1.1/pairs/pkg.cache.aget') == MANY - 500
+    rest = client.get("/p/crowded/releases/1.1/pairs/?page=2").content.decode()
+    assert (
+        rest.count('<a href="/p/crowded/releases/1.1/pairs/pkg.cache.aget')
+        == MANY - 500
+    )

@@ -81,7 +81,9 @@ def screenshot_dir() -> Path:
 
 def test_a_reader_browses_the_dashboard(scanned, live_server, page):
     shots = screenshot_dir()
-    page.goto(f"{live_server.url}/")  # waits for "load": deferred htmx has run
+    page.goto(
+        f"{live_server.url}/p/demo-web/"
+    )  # waits for "load": deferred htmx has run
     # Mark the document: a full reload would lose the mark.
     page.evaluate("document.body.dataset.sameDocument = 'yes'")
     page.screenshot(path=shots / "overview.png", full_page=True)
@@ -90,11 +92,11 @@ def test_a_reader_browses_the_dashboard(scanned, live_server, page):
     page.get_by_role("link", name=auth).click()
     page.wait_for_selector('#cell-detail a[title="pkg.auth.aauthenticate"]')
     assert page.evaluate("document.body.dataset.sameDocument") == "yes"
-    assert "/?component=auth&release=1.1" in page.url
+    assert "/p/demo-web/?component=auth&release=1.1" in page.url
     page.screenshot(path=shots / "overview-detail.png", full_page=True)
 
     # Active search: type, wait for the debounced fragment, open the history.
-    page.goto(f"{live_server.url}/search/")
+    page.goto(f"{live_server.url}/p/demo-web/search/")
     page.get_by_label("Function name").fill("aauthenticate")
     result = page.get_by_role("link", name="pkg.auth.aauthenticate")
     result.wait_for()
@@ -105,7 +107,7 @@ def test_a_reader_browses_the_dashboard(scanned, live_server, page):
     assert history.count() >= 4
     assert "async-native" in history.first.inner_text()
 
-    page.goto(f"{live_server.url}/components/auth/")
+    page.goto(f"{live_server.url}/p/demo-web/components/auth/")
     page.wait_for_selector("canvas[data-drawn='1']")  # Chart.js drew the trends
     page.evaluate("document.body.dataset.sameDocument = 'yes'")
     page.locator("select[name=kind]").select_option("sync")
@@ -118,7 +120,9 @@ def test_a_reader_browses_the_dashboard(scanned, live_server, page):
     assert "kind=sync" in page.url
     page.screenshot(path=shots / "component.png", full_page=True)
 
-    page.goto(f"{live_server.url}/releases/1.1/pairs/pkg.auth.aauthenticate/")
+    page.goto(
+        f"{live_server.url}/p/demo-web/releases/1.1/pairs/pkg.auth.aauthenticate/"
+    )
     changed = page.locator("td.diff-changed")
     assert changed.count() >= 2
     assert any("strip" in text for text in changed.all_inner_texts())
@@ -131,16 +135,18 @@ def test_markup_in_scanned_code_stays_text_in_the_browser(scanned, live_server, 
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     for path in [
-        "/releases/1.2/functions/pkg.markup.render/",
-        "/releases/1.2/pairs/pkg.markup.arender/",
-        "/search/?q=render",
-        "/releases/1.2/",
+        "/p/demo-web/releases/1.2/functions/pkg.markup.render/",
+        "/p/demo-web/releases/1.2/pairs/pkg.markup.arender/",
+        "/p/demo-web/search/?q=render",
+        "/p/demo-web/releases/1.2/",
     ]:
         page.goto(live_server.url + path)
         assert page.locator("main img").count() == 0, path
         assert page.locator("main script").count() == 0, path
-        assert page.locator("main [hx-get='/scans/start/']").count() == 0, path
-    page.goto(live_server.url + "/releases/1.2/functions/pkg.markup.render/")
+        assert page.locator("main [hx-get='/p/demo-web/scans/start/']").count() == 0, (
+            path
+        )
+    page.goto(live_server.url + "/p/demo-web/releases/1.2/functions/pkg.markup.render/")
     assert "<script>alert('source')</script>" in page.locator("main").inner_text()
     assert dialogs == []
 
@@ -173,7 +179,7 @@ def test_the_overview_at_desktop_and_phone_width(scanned, live_server, browser, 
     length is the figure."""
     shots = screenshot_dir()
     with new_page(browser, width) as page:
-        page.goto(f"{live_server.url}/?points=on&snapshots=on")
+        page.goto(f"{live_server.url}/p/demo-web/?points=on&snapshots=on")
         viewport = {"x": 0, "y": 0, "width": width, "height": 1000}
         scroller = page.locator(".matrix-scroll")
         newest = page.locator(".matrix thead th.newest")
@@ -201,7 +207,7 @@ def test_the_overview_at_desktop_and_phone_width(scanned, live_server, browser, 
         page.screenshot(path=shots / f"overview-{width}.png", full_page=True)
 
         # Choosing a cell moves focus to its detail; the URL is the cell's.
-        page.goto(f"{live_server.url}/")
+        page.goto(f"{live_server.url}/p/demo-web/")
         cell = page.locator("a.cell").first
         cell.focus()
         page.keyboard.press("Enter")
@@ -213,7 +219,7 @@ def test_the_overview_at_desktop_and_phone_width(scanned, live_server, browser, 
         page.screenshot(path=shots / f"overview-detail-{width}.png")
 
         # Every headline figure opens a list of exactly that length.
-        page.goto(f"{live_server.url}/")
+        page.goto(f"{live_server.url}/p/demo-web/")
         links = page.locator(".headline dd > a")
         targets = [(a.inner_text(), a.get_attribute("href")) for a in links.all()]
         assert len(targets) == 10
@@ -269,5 +275,7 @@ def test_every_internal_link_answers_and_no_page_overflows_a_phone(
             page.goto(live_server.url + url)
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 390, f"{url} is {width} px wide at 390 px"
-        page.goto(live_server.url + "/")
+        page.goto(live_server.url + "/p/demo-web/")
         page.screenshot(path=shots / "overview-390-top.png")
+        page.goto(live_server.url + "/")
+        page.screenshot(path=shots / "home-390.png")

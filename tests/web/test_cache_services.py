@@ -20,7 +20,12 @@ from tracker.scanning import requests
 
 pytestmark = pytest.mark.services
 
-ROUND = ["/", "/components/auth/", "/one-sided-changes/", "/api/v1/releases"]
+ROUND = [
+    "/",
+    "/p/gens/components/auth/",
+    "/p/gens/one-sided-changes/",
+    "/api/v1/releases",
+]
 
 
 def dashboard_keys(server: redis.Redis) -> list[bytes]:
@@ -110,13 +115,13 @@ def test_a_flood_of_urls_never_fills_the_broker(
     broker_keys = broker.dbsize()
     # Unknown parameters: refused, and no cache entry anywhere.
     for n in range(1000):
-        assert client.get(f"/?flood={n}").status_code == 400
+        assert client.get(f"/p/demo-web/?flood={n}").status_code == 400
     assert dashboard_keys(bounded_cache) == []
     # Pages that exist, each a new entry: the cache's server evicts the
     # least recently used and keeps to its maxmemory.
     maxmemory = int(bounded_cache.config_get("maxmemory")["maxmemory"])
     for n in range(3000):
-        assert client.get(f"/search/?q=flood{n}").status_code == 200
+        assert client.get(f"/p/demo-web/search/?q=flood{n}").status_code == 200
         if n % 100 == 0 and bounded_cache.info("stats")["evicted_keys"]:
             break
     assert bounded_cache.info("stats")["evicted_keys"] > 0

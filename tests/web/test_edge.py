@@ -4,7 +4,7 @@ answered like GET without a body, `If-None-Match: *` a 304, bidi controls
 shown visibly. PostgreSQL's share is in test_edge_services.py."""
 
 import pytest
-from routes import PAGES, POST_ONLY, api_urls, route_names, with_param
+from routes import PAGES, POST_ONLY, REDIRECTS, api_urls, route_names, with_param
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ def every_url() -> list[str]:
 def test_every_route_has_a_sample():
     """A new page needs a sample in tests/web/routes.py, so that these tests
     cover it."""
-    assert route_names() == set(PAGES) | POST_ONLY
+    assert route_names() == set(PAGES) | POST_ONLY | set(REDIRECTS)
 
 
 def test_every_sample_answers(scanned, client):
@@ -41,7 +41,7 @@ def test_an_unknown_parameter_is_refused_everywhere(scanned, client):
 
 
 def test_a_repeated_parameter_is_refused(scanned, client):
-    response = client.get("/search/?q=auth&q=cache")
+    response = client.get("/p/demo-web/search/?q=auth&q=cache")
     assert response.status_code == 400
     assert "q: given more than once" in response.content.decode()
 
@@ -73,7 +73,7 @@ def test_control_characters_in_the_url_are_refused(scanned, client):
 
 def test_a_control_character_in_a_cookie_is_refused(scanned, client):
     client.cookies["sessionid"] = "abcdefgh\x00ijklmnop"
-    response = client.get("/releases/1.1/")
+    response = client.get("/p/demo-web/releases/1.1/")
     assert response.status_code == 400
 
 
@@ -92,21 +92,21 @@ def test_if_none_match_star_is_a_304_for_what_exists(scanned, client):
         response = client.get(url, headers={"If-None-Match": "*"})
         assert response.status_code == 304, url
         assert body(response) == b""
-    for missing in ["/releases/9.9/", "/api/v1/releases/9.9"]:
+    for missing in ["/p/demo-web/releases/9.9/", "/api/v1/releases/9.9"]:
         response = client.get(missing, headers={"If-None-Match": "*"})
         assert response.status_code == 404, missing
 
 
 def test_pages_carry_an_etag_that_gets_a_304(scanned, client):
-    first = client.get("/components/auth/")
+    first = client.get("/p/demo-web/components/auth/")
     etag = first["ETag"]
-    again = client.get("/components/auth/", headers={"If-None-Match": etag})
+    again = client.get("/p/demo-web/components/auth/", headers={"If-None-Match": etag})
     assert again.status_code == 304
-    other = client.get("/components/cache/", headers={"If-None-Match": etag})
+    other = client.get("/p/demo-web/components/cache/", headers={"If-None-Match": etag})
     assert other.status_code == 200
 
 
 def test_parameter_order_does_not_make_a_new_page(scanned, client):
-    one = client.get("/components/auth/?release=1.1&kind=async-native")
-    two = client.get("/components/auth/?kind=async-native&release=1.1")
+    one = client.get("/p/demo-web/components/auth/?release=1.1&kind=async-native")
+    two = client.get("/p/demo-web/components/auth/?kind=async-native&release=1.1")
     assert one["ETag"] == two["ETag"]

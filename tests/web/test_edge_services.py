@@ -10,13 +10,13 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db]
 # The URLs the issue found answering 500 on PostgreSQL.
 REPORTED = [
     "/api/v1/functions?name=%00",
-    "/releases/%00/",
-    "/components/%00/",
+    "/p/demo-web/releases/%00/",
+    "/p/demo-web/components/%00/",
     "/api/v1/compare?head=%00",
-    "/releases/1.1/functions/%00/",
-    "/releases/1.1/pairs/%00/",
+    "/p/demo-web/releases/1.1/functions/%00/",
+    "/p/demo-web/releases/1.1/pairs/%00/",
     "/api/v1/releases/%00",
-    "/search/?q=%00",
+    "/p/demo-web/search/?q=%00",
 ]
 
 
@@ -33,4 +33,4 @@ def test_no_control_character_anywhere_is_a_500(scanned_services, client):
 
 def test_a_nul_in_the_session_cookie_is_a_400(scanned_services, client):
     client.cookies["sessionid"] = "abcdefgh\x00ijklmnop"
-    assert client.get("/releases/1.1/").status_code == 400
+    assert client.get("/p/demo-web/releases/1.1/").status_code == 400

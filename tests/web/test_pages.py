@@ -31,7 +31,7 @@ def get(client, url, django_assert_max_num_queries, *, queries, **kwargs):
 def test_overview_shows_headlines_and_the_matrix(
     scanned, client, django_assert_max_num_queries
 ):
-    page = get(client, "/", django_assert_max_num_queries, queries=20)
+    page = get(client, "/p/demo-web/", django_assert_max_num_queries, queries=20)
     text = text_of(page)
     # The newest release, compared with the feature release of the series before.
     assert "Demo-Web 1.2.1 at a glance (change since 1.1)" in text
@@ -51,7 +51,7 @@ def test_toggles_add_point_releases_and_snapshots(
 ):
     page = get(
         client,
-        "/?points=on&snapshots=on",
+        "/p/demo-web/?points=on&snapshots=on",
         django_assert_max_num_queries,
         queries=20,
     )
@@ -63,7 +63,7 @@ def test_toggles_add_point_releases_and_snapshots(
 def test_a_cell_loads_its_detail_as_a_fragment_for_htmx(
     scanned, client, django_assert_max_num_queries
 ):
-    url = "/?component=auth&release=1.1"
+    url = "/p/demo-web/?component=auth&release=1.1"
     fragment = get(client, url, django_assert_max_num_queries, queries=20, headers=HTMX)
     html = fragment.content.decode()
     assert html.lstrip().startswith('<aside id="cell-detail" class="open"')
@@ -78,9 +78,9 @@ def test_a_cell_loads_its_detail_as_a_fragment_for_htmx(
 
 
 def test_cells_are_plain_links_that_work_without_javascript(scanned, client):
-    html = client.get("/").content.decode()
+    html = client.get("/p/demo-web/").content.decode()
     link = re.search(r'<a class="cell [^"]*" href="([^"]+)"', html).group(1)
-    page = client.get(link.replace("&amp;", "&"))
+    page = client.get("/p/demo-web/" + link.replace("&amp;", "&"))
     assert page.status_code == 200
     assert "Public async APIs" in text_of(page)
 
@@ -88,7 +88,12 @@ def test_cells_are_plain_links_that_work_without_javascript(scanned, client):
 def test_component_page_has_trends_boundary_and_a_filterable_table(
     scanned, client, django_assert_max_num_queries
 ):
-    page = get(client, "/components/auth/", django_assert_max_num_queries, queries=15)
+    page = get(
+        client,
+        "/p/demo-web/components/auth/",
+        django_assert_max_num_queries,
+        queries=15,
+    )
     text = text_of(page)
     assert "Stage rule: A component is sync-only without async entry points" in text
     entry = text.split("Entry points in 1.2.1:", 1)[1].split("Functions", 1)[0]
@@ -98,7 +103,7 @@ def test_component_page_has_trends_boundary_and_a_filterable_table(
     assert "pkg.auth.aauthenticate" in text
     fragment = get(
         client,
-        "/components/auth/?release=1.0&kind=sync",
+        "/p/demo-web/components/auth/?release=1.0&kind=sync",
         django_assert_max_num_queries,
         queries=15,
         headers=HTMX,
@@ -113,7 +118,7 @@ def test_component_page_has_trends_boundary_and_a_filterable_table(
     "query", ["kind=bogus", "sort=name;DROP TABLE x", "release=9.9", "public=maybe"]
 )
 def test_a_bad_filter_is_a_400_with_a_message(scanned, client, query):
-    response = client.get(f"/components/auth/?{query}")
+    response = client.get(f"/p/demo-web/components/auth/?{query}")
     assert response.status_code == 400
     assert response.content.decode().startswith("bad parameter: ")
 
@@ -121,7 +126,7 @@ def test_a_bad_filter_is_a_400_with_a_message(scanned, client, query):
 def test_function_page_shows_chain_source_and_history(
     scanned, client, django_assert_max_num_queries
 ):
-    url = "/releases/1.1/functions/pkg.cache.BaseCache.aget/"
+    url = "/p/demo-web/releases/1.1/functions/pkg.cache.BaseCache.aget/"
     page = get(client, url, django_assert_max_num_queries, queries=15)
     html = page.content.decode()
     assert "async-wrapper" in text_of(page)
@@ -134,7 +139,9 @@ def test_function_page_shows_chain_source_and_history(
 
 
 def test_function_chain_links_down_to_the_hop(scanned, client):
-    page = client.get("/releases/1.0/functions/pkg.cache.BaseCache.aget_many/")
+    page = client.get(
+        "/p/demo-web/releases/1.0/functions/pkg.cache.BaseCache.aget_many/"
+    )
     html = page.content.decode()
     chain = html.split('<ol class="chain">', 1)[1].split("</ol>", 1)[0]
     steps = [
@@ -145,13 +152,15 @@ def test_function_chain_links_down_to_the_hop(scanned, client):
         "BaseCache.aget by type",  # self.aget: the code's own evidence
         "sync_to_async(get) the hop",
     ]
-    assert 'href="/releases/1.0/functions/pkg.cache.BaseCache.aget/"' in chain
+    assert (
+        'href="/p/demo-web/releases/1.0/functions/pkg.cache.BaseCache.aget/"' in chain
+    )
 
 
 def test_pair_page_shows_the_difference_and_the_one_sided_change(
     scanned, client, django_assert_max_num_queries
 ):
-    url = "/releases/1.1/pairs/pkg.auth.aauthenticate/"
+    url = "/p/demo-web/releases/1.1/pairs/pkg.auth.aauthenticate/"
     page = get(client, url, django_assert_max_num_queries, queries=20)
     html = page.content.decode()
     # Raw side by side: the changed lines are highlighted on each side.
@@ -166,13 +175,15 @@ def test_pair_page_shows_the_difference_and_the_one_sided_change(
 
 
 def test_release_page_is_the_changelog(scanned, client, django_assert_max_num_queries):
-    page = get(client, "/releases/1.2/", django_assert_max_num_queries, queries=20)
+    page = get(
+        client, "/p/demo-web/releases/1.2/", django_assert_max_num_queries, queries=20
+    )
     text = text_of(page)
     assert "What changed since 1.1" in text
     assert "New public async APIs (1)" in text
     assert "pkg.markup.arender" in text
     assert "New twin pairs (1)" in text
-    one_sided = text_of(client.get("/releases/1.1/"))
+    one_sided = text_of(client.get("/p/demo-web/releases/1.1/"))
     assert "One-sided changes (1)" in one_sided
     assert (
         "pkg.auth.aauthenticate / authenticate : only the sync side changed"
@@ -183,7 +194,12 @@ def test_release_page_is_the_changelog(scanned, client, django_assert_max_num_qu
 def test_one_sided_changes_page_lists_them_newest_first(
     scanned, client, django_assert_max_num_queries
 ):
-    page = get(client, "/one-sided-changes/", django_assert_max_num_queries, queries=5)
+    page = get(
+        client,
+        "/p/demo-web/one-sided-changes/",
+        django_assert_max_num_queries,
+        queries=5,
+    )
     text = text_of(page)
     assert "1.1 since 1.0" in text
     assert "pkg.auth.aauthenticate / authenticate : only the sync side changed" in text
@@ -192,21 +208,23 @@ def test_one_sided_changes_page_lists_them_newest_first(
 def test_search_finds_a_function_across_releases(
     scanned, client, django_assert_max_num_queries
 ):
-    url = "/search/?q=aauthenticate"
+    url = "/p/demo-web/search/?q=aauthenticate"
     page = get(client, url, django_assert_max_num_queries, queries=5)
     assert "pkg.auth.aauthenticate in 4 releases, newest 1.2.1" in text_of(page)
     assert 'hx-trigger="input changed delay:300ms, search"' in page.content.decode()
-    fragment = client.get("/search/?q=aauthenticate", headers=HTMX).content.decode()
+    fragment = client.get(
+        "/p/demo-web/search/?q=aauthenticate", headers=HTMX
+    ).content.decode()
     assert fragment.lstrip().startswith('<section id="results"')
 
 
 def test_scans_page_lists_history_and_polls_only_while_active(
     scanned, client, django_assert_max_num_queries
 ):
-    page = get(client, "/scans/", django_assert_max_num_queries, queries=6)
+    page = get(client, "/p/demo-web/scans/", django_assert_max_num_queries, queries=6)
     assert "every 2s" not in page.content.decode()
     Scan.objects.create(project=scanned, version="9.9", ref="9.9")
-    html = client.get("/scans/", headers=HTMX).content.decode()
+    html = client.get("/p/demo-web/scans/", headers=HTMX).content.decode()
     assert html.lstrip().startswith('<section id="progress"')
     assert 'hx-trigger="every 2s"' in html and "9.9: queued" in html
 
@@ -217,7 +235,7 @@ def test_only_staff_may_start_a_scan(scanned, who):
     if who == "member":
         client.force_login(User.objects.create_user("member", password="x"))
     before = Scan.objects.count()
-    response = client.post("/scans/start/", {"version": "1.0"})
+    response = client.post("/p/demo-web/scans/start/", {"version": "1.0"})
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
     assert Scan.objects.count() == before
@@ -227,17 +245,20 @@ def test_a_scan_start_without_csrf_token_is_refused(scanned):
     client = Client(enforce_csrf_checks=True)
     client.force_login(User.objects.create_user("staff", password="x", is_staff=True))
     before = Scan.objects.count()
-    assert client.post("/scans/start/", {"version": "1.0"}).status_code == 403
+    assert (
+        client.post("/p/demo-web/scans/start/", {"version": "1.0"}).status_code == 403
+    )
     assert Scan.objects.count() == before
 
 
 def test_staff_start_a_scan_with_csrf(scanned):
     client = Client(enforce_csrf_checks=True)
     client.force_login(User.objects.create_user("staff", password="x", is_staff=True))
-    page = client.get("/scans/").content.decode()
+    page = client.get("/p/demo-web/scans/").content.decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
     response = client.post(
-        "/scans/start/", {"version": "1.0", "csrfmiddlewaretoken": token, "force": ""}
+        "/p/demo-web/scans/start/",
+        {"version": "1.0", "csrfmiddlewaretoken": token, "force": ""},
     )
     assert response.status_code == 302
     assert Scan.objects.filter(project=scanned, trigger="manual").exists()
@@ -255,7 +276,7 @@ def test_a_scan_start_of_no_release_is_a_400(scanned, version, message):
     client = Client()
     client.force_login(User.objects.create_user("staff", password="x", is_staff=True))
     before = Scan.objects.count()
-    response = client.post("/scans/start/", {"version": version})
+    response = client.post("/p/demo-web/scans/start/", {"version": version})
     assert response.status_code == 400
     assert message in response.content.decode()
     assert Scan.objects.count() == before
@@ -264,13 +285,13 @@ def test_a_scan_start_of_no_release_is_a_400(scanned, version, message):
 @pytest.mark.parametrize(
     "url",
     [
-        "/releases/1.2/functions/pkg.markup.render/",
-        "/releases/1.2/functions/pkg.markup.arender/",
-        "/releases/1.2/pairs/pkg.markup.arender/",
-        "/search/?q=render",
-        "/releases/1.2/",
-        "/components/other/",
-        "/?component=other&release=1.2",
+        "/p/demo-web/releases/1.2/functions/pkg.markup.render/",
+        "/p/demo-web/releases/1.2/functions/pkg.markup.arender/",
+        "/p/demo-web/releases/1.2/pairs/pkg.markup.arender/",
+        "/p/demo-web/search/?q=render",
+        "/p/demo-web/releases/1.2/",
+        "/p/demo-web/components/other/",
+        "/p/demo-web/?component=other&release=1.2",
     ],
 )
 def test_markup_from_scanned_code_is_shown_as_text(scanned, client, url):
@@ -278,7 +299,7 @@ def test_markup_from_scanned_code_is_shown_as_text(scanned, client, url):
     assert "<script>alert" not in html
     assert "<img src=x" not in html
     # Text may read hx-get="..."; no tag may carry it as an attribute.
-    assert not re.search(r'<[^>]*\shx-get="/scans/start/"', html)
+    assert not re.search(r'<[^>]*\shx-get="/p/demo-web/scans/start/"', html)
     if "functions" in url or "pairs" in url:
         assert "&lt;script&gt;alert(" in html  # shown, as text
 
@@ -290,7 +311,9 @@ def test_robots_txt_keeps_crawlers_off_search_and_the_api(client):
 
 
 def test_pair_page_shows_what_the_release_changed_on_the_one_side(scanned, client):
-    html = client.get("/releases/1.1/pairs/pkg.auth.aauthenticate/").content.decode()
+    html = client.get(
+        "/p/demo-web/releases/1.1/pairs/pkg.auth.aauthenticate/"
+    ).content.decode()
     section = html.split('id="release-diff-section"', 1)[1].split("</section>", 1)[0]
     assert "Since 1.0: a one-sided change" in section
     assert "Only the sync side changed" in section
@@ -301,8 +324,10 @@ def test_pair_page_shows_what_the_release_changed_on_the_one_side(scanned, clien
         '<span class="change-add">+    user = QuerySet().get(name=username.strip())'
         in section
     )
-    drift = client.get("/one-sided-changes/").content.decode()
-    assert "/releases/1.1/pairs/pkg.auth.aauthenticate/#release-diff" in drift
+    drift = client.get("/p/demo-web/one-sided-changes/").content.decode()
+    assert (
+        "/p/demo-web/releases/1.1/pairs/pkg.auth.aauthenticate/#release-diff" in drift
+    )
 
 
 def test_a_name_defined_in_both_branches_is_two_functions_and_no_change(
@@ -310,7 +335,7 @@ def test_a_name_defined_in_both_branches_is_two_functions_and_no_change(
 ):
     """The sync and the async `_wrapper` each have their page and history,
     and an unchanged release lists neither as a change."""
-    base = "/releases/1.2/functions/pkg.views.decorate.<locals>._wrapper/"
+    base = "/p/demo-web/releases/1.2/functions/pkg.views.decorate.<locals>._wrapper/"
     sync = text_of(client.get(base + "?is_async=no&variant=0"))
     assert "(sync def) in 1.2" in sync and "kind sync " in sync
     assert "2 definitions in 1.2" in sync
@@ -318,30 +343,44 @@ def test_a_name_defined_in_both_branches_is_two_functions_and_no_change(
     assert "async-" not in history  # the async def's rows are not its history
     assert "(async def) in 1.2" in text_of(client.get(base + "?is_async=yes"))
     assert client.get(base + "?variant=nine").status_code == 400
-    changes = text_of(client.get("/releases/1.2/")).split("What changed", 1)[1]
+    changes = text_of(client.get("/p/demo-web/releases/1.2/")).split("What changed", 1)[
+        1
+    ]
     assert "Reach or kind changes of public async APIs (0)" in changes
     assert "_wrapper" not in changes
 
 
 def test_release_lists_count_what_the_headlines_count(scanned, client):
-    page = text_of(client.get("/releases/1.2.1/functions/?is_async=yes&closure=yes"))
+    page = text_of(
+        client.get("/p/demo-web/releases/1.2.1/functions/?is_async=yes&closure=yes")
+    )
     assert "1 function." in page
     assert "pkg.views.decorate.&lt;locals&gt;._wrapper closure, async" in page
-    pairs = text_of(client.get("/releases/1.1/pairs/?relation=near-copy"))
+    pairs = text_of(client.get("/p/demo-web/releases/1.1/pairs/?relation=near-copy"))
     assert "1 twin pair." in pairs and "pkg.auth.aauthenticate" in pairs
-    tests = text_of(client.get("/releases/1.0/tests/"))
+    tests = text_of(client.get("/p/demo-web/releases/1.0/tests/"))
     assert "1 doubled test" in tests
-    one_sided = text_of(client.get("/one-sided-changes/?change_class=async-specific"))
+    one_sided = text_of(
+        client.get("/p/demo-web/one-sided-changes/?change_class=async-specific")
+    )
     assert "0 one-sided changes." in one_sided
-    assert client.get("/one-sided-changes/?since=banana").status_code == 400
+    assert client.get("/p/demo-web/one-sided-changes/?since=banana").status_code == 400
 
 
 def test_not_found_is_a_page_with_the_sites_navigation(scanned, client):
     response = client.get("/no/such/page/")
     assert response.status_code == 404
     html = response.content.decode()
-    assert '<nav aria-label="Main">' in html and 'href="/scans/"' in html
-    missing = client.get("/releases/9.9/")
+    assert '<nav aria-label="Main">' in html and 'href="/">Projects<' in html
+    inside = client.get("/p/demo-web/no/such/page/")
+    assert inside.status_code == 404
+    html = inside.content.decode()
+    assert '<nav aria-label="Main">' in html and 'href="/p/demo-web/scans/"' in html
+    unknown = client.get("/p/no-such-project/")
+    assert unknown.status_code == 404 and "no project no-such-project" in (
+        text_of(unknown)
+    )
+    missing = client.get("/p/demo-web/releases/9.9/")
     assert missing.status_code == 404
     assert "release 9.9 has not been scanned" in text_of(missing)
 
@@ -354,15 +393,15 @@ def test_the_site_icon_is_served(client):
 
 
 def test_component_page_is_in_sections_with_the_end_to_end_figure(scanned, client):
-    html = client.get("/components/cache/").content.decode()
+    html = client.get("/p/demo-web/components/cache/").content.decode()
     for anchor in ("trends", "numbers", "entry-points", "functions", "closures"):
         assert f'href="#{anchor}"' in html and f'id="{anchor}"' in html
-    text = text_of(client.get("/components/cache/"))
+    text = text_of(client.get("/p/demo-web/components/cache/"))
     assert "end to end, " in text and "public async APIs end in a thread hop" in text
     assert 'data-y="public async APIs"' in html  # the charts' axes are titled
 
 
 def test_toggles_say_what_they_add(scanned, client):
-    text = text_of(client.get("/"))
+    text = text_of(client.get("/p/demo-web/"))
     assert "point releases (1 scanned)" in text
     assert "weekly main snapshots (1 scanned)" in text

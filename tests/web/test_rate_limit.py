@@ -10,7 +10,7 @@ from django.test import Client
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/releases"
-PAGE = "/releases/1.1/"
+PAGE = "/p/demo-web/releases/1.1/"
 
 
 @pytest.fixture

@@ -86,8 +86,8 @@ def source_lines(html: str) -> list[str]:
 
 
 def test_each_function_shows_its_own_file(hostile, client):
-    module = client.get("/releases/1.0/functions/pkg.shadow.from_module/")
-    package = client.get("/releases/1.0/functions/pkg.shadow.from_package/")
+    module = client.get("/p/hostile/releases/1.0/functions/pkg.shadow.from_module/")
+    package = client.get("/p/hostile/releases/1.0/functions/pkg.shadow.from_package/")
     assert module.status_code == package.status_code == 200
     assert "module file" in "".join(source_lines(module.content.decode()))
     assert "package file" in "".join(source_lines(package.content.decode()))
@@ -95,7 +95,7 @@ def test_each_function_shows_its_own_file(hostile, client):
 
 
 def test_an_undecodable_file_beside_a_package_does_not_break_its_pages(hostile, client):
-    response = client.get("/releases/1.0/functions/pkg.broken.intact/")
+    response = client.get("/p/hostile/releases/1.0/functions/pkg.broken.intact/")
     assert response.status_code == 200
     assert "intact" in "".join(source_lines(response.content.decode()))
 
@@ -104,20 +104,20 @@ def test_an_undecodable_file_is_shown_as_unavailable(hostile, client):
     row = FunctionStat.objects.get(release__project=hostile, qualname="intact")
     row.path = "pkg/broken.py"  # as if its functions came from it
     row.save()
-    response = client.get("/releases/1.0/functions/pkg.broken.intact/")
+    response = client.get("/p/hostile/releases/1.0/functions/pkg.broken.intact/")
     assert response.status_code == 200
     assert "The source is not available" in response.content.decode()
 
 
 def test_lines_are_counted_as_python_counts_them(hostile, client):
-    response = client.get("/releases/1.0/functions/pkg.decoy.real/")
+    response = client.get("/p/hostile/releases/1.0/functions/pkg.decoy.real/")
     lines = source_lines(response.content.decode())
     assert [line.strip() for line in lines] == ["def real():", "return 'real'"]
     assert "decoy" not in "".join(lines)
 
 
 def test_bidi_controls_are_shown_visibly(hostile, client):
-    response = client.get(f"/releases/1.0/functions/pkg.{RLO}evil.named/")
+    response = client.get(f"/p/hostile/releases/1.0/functions/pkg.{RLO}evil.named/")
     assert response.status_code == 200
     html = response.content.decode()
     assert RLO not in html
@@ -127,27 +127,29 @@ def test_bidi_controls_are_shown_visibly(hostile, client):
 
 
 def test_a_long_function_shows_a_bounded_part_and_links_the_file(hostile, client):
-    response = client.get("/releases/1.0/functions/pkg.big.aload/")
+    response = client.get("/p/hostile/releases/1.0/functions/pkg.big.aload/")
     html = response.content.decode()
     assert len(source_lines(html)) == MAX_SOURCE_LINES
     assert f"the first {MAX_SOURCE_LINES} of its {LONG + 2} lines" in html
-    assert 'href="/releases/1.0/source/pkg/big.py"' in html
+    assert 'href="/p/hostile/releases/1.0/source/pkg/big.py"' in html
 
 
 def test_a_long_twin_pair_shows_a_bounded_part(hostile, client):
-    response = client.get("/releases/1.0/pairs/pkg.big.aload/")
+    response = client.get("/p/hostile/releases/1.0/pairs/pkg.big.aload/")
     html = response.content.decode()
     rows = re.findall(r'<tr class="diff-', html)
     assert 0 < len(rows) <= 2 * MAX_SOURCE_LINES
-    assert 'href="/releases/1.0/source/pkg/big.py"' in html
+    assert 'href="/p/hostile/releases/1.0/source/pkg/big.py"' in html
 
 
 def test_the_whole_file_as_text(hostile, client):
-    response = client.get("/releases/1.0/source/pkg/big.py")
+    response = client.get("/p/hostile/releases/1.0/source/pkg/big.py")
     assert response.status_code == 200
     assert response["Content-Type"] == "text/plain; charset=utf-8"
     assert response.content.decode() == TREE["pkg/big.py"]
-    rlo = client.get(f"/releases/1.0/source/pkg/{RLO}evil.py").content.decode()
+    rlo = client.get(
+        f"/p/hostile/releases/1.0/source/pkg/{RLO}evil.py"
+    ).content.decode()
     assert RLO not in rlo and "<U+202E>reversed" in rlo
 
 
@@ -155,4 +157,4 @@ def test_the_whole_file_as_text(hostile, client):
     "path", ["pkg/missing.py", "pkg/../pkg/big.py", "pkg/broken.py"]
 )
 def test_a_file_that_is_not_there_or_not_text_is_a_404(hostile, client, path):
-    assert client.get(f"/releases/1.0/source/{path}").status_code == 404
+    assert client.get(f"/p/hostile/releases/1.0/source/{path}").status_code == 404

@@ -358,6 +358,8 @@ MIDDLEWARE = [
     # Control characters and unknown parameters refused, HEAD as GET, bidi
     # controls made visible: before anything reads the request.
     "tracker.web.edge.EdgeMiddleware",
+    # /api/v1/releases... (no project in the path) answer for the default.
+    "tracker.web.projects.LegacyApiMiddleware",
     # An ETag on every answer that has none; If-None-Match (`*` too) -> 304.
     "django.middleware.http.ConditionalGetMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -374,7 +376,8 @@ MIDDLEWARE = [
     "tracker.web.caching.ApiMiddleware",
 ]
 
-# The project the site shows.
+# The project the URLs from before projects had URLs show (/components/,
+# /api/v1/releases...): they redirect, or answer, for it.
 ASYNCDASH_PROJECT = _read("str", "ASYNCDASH_PROJECT", default="django")
 
 # What one sync/async switch (a thread hop) costs, in milliseconds: Django's
@@ -413,6 +416,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "tracker.web.context.projects",
             ],
         },
     },

@@ -61,12 +61,14 @@ def _record(release: Release) -> None:
     if previous is None:
         return
     before = {
-        (p.module, p.sync_qualname, p.async_qualname): p
+        (p.module, p.sync_module, p.sync_qualname, p.async_qualname): p
         for p in TwinPairStat.objects.filter(release=previous)
     }
     rows = []
     for pair in TwinPairStat.objects.filter(release=release):
-        old = before.get((pair.module, pair.sync_qualname, pair.async_qualname))
+        old = before.get(
+            (pair.module, pair.sync_module, pair.sync_qualname, pair.async_qualname)
+        )
         if old is None:
             continue
         sync_changed = old.sync_hash != pair.sync_hash
@@ -76,6 +78,7 @@ def _record(release: Release) -> None:
                 release=release,
                 previous=previous,
                 module=pair.module,
+                sync_module=pair.sync_module,
                 sync_qualname=pair.sync_qualname,
                 async_qualname=pair.async_qualname,
                 component=pair.component,

@@ -117,7 +117,7 @@ def drifts_classify(
     one_sided = [d for d in drifts if d.one_sided]
     if not one_sided:
         return
-    modules = {d.module for d in one_sided}
+    modules = {m for d in one_sided for m in (d.module, d.sync_module_name)}
     texts = {
         release.pk: _texts(release, modules),
         previous.pk: _texts(previous, modules),
@@ -142,9 +142,10 @@ def drifts_classify(
         qualname = getattr(drift, f"{side}_qualname")
         other_side = "async" if side == "sync" else "sync"
         other_name = getattr(drift, f"{other_side}_qualname")
-        before = body(previous, drift.module, qualname, side == "async")
-        after = body(release, drift.module, qualname, side == "async")
-        other = body(release, drift.module, other_name, side == "sync")
+        module = {"sync": drift.sync_module_name, "async": drift.module}
+        before = body(previous, module[side], qualname, side == "async")
+        after = body(release, module[side], qualname, side == "async")
+        other = body(release, module[other_side], other_name, side == "sync")
         if not (before and after and other):
             continue
         drift.change_class, drift.changed_lines = classify(

@@ -16,9 +16,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from analyzers import ANALYZER_VERSION
 from tracker import versions as release_versions
 from tracker.models import Project, Scan
+from tracker.scanning.config import cache_version
 from tracker.scanning.mirrors import release_tags
 from tracker.scanning.tasks import scan_releases
 from tracker.sources.git import Tag
@@ -155,7 +155,7 @@ def _done_scan(project: Project, version: str) -> Scan | None:
             project=project,
             version=version,
             status=Scan.Status.DONE,
-            release__analyzer_version=ANALYZER_VERSION,
+            release__analyzer_version=cache_version(project),
         )
         .order_by("-finished_at")
         .first()

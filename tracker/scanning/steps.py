@@ -14,16 +14,15 @@ import time
 from django.db import transaction
 from django.utils import timezone
 
-from analyzers import ANALYZER_VERSION
 from analyzers.file_pass.names import module_name
 from analyzers.records import FileResult
 from analyzers.serialize import file_result_from_json
 from analyzers.tree_pass.analyze import tree_pass
-from analyzers.tree_pass.components import ComponentMap
 from tracker import versions
 from tracker.models import FileAnalysis, Project, Release, Scan
 from tracker.scanning import drift, isolation, rows
 from tracker.scanning.bulk import rows_insert
+from tracker.scanning.config import cache_version, project_config
 from tracker.scanning.mirrors import mirror_open
 from tracker.sources.git import Mirror
 
@@ -61,7 +60,7 @@ def _scan_prepare(scan: Scan, *, already: set) -> set[tuple[str, str]]:
         entries = release_entries(mirror, scan)
     cached = set(
         FileAnalysis.objects.filter(
-            analyzer_version=ANALYZER_VERSION,
+            analyzer_version=cache_version(project),
             blob_sha__in={sha for _, sha in entries},
         ).values_list("path", "blob_sha")
     )
@@ -90,9 +89,10 @@ def blobs_analyse(
     another task instead of meeting the task's time limit.
     """
     stop_at = None if seconds is None else time.monotonic() + seconds
+    version = cache_version(project)
     known = set(
         FileAnalysis.objects.filter(
-            analyzer_version=ANALYZER_VERSION,
+            analyzer_version=version,
             blob_sha__in={sha for _, sha in entries},
         ).values_list("path", "blob_sha")
     )
@@ -116,7 +116,7 @@ def blobs_analyse(
             dict(
                 blob_sha=sha,
                 path=path,
-                analyzer_version=ANALYZER_VERSION,
+                analyzer_version=version,
                 result=result,
                 parse_error=(result.get("parse_error") or {}).get("message", ""),
             )
@@ -139,11 +139,12 @@ def scan_finalise(*, scan: Scan) -> Release | None:
     project = scan.project
     with mirror_open(project) as mirror:
         entries = release_entries(mirror, scan)
-    files = _cached_results(entries)
+    version = cache_version(project)
+    files = _cached_results(entries, version=version)
     if files is None:
         logger.info("scan %s: waiting for batches", scan.pk)
         return None
-    result = tree_pass(files, ComponentMap.from_toml(project.component_map))
+    result = tree_pass(files, project_config(project).components)
     with transaction.atomic():
         # One finalise per project at a time, from here to the commit: drift
         # links a release to the one before it and the ones after it to it,
@@ -164,7 +165,7 @@ def scan_finalise(*, scan: Scan) -> Release | None:
             date=scan.commit_date,
             is_feature=versions.is_feature(scan.version),
             is_snapshot=versions.is_snapshot(scan.version),
-            analyzer_version=ANALYZER_VERSION,
+            analyzer_version=version,
             files=len(files),
             parse_errors=len(result.parse_errors),
         )
@@ -197,12 +198,14 @@ def release_entries(mirror: Mirror, scan: Scan) -> list[tuple[str, str]]:
     ]
 
 
-def _cached_results(entries: list[tuple[str, str]]) -> list[FileResult] | None:
+def _cached_results(
+    entries: list[tuple[str, str]], *, version: str
+) -> list[FileResult] | None:
     shas = {sha for _, sha in entries}
     stored = {
         (row.path, row.blob_sha): row.result
         for row in FileAnalysis.objects.filter(
-            analyzer_version=ANALYZER_VERSION, blob_sha__in=shas
+            analyzer_version=version, blob_sha__in=shas
         ).only("path", "blob_sha", "result")
     }
     if any(entry not in stored for entry in entries):

@@ -41,6 +41,13 @@ from tracker.selectors.pairs import (
     pair_get,
     pair_history,
     pair_list,
+    pair_of_function,
+)
+from tracker.selectors.projects import (
+    ProjectRow,
+    project_get,
+    project_list,
+    project_rows,
 )
 from tracker.selectors.releases import (
     HEADLINES,
@@ -97,8 +104,13 @@ __all__ = [
     "one_sided_list",
     "pair_get",
     "pair_history",
+    "pair_of_function",
     "pair_list",
     "project_current",
+    "project_get",
+    "project_list",
+    "project_rows",
+    "ProjectRow",
     "release_component_figures",
     "release_components",
     "release_figures",

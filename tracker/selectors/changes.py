@@ -72,7 +72,9 @@ def _pairs(release: Release) -> dict[tuple[str, str, str], TwinPairStat]:
         .select_related("release")
         .order_by("module", "async_qualname")
     )
-    return {(p.module, p.sync_qualname, p.async_qualname): p for p in rows}
+    return {
+        (p.module, p.sync_module, p.sync_qualname, p.async_qualname): p for p in rows
+    }
 
 
 def _stage_changes(base: Release, head: Release) -> list[StageChange]:

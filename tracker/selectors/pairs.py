@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from tracker import versions
 from tracker.models import (
+    FunctionStat,
     PairDrift,
     Project,
     Release,
@@ -44,11 +45,26 @@ def pair_get(*, release: Release, full_name: str) -> TwinPairStat | None:
     return TwinPairStat.objects.filter(q, release=release).first()
 
 
+def pair_of_function(*, function: FunctionStat) -> TwinPairStat | None:
+    """The twin pair `function` is a side of, in its release: by its async
+    side's name, or its sync side's, in its module or its twin module's."""
+    rows = TwinPairStat.objects.filter(release_id=function.release_id)
+    if function.is_async:
+        rows = rows.filter(module=function.module, async_qualname=function.qualname)
+    else:
+        in_module = Q(sync_module=function.module) | Q(
+            sync_module="", module=function.module
+        )
+        rows = rows.filter(in_module, sync_qualname=function.qualname)
+    return rows.order_by("pk").first()
+
+
 def pair_history(*, pair: TwinPairStat) -> list[tuple[TwinPairStat, PairDrift | None]]:
     """The pair in every release, oldest first, with how it changed there
     (two queries)."""
     key = dict(
         module=pair.module,
+        sync_module=pair.sync_module,
         sync_qualname=pair.sync_qualname,
         async_qualname=pair.async_qualname,
     )

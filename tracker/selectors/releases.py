@@ -26,13 +26,23 @@ def project_current() -> Project | None:
     return Project.objects.filter(slug=settings.ASYNCDASH_PROJECT).first()
 
 
-def data_version() -> str:
-    """Changes whenever a release is written or removed: keys caches and ETags."""
-    stats = Release.objects.aggregate(
-        n=Count("pk"), last=Max("pk"), at=Max("scanned_at")
+def data_version(*, project: str | None = None) -> str:
+    """Changes whenever a release of `project` (None: of any project) is
+    written or removed, or a project is added or removed (every page's
+    switcher lists them): keys caches and ETags. One query."""
+    own = Q() if project is None else Q(slug=project)
+    stats = Project.objects.aggregate(
+        projects=Count("pk", distinct=True),
+        last_project=Max("pk"),
+        n=Count("release", filter=own, distinct=True),
+        last=Max("release__pk", filter=own),
+        at=Max("release__scanned_at", filter=own),
     )
     at = stats["at"].timestamp() if stats["at"] else 0
-    return f"{stats['n']}-{stats['last'] or 0}-{at:.6f}"
+    return (
+        f"{stats['n']}-{stats['last'] or 0}-{at:.6f}"
+        f"-{stats['projects']}-{stats['last_project'] or 0}"
+    )
 
 
 def release_list(

@@ -9,12 +9,12 @@ allow-lists, and page sizes are capped. Reads go through `tracker.selectors`.
 from __future__ import annotations
 
 from functools import wraps
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.conf import settings
 from django.http import HttpRequest, QueryDict
 from django.urls import reverse
-from ninja import Field, NinjaAPI, Query, Schema
+from ninja import Field, NinjaAPI, Path, Query, Schema
 from ninja.errors import HttpError, ValidationError
 from ninja.pagination import PageNumberPagination, paginate
 
@@ -31,6 +31,7 @@ from tracker.web.api_schemas import (
     PairDetailOut,
     PairHistoryOut,
     PairOut,
+    ProjectOut,
     ReleaseDetailOut,
     ReleaseOut,
     SuiteOut,
@@ -41,6 +42,15 @@ from tracker.web.source import function_file, stored_pair
 from tracker.web.templatetags.dashboard import figure_url
 
 MAX_PAGE_SIZE = 500
+# Every endpoint but the list of projects is about one project, in its path.
+ProjectSlug = Annotated[
+    str,
+    Path(
+        description="a tracked project's slug (`/api/v1/projects` lists them)",
+        max_length=50,
+        pattern=r"^[-a-zA-Z0-9_]+$",
+    ),
+]
 
 
 class Api(NinjaAPI):
@@ -53,9 +63,12 @@ api = Api(
     version="1",
     urls_namespace="api",
     description=(
-        "How async each Django release is: components, functions, twin pairs "
-        "and one-sided changes, as measured by asyncdash's analyzer. Release "
-        "data never changes once scanned: answers carry ETags."
+        "How async each release of each tracked project is (Django, httpcore, "
+        "psycopg...): components, functions, twin pairs and one-sided changes, "
+        "as measured by asyncdash's analyzer. Every endpoint but /projects "
+        "names its project in the path; the paths without one (/api/v1/"
+        "releases...) answer for Django. Release data never changes once "
+        "scanned: answers carry ETags."
     ),
 )
 
@@ -147,10 +160,10 @@ def only(*allowed: str):
 
 
 # Helpers -----------------------------------------------------------------------------
-def _project() -> Project:
-    project = selectors.project_current()
+def _project(slug: str) -> Project:
+    project = selectors.project_get(slug=slug)
     if project is None:
-        raise HttpError(404, "no project is tracked")
+        raise HttpError(404, f"no project {slug[:60]!r}")
     return project
 
 
@@ -161,9 +174,9 @@ def _release(project: Project, version: str) -> Release:
     return release
 
 
-def _release_or_newest(version: str | None) -> Release | None:
+def _release_or_newest(slug: str, version: str | None) -> Release | None:
     """The release asked for (404 if not scanned), else the newest one."""
-    project = _project()
+    project = _project(slug)
     if version:
         return _release(project, version)
     return selectors.release_get(project=project)
@@ -179,25 +192,67 @@ def _version_key(name: str, version: str | None) -> str | None:
 
 
 # Endpoints ---------------------------------------------------------------------------
-@api.get("/releases", response={200: list[ReleaseOut], **ERRORS}, tags=["releases"])
+@api.get("/projects", response={200: list[ProjectOut], **ERRORS}, tags=["projects"])
+@only()
+def projects(request: HttpRequest):
+    """Every tracked project with the headline figures of its newest release,
+    as the home page shows them side by side."""
+    return [
+        {
+            "slug": row.project.slug,
+            "name": row.project.name,
+            "pypi_package": row.project.pypi_package,
+            # A local path says nothing to a client (and need not be told).
+            "git_url": (
+                row.project.git_url
+                if row.project.git_url.startswith("https://")
+                else ""
+            ),
+            "newest": row.newest.version if row.newest else None,
+            "releases": row.releases,
+            "public_async": row.public_async,
+            "twin_pairs": row.twin_pairs,
+            "duplicated_lines": row.duplicated_lines,
+            "derivable_share": row.derivable_share,
+            "one_sided": row.one_sided,
+            "page": request.build_absolute_uri(
+                reverse("overview", args=[row.project.slug])
+            ),
+        }
+        for row in selectors.project_rows()
+    ]
+
+
+@api.get(
+    "/projects/{project}/releases",
+    response={200: list[ReleaseOut], **ERRORS},
+    tags=["releases"],
+)
 @only("points", "snapshots")
-def releases(request: HttpRequest, points: bool = True, snapshots: bool = False):
+def releases(
+    request: HttpRequest,
+    project: ProjectSlug,
+    points: bool = True,
+    snapshots: bool = False,
+):
     """Scanned releases, oldest first (point releases unless `points=false`)."""
     return list(
         selectors.release_list(
-            project=_project(), points=points, snapshots=snapshots
+            project=_project(project), points=points, snapshots=snapshots
         ).select_related("previous")
     )
 
 
 @api.get(
-    "/releases/{version}", response={200: ReleaseDetailOut, **ERRORS}, tags=["releases"]
+    "/projects/{project}/releases/{version}",
+    response={200: ReleaseDetailOut, **ERRORS},
+    tags=["releases"],
 )
 @only()
-def release(request: HttpRequest, version: str):
+def release(request: HttpRequest, project: ProjectSlug, version: str):
     """One release with the summary of each component and the files that did
     not parse."""
-    found = _release(_project(), version)
+    found = _release(_project(project), version)
     found.components = selectors.release_components(release=found)
     found.parse_failures = [
         {"path": path, "error": error}
@@ -207,15 +262,15 @@ def release(request: HttpRequest, version: str):
 
 
 @api.get(
-    "/releases/{version}/tests",
+    "/projects/{project}/releases/{version}/tests",
     response={200: list[SuiteOut], **ERRORS},
     tags=["releases"],
 )
 @only()
-def release_tests(request: HttpRequest, version: str):
+def release_tests(request: HttpRequest, project: ProjectSlug, version: str):
     """A release's tests by the component they test, each doubled test (an
     async test with a sync twin) listed with its twin."""
-    found = _release(_project(), version)
+    found = _release(_project(project), version)
     return [
         {
             "component": suite.component,
@@ -231,12 +286,16 @@ def release_tests(request: HttpRequest, version: str):
     ]
 
 
-@api.get("/summary", response={200: SummaryOut, **ERRORS}, tags=["releases"])
+@api.get(
+    "/projects/{project}/summary",
+    response={200: SummaryOut, **ERRORS},
+    tags=["releases"],
+)
 @only("release")
-def summary(request: HttpRequest, release: str | None = None):
+def summary(request: HttpRequest, project: ProjectSlug, release: str | None = None):
     """The overview's headline figures of a release (the newest by default),
     each with the page and the API query that list what it counts."""
-    found = _release_or_newest(release)
+    found = _release_or_newest(project, release)
     if found is None:
         raise HttpError(404, "no release has been scanned")
     headlines, previous, figures = selectors.headlines(release=found)
@@ -249,8 +308,10 @@ def summary(request: HttpRequest, release: str | None = None):
                 "label": h.label,
                 "value": h.value,
                 "change": h.change,
-                "list": request.build_absolute_uri(figure_url(h.figure, found.version)),
-                "api": _figure_api(request, h.figure, found.version),
+                "list": request.build_absolute_uri(
+                    figure_url(project, h.figure, found.version)
+                ),
+                "api": _figure_api(request, project, h.figure, found.version),
             }
             for h in headlines
         ],
@@ -263,7 +324,7 @@ def summary(request: HttpRequest, release: str | None = None):
     }
 
 
-def _figure_api(request: HttpRequest, figure, version: str) -> str | None:
+def _figure_api(request: HttpRequest, project: str, figure, version: str) -> str | None:
     """The API query listing what a figure counts (its `count` is the figure)."""
     paths = {
         "functions": "functions",
@@ -271,32 +332,34 @@ def _figure_api(request: HttpRequest, figure, version: str) -> str | None:
         "one-sided changes": "one-sided-changes",
     }
     if figure.kind == "tests":
-        path = reverse("api:release_tests", args=[version])
+        path = reverse("api:release_tests", args=[project, version])
         return request.build_absolute_uri(path)
     query = QueryDict(mutable=True)
     query.update({"release": version, **figure.query})
-    path = reverse(f"api:{paths[figure.kind].replace('-', '_')}")
+    path = reverse(f"api:{paths[figure.kind].replace('-', '_')}", args=[project])
     return request.build_absolute_uri(f"{path}?{query.urlencode()}")
 
 
 @api.get(
-    "/components", response={200: list[ComponentOut], **ERRORS}, tags=["components"]
+    "/projects/{project}/components",
+    response={200: list[ComponentOut], **ERRORS},
+    tags=["components"],
 )
 @only()
-def components(request: HttpRequest):
+def components(request: HttpRequest, project: ProjectSlug):
     """Every component, with its stage in its newest release."""
-    return selectors.component_list(project=_project())
+    return selectors.component_list(project=_project(project))
 
 
 @api.get(
-    "/components/{name}",
+    "/projects/{project}/components/{name}",
     response={200: list[ComponentPointOut], **ERRORS},
     tags=["components"],
 )
 @only()
-def component_history(request: HttpRequest, name: str):
+def component_history(request: HttpRequest, project: ProjectSlug, name: str):
     """One component across releases, oldest first."""
-    points = selectors.component_history(project=_project(), name=name)
+    points = selectors.component_history(project=_project(project), name=name)
     if not points:
         raise HttpError(404, f"no component {name!r}")
     return [
@@ -337,17 +400,17 @@ class FunctionQuery(Schema):
 
 
 @api.get(
-    "/functions",
+    "/projects/{project}/functions",
     response={200: list[FunctionOut], **ERRORS},
     tags=["functions"],
     url_name="functions",
 )
 @only(*FunctionQuery.model_fields, "page", "page_size")
 @paginate(Pages)
-def functions(request: HttpRequest, query: Query[FunctionQuery]):
+def functions(request: HttpRequest, project: ProjectSlug, query: Query[FunctionQuery]):
     """Functions of one release (the newest by default), filtered and paginated;
     `full_name` finds one name exactly, `name` any that holds the text."""
-    release = _release_or_newest(query.release)
+    release = _release_or_newest(project, query.release)
     if release is None:
         return FunctionStat.objects.none()
     filters = selectors.FunctionFilters(
@@ -362,13 +425,14 @@ def functions(request: HttpRequest, query: Query[FunctionQuery]):
 
 
 @api.get(
-    "/functions/{full_name}/history",
+    "/projects/{project}/functions/{full_name}/history",
     response={200: list[FunctionOut], **ERRORS},
     tags=["functions"],
 )
 @only("is_async", "variant")
 def function_history(
     request: HttpRequest,
+    project: ProjectSlug,
     full_name: str,
     is_async: bool | None = Query(
         None, description="the sync or the async def, when a name has both"
@@ -380,14 +444,14 @@ def function_history(
     """One function (module.qualname) in every release it is in, oldest first.
     Its identity is (module, qualname, is_async, variant): without them, the
     async def of the newest release, variant 0."""
-    project = _project()
+    tracked = _project(project)
     newest = selectors.function_newest(
-        project=project, full_name=full_name, is_async=is_async, variant=variant
+        project=tracked, full_name=full_name, is_async=is_async, variant=variant
     )
     if newest is None:
         raise HttpError(404, f"no function {full_name!r}")
     return selectors.function_history(
-        project=project,
+        project=tracked,
         module=newest.module,
         qualname=newest.qualname,
         is_async=newest.is_async,
@@ -408,16 +472,16 @@ class PairQuery(Schema):
 
 
 @api.get(
-    "/pairs",
+    "/projects/{project}/pairs",
     response={200: list[PairOut], **ERRORS},
     tags=["twin pairs"],
     url_name="pairs",
 )
 @only(*PairQuery.model_fields, "page", "page_size")
 @paginate(Pages)
-def pairs(request: HttpRequest, query: Query[PairQuery]):
+def pairs(request: HttpRequest, project: ProjectSlug, query: Query[PairQuery]):
     """Sync/async twin pairs of one release, filtered and paginated."""
-    release = _release_or_newest(query.release)
+    release = _release_or_newest(project, query.release)
     if release is None:
         return TwinPairStat.objects.none()
     return selectors.pair_list(
@@ -428,8 +492,8 @@ def pairs(request: HttpRequest, query: Query[PairQuery]):
     ).select_related("release")
 
 
-def _pair(full_name: str, release: str | None) -> TwinPairStat:
-    found = _release_or_newest(release)
+def _pair(project: str, full_name: str, release: str | None) -> TwinPairStat:
+    found = _release_or_newest(project, release)
     pair = found and selectors.pair_get(release=found, full_name=full_name)
     if pair is None:
         raise HttpError(404, f"no twin pair {full_name!r}")
@@ -437,13 +501,20 @@ def _pair(full_name: str, release: str | None) -> TwinPairStat:
 
 
 @api.get(
-    "/pairs/{full_name}", response={200: PairDetailOut, **ERRORS}, tags=["twin pairs"]
+    "/projects/{project}/pairs/{full_name}",
+    response={200: PairDetailOut, **ERRORS},
+    tags=["twin pairs"],
 )
 @only("release")
-def pair(request: HttpRequest, full_name: str, release: str | None = None):
+def pair(
+    request: HttpRequest,
+    project: ProjectSlug,
+    full_name: str,
+    release: str | None = None,
+):
     """One twin pair (module.async_qualname) in a release (the newest by
     default), with what differs once normalised: the pair page's lines."""
-    found = _pair(full_name, release)
+    found = _pair(project, full_name, release)
     side = selectors.function_get(
         release=found.release,
         full_name=f"{found.module}.{found.async_qualname}",
@@ -462,21 +533,24 @@ def pair(request: HttpRequest, full_name: str, release: str | None = None):
 
 
 @api.get(
-    "/pairs/{full_name}/history",
+    "/projects/{project}/pairs/{full_name}/history",
     response={200: list[PairHistoryOut], **ERRORS},
     tags=["twin pairs"],
 )
 @only()
-def pair_history(request: HttpRequest, full_name: str):
+def pair_history(request: HttpRequest, project: ProjectSlug, full_name: str):
     """One twin pair in every release it is in, oldest first, with how it
     changed in each (one-sided or not)."""
-    found = _pair(full_name, None)
+    found = _pair(project, full_name, None)
     return [{"pair": p, "change": d} for p, d in selectors.pair_history(pair=found)]
 
 
 # A release version (6.1, 6.1.3, 6.1rc1) or a weekly snapshot's name.
 # tracker.versions.parse's bounds: numbers of six digits, 40 characters.
-VERSION = r"^(\d{1,6}(\.\d{1,6}){0,3}((a|b|rc)\d{1,6})?|main-\d{4}-\d{2}-\d{2})$"
+VERSION = (
+    r"^(v?\d{1,6}(\.\d{1,6}){0,3}((a|b|rc)\d{1,6})?(\.post\d{1,6})?"
+    r"|main-\d{4}-\d{2}-\d{2})$"
+)
 
 
 class OneSidedQuery(Schema):
@@ -496,41 +570,48 @@ class OneSidedQuery(Schema):
 
 
 @api.get(
-    "/one-sided-changes",
+    "/projects/{project}/one-sided-changes",
     response={200: list[OneSidedChangeOut], **ERRORS},
     tags=["one-sided changes"],
     url_name="one_sided_changes",
 )
 @only(*OneSidedQuery.model_fields, "page", "page_size")
 @paginate(Pages)
-def one_sided_changes(request: HttpRequest, query: Query[OneSidedQuery]):
+def one_sided_changes(
+    request: HttpRequest, project: ProjectSlug, query: Query[OneSidedQuery]
+):
     """One-sided changes of twin pairs, newest release first; `since` and
     `until` bound the releases, both included (until before since: none)."""
     for name in ("release", "since", "until"):
         _version_key(name, getattr(query, name))
     return selectors.one_sided_list(
-        project=_project(),
+        project=_project(project),
         filters=selectors.OneSidedFilters(**query.model_dump()),
     )
 
 
-@api.get("/compare", response={200: CompareOut, **ERRORS}, tags=["releases"])
+@api.get(
+    "/projects/{project}/compare",
+    response={200: CompareOut, **ERRORS},
+    tags=["releases"],
+)
 @only("base", "head")
 def compare(
     request: HttpRequest,
+    project: ProjectSlug,
     head: str = Query(..., description="the newer release"),
     base: str | None = Query(None, description="default: head's previous release"),
 ):
     """What changed from `base` to `head`: the release page's changelog, with
     the one-sided changes of every release in between."""
-    project = _project()
-    new = _release(project, head)
+    tracked = _project(project)
+    new = _release(tracked, head)
     if base is None:
         if new.previous is None:
             raise HttpError(400, f"bad parameter: base: {head} has no previous release")
         old = new.previous
     else:
-        old = _release(project, base)
+        old = _release(tracked, base)
     if old.version_key >= new.version_key:
         raise HttpError(
             400, f"bad parameter: head: {head} is not after base {old.version}"

@@ -227,7 +227,11 @@ class FunctionOut(Schema):
 
 class PairOut(Schema):
     release: str = Field(description="the release's version")
-    module: str = Field(description="the module of both twins")
+    module: str = Field(description="the async twin's module (and the sync one's)")
+    sync_module: str = Field(
+        description="the sync twin's module when it is another (a twin module: "
+        "httpcore._sync.http11 for httpcore._async.http11), else empty"
+    )
     sync_qualname: str = Field(description="the sync twin")
     async_qualname: str = Field(description="the async twin")
     component: str = Field(description="its component")
@@ -238,6 +242,11 @@ class PairOut(Schema):
     )
     similarity: float = Field(description="0 to 1, after normalisation")
     duplicated_lines: int = Field(description="lines the twins duplicate")
+    generated_side: str = Field(
+        description='"sync" or "async": the side whose file\'s header says it is '
+        'generated from the other ("DO NOT EDIT", "generated from ..."); empty '
+        "when neither"
+    )
 
     @staticmethod
     def resolve_release(row: TwinPairStat) -> str:
@@ -259,7 +268,10 @@ class PairDetailOut(PairOut):
 class OneSidedChangeOut(Schema):
     release: str = Field(description="the release where it happened")
     previous: str = Field(description="the release it compares with")
-    module: str = Field(description="the module of both twins")
+    module: str = Field(description="the async twin's module (and the sync one's)")
+    sync_module: str = Field(
+        description="the sync twin's module when it is another, else empty"
+    )
     sync_qualname: str = Field(description="the sync twin")
     async_qualname: str = Field(description="the async twin")
     component: str = Field(description="its component")
@@ -375,3 +387,20 @@ class CompareOut(Schema):
 
 
 ReleaseDetailOut.model_rebuild()
+
+
+class ProjectOut(Schema):
+    slug: str = Field(description="its name in every URL: /api/v1/projects/{slug}/…")
+    name: str = Field(description="its display name")
+    pypi_package: str = Field(description="the PyPI package its sdists come from")
+    git_url: str = Field(description="the repository it is cloned from, if any")
+    newest: str | None = Field(description="its newest release scanned; null: none")
+    releases: int = Field(description="releases scanned (snapshots left out)")
+    public_async: int = Field(description="public async APIs in the newest release")
+    twin_pairs: int = Field(description="sync/async twin pairs in the newest release")
+    duplicated_lines: int = Field(description="lines the twin pairs duplicate")
+    derivable_share: float | None = Field(
+        description="derivable twin pairs over all twin pairs (0–1); null: no pair"
+    )
+    one_sided: int = Field(description="one-sided changes in the newest release")
+    page: str = Field(description="its overview page")

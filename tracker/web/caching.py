@@ -1,8 +1,13 @@
 """Caching keyed on the data: pages and API answers change only when a
 release is written, so the data version keys the response cache and ETags.
 
-Answers are kept under `dashboard:<data version>:...`: one generation per
-version. A process that sees a new version drops every other generation
+Each project has a data version of its own (its releases, and the list of
+projects every page's switcher shows): a scan of httpcore leaves Django's
+answers cached. The pages and API answers about no one project (the home
+page, `/api/v1/projects`, the schema) are the scope `~`, whose version
+changes with any release. Answers are kept under `dashboard:<scope>:<data
+version>:...`: one generation per version of each scope. A process that
+sees a new version of a scope drops that scope's other generations
 (`responses_drop_stale`), so a finalise leaves one generation behind, not
 one more per scan. Only 200s of at most MAX_CACHED_BYTES are kept; the
 cache's own server is bounded too (maxmemory, see settings._cache).
@@ -11,6 +16,7 @@ cache's own server is bounded too (maxmemory, see settings._cache).
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections.abc import Callable
 from functools import wraps
@@ -29,36 +35,40 @@ RESPONSE_SECONDS = 60 * 60
 # A larger answer is rendered each time (every page's cost is bounded).
 MAX_CACHED_BYTES = 512 * 1024
 PREFIX = "dashboard:"
-VERSION_KEY = "data-version"  # in each process's "local" cache
+VERSION_KEY = "data-version"  # in each process's "local" cache, by scope
+ALL = "~"  # the scope of answers about every project (never a slug)
+_API_PROJECT = re.compile(r"^/api/v1/projects/([-a-zA-Z0-9_]+)/")
 
-_seen = {"version": None}
+_seen: dict[str, str] = {}
 _seen_lock = threading.Lock()
 
 
-def data_version() -> str:
-    """The data version, asked of the database at most every VERSION_SECONDS
-    by each process."""
+def data_version(scope: str = ALL) -> str:
+    """The data version of `scope` (a project's slug, or ALL), asked of the
+    database at most every VERSION_SECONDS by each process."""
     local = caches["local"]
-    version = local.get(VERSION_KEY)
+    version = local.get(f"{VERSION_KEY}:{scope}")
     if version is None:
-        version = selectors.data_version()
+        version = selectors.data_version(project=None if scope == ALL else scope)
         with _seen_lock:
-            new = version != _seen["version"]
-            _seen["version"] = version
+            new = version != _seen.get(scope)
+            _seen[scope] = version
         if new:
-            responses_drop_stale(version)
-        local.set(VERSION_KEY, version, VERSION_SECONDS)
+            responses_drop_stale(scope, version)
+        local.set(f"{VERSION_KEY}:{scope}", version, VERSION_SECONDS)
     return version
 
 
-def responses_drop_stale(version: str) -> int:
-    """Delete the cached answers of every other data version, in the shared
-    cache and this process's copy; returns how many were shared."""
+def responses_drop_stale(scope: str, version: str) -> int:
+    """Delete the cached answers of every other data version of `scope`, in
+    the shared cache and this process's copy; returns how many were shared."""
     local = caches["local"]
-    local.clear()  # this process's copies; the version is set again after
+    # This process's copies, all scopes' (each version is asked again and,
+    # unchanged, drops nothing); the shared cache keeps the other scopes'.
+    local.clear()
     backend = caches["default"]
-    keep = backend.make_key(f"{PREFIX}{version}:")
-    prefix = backend.make_key(PREFIX)
+    keep = backend.make_key(f"{PREFIX}{scope}:{version}:")
+    prefix = backend.make_key(f"{PREFIX}{scope}:")
     if isinstance(backend, RedisCache):
         client = backend._cache.get_client(write=True)
         keys = [k.decode() for k in client.scan_iter(match=f"{prefix}*", count=1000)]
@@ -87,8 +97,8 @@ def canonical_path(request: HttpRequest) -> str:
     return f"{request.path}?{urlencode(query)}" if query else request.path
 
 
-def etag_for(request: HttpRequest) -> str:
-    return f'"{_digest(data_version(), request.get_full_path())[:32]}"'
+def etag_for(request: HttpRequest, scope: str) -> str:
+    return f'"{_digest(data_version(scope), request.get_full_path())[:32]}"'
 
 
 def _etags(header: str) -> set[str]:
@@ -128,16 +138,21 @@ def cached_response(key: str, produce: Callable[[], HttpResponse]) -> HttpRespon
 
 
 def conditional_response(
-    request: HttpRequest, *, etag: str, kind: str, produce: Callable[[], HttpResponse]
+    request: HttpRequest,
+    *,
+    scope: str,
+    etag: str,
+    kind: str,
+    produce: Callable[[], HttpResponse],
 ) -> HttpResponse:
     """A 304 before any work when the client holds `etag`, else the answer
     from the cache, with its ETag. (`If-None-Match: *` and the ETags of
     answers not cached: ConditionalGetMiddleware.)"""
-    version = data_version()
+    version = data_version(scope)
     if etag in _etags(request.headers.get("If-None-Match", "")):
         response = HttpResponse(status=304)
     else:
-        key = f"{PREFIX}{version}:{kind}:{etag.strip(chr(34))}"
+        key = f"{PREFIX}{scope}:{version}:{kind}:{etag.strip(chr(34))}"
         response = cached_response(key, produce)
         if response.status_code != 200:
             return response
@@ -148,18 +163,22 @@ def conditional_response(
 def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Serve a read-only page from the cache for anonymous GETs, with an ETag.
 
-    The key holds the data version, the page's canonical path and whether
-    htmx asked (a fragment, not the page); signed-in users get a fresh
-    render, since their pages carry forms with CSRF tokens.
+    The key holds the data version of the page's project (from its URL), the
+    page's canonical path and whether htmx asked (a fragment, not the page);
+    signed-in users get a fresh render, since their pages carry forms with
+    CSRF tokens.
     """
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if request.method != "GET" or request.user.is_authenticated:
             return view(request, *args, **kwargs)
-        digest = _digest(data_version(), bool(request.htmx), canonical_path(request))
+        scope = kwargs.get("project", ALL)
+        version = data_version(scope)
+        digest = _digest(version, bool(request.htmx), canonical_path(request))
         return conditional_response(
             request,
+            scope=scope,
             etag=f'"{digest[:32]}"',
             kind="page",
             produce=lambda: view(request, *args, **kwargs),
@@ -183,9 +202,12 @@ class ApiMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path.startswith("/api/") or request.method != "GET":
             return self.get_response(request)
+        project = _API_PROJECT.match(request.path_info)
+        scope = project.group(1) if project else ALL
         response = conditional_response(
             request,
-            etag=etag_for(request),
+            scope=scope,
+            etag=etag_for(request, scope),
             kind="api",
             produce=lambda: self.get_response(request),
         )

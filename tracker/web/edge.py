@@ -133,6 +133,8 @@ class EdgeMiddleware:
             return _bad_request(request, message)
         if "api" in match.namespaces and match.url_name not in API_SCHEMA_VIEWS:
             return None  # every operation refuses what it does not take
+        if getattr(view, "passes_query", False):
+            return None  # a redirect: the page it leads to checks them
         unknown = sorted(set(request.GET) - getattr(view, "query_params", frozenset()))
         if unknown:
             return _bad_request(request, f"unknown parameter: {', '.join(unknown)}")

@@ -41,11 +41,11 @@ def _page_of(rows, request: HttpRequest, number: int | None):
 @require_GET
 @vary_on_headers("HX-Request")
 @cached_page
-def release_functions(request: HttpRequest, version: str) -> HttpResponse:
+def release_functions(request: HttpRequest, project: str, version: str) -> HttpResponse:
     form = forms.FunctionFilterForm(request.GET)
     if not form.is_valid():
         return _bad_request(form)
-    release = _release(_project(), version)
+    release = _release(_project(project), version)
     rows = selectors.function_list(
         release=release,
         filters=form.filters(),
@@ -69,11 +69,11 @@ def release_functions(request: HttpRequest, version: str) -> HttpResponse:
 @require_GET
 @vary_on_headers("HX-Request")
 @cached_page
-def release_pairs(request: HttpRequest, version: str) -> HttpResponse:
+def release_pairs(request: HttpRequest, project: str, version: str) -> HttpResponse:
     form = forms.PairListForm(request.GET)
     if not form.is_valid():
         return _bad_request(form)
-    release = _release(_project(), version)
+    release = _release(_project(project), version)
     data = form.cleaned_data
     pairs = selectors.pair_list(
         release=release,
@@ -92,8 +92,8 @@ def release_pairs(request: HttpRequest, version: str) -> HttpResponse:
 
 @require_GET
 @cached_page
-def release_tests(request: HttpRequest, version: str) -> HttpResponse:
-    release = _release(_project(), version)
+def release_tests(request: HttpRequest, project: str, version: str) -> HttpResponse:
+    release = _release(_project(project), version)
     suites = selectors.release_tests(release=release)
     context = {
         "release": release,
@@ -107,11 +107,11 @@ def release_tests(request: HttpRequest, version: str) -> HttpResponse:
 @require_GET
 @vary_on_headers("HX-Request")
 @cached_page
-def one_sided_changes(request: HttpRequest) -> HttpResponse:
+def one_sided_changes(request: HttpRequest, project: str) -> HttpResponse:
     form = forms.OneSidedForm(request.GET)
     if not form.is_valid():
         return _bad_request(form)
-    project = _project()
+    project = _project(project)
     changes = list(
         selectors.one_sided_list(project=project, filters=form.filters())[:1000]
     )
@@ -127,6 +127,6 @@ def one_sided_changes(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @cached_page
-def components(request: HttpRequest) -> HttpResponse:
-    entries = selectors.component_list(project=_project())
+def components(request: HttpRequest, project: str) -> HttpResponse:
+    entries = selectors.component_list(project=_project(project))
     return render(request, "tracker/components.html", {"components": entries})

@@ -33,10 +33,10 @@ from tracker.web.edge import accepts
 DETAIL_FUNCTIONS = 200
 
 
-def _project() -> Project:
-    project = selectors.project_current()
+def _project(slug: str) -> Project:
+    project = selectors.project_get(slug=slug)
     if project is None:
-        raise Http404("no project is tracked yet: run manage.py migrate")
+        raise Http404(f"no project {slug} is tracked (manage.py add_project adds one)")
     return project
 
 
@@ -64,11 +64,11 @@ def _render(request: HttpRequest, page: str, partial: str, context: dict):
 @require_GET
 @vary_on_headers("HX-Request")
 @cached_page
-def overview(request: HttpRequest) -> HttpResponse:
+def overview(request: HttpRequest, project: str) -> HttpResponse:
     form = forms.MatrixForm(request.GET)
     if not form.is_valid():
         return _bad_request(form)
-    project = _project()
+    project = _project(project)
     options = form.cleaned_data
     detail = None
     if options["component"] and options["release"]:
@@ -139,8 +139,8 @@ def _component_detail(project: Project, name: str, version: str) -> dict:
 @require_GET
 @vary_on_headers("HX-Request")
 @cached_page
-def component(request: HttpRequest, name: str) -> HttpResponse:
-    project = _project()
+def component(request: HttpRequest, project: str, name: str) -> HttpResponse:
+    project = _project(project)
     history = selectors.component_history(project=project, name=name)
     if not history:
         raise Http404(f"no component {name}")
@@ -219,11 +219,13 @@ def _chart_data(history: list[selectors.ComponentPoint]) -> dict:
 @accepts(forms.FunctionIdentityForm)
 @require_GET
 @cached_page
-def function(request: HttpRequest, version: str, full_name: str) -> HttpResponse:
+def function(
+    request: HttpRequest, project: str, version: str, full_name: str
+) -> HttpResponse:
     form = forms.FunctionIdentityForm(request.GET)
     if not form.is_valid():
         return _bad_request(form)
-    project = _project()
+    project = _project(project)
     release = _release(project, version)
     record = selectors.function_get(
         release=release, full_name=full_name, **form.identity()
@@ -232,13 +234,7 @@ def function(request: HttpRequest, version: str, full_name: str) -> HttpResponse
         raise Http404(f"no function {full_name} in {version}")
     file, text = source.function_text(release=release, function=record)
     lines = source.function_source(text, record) if text is not None else None
-    pair = None
-    if record.twin:
-        pair = selectors.pair_get(
-            release=release,
-            full_name=f"{record.module}."
-            f"{record.qualname if record.is_async else record.twin}",
-        )
+    pair = selectors.pair_of_function(function=record)
     context = {
         "release": release,
         "f": record,
@@ -262,8 +258,10 @@ def function(request: HttpRequest, version: str, full_name: str) -> HttpResponse
 
 @require_GET
 @cached_page
-def pair(request: HttpRequest, version: str, full_name: str) -> HttpResponse:
-    project = _project()
+def pair(
+    request: HttpRequest, project: str, version: str, full_name: str
+) -> HttpResponse:
+    project = _project(project)
     release = _release(project, version)
     twin_pair = selectors.pair_get(release=release, full_name=full_name)
     if twin_pair is None:
@@ -271,26 +269,30 @@ def pair(request: HttpRequest, version: str, full_name: str) -> HttpResponse:
     sides = {
         side: selectors.function_get(
             release=release,
-            full_name=f"{twin_pair.module}.{getattr(twin_pair, f'{side}_qualname')}",
+            full_name=_side_name(twin_pair, side),
             is_async=side == "async",
         )
         for side in ("sync", "async")
     }
-    rows, stored, file, text = None, None, None, None
-    if sides["async"] or sides["sync"]:
-        file, text = source.function_text(
-            release=release, function=sides["async"] or sides["sync"]
-        )
+    # Each side's file: one for a pair in one module, two across twin modules.
+    texts = {
+        side: source.function_text(release=release, function=found)
+        if found
+        else (None, None)
+        for side, found in sides.items()
+    }
+    file, text = texts["async"] if sides["async"] else texts["sync"]
+    stored = rows = None
     if file is not None:
         stored = source.stored_pair(
             file=file,
             sync_qualname=twin_pair.sync_qualname,
             async_qualname=twin_pair.async_qualname,
         )
-    if text is not None and all(sides.values()):
+    if all(sides.values()) and all(t is not None for _, t in texts.values()):
         rows = source.side_by_side(
-            source.function_source(text, sides["sync"]),
-            source.function_source(text, sides["async"]),
+            source.function_source(texts["sync"][1], sides["sync"]),
+            source.function_source(texts["async"][1], sides["async"]),
         )
     history = selectors.pair_history(pair=twin_pair)
     change = next((d for p, d in history if p.release_id == release.pk), None)
@@ -308,14 +310,23 @@ def pair(request: HttpRequest, version: str, full_name: str) -> HttpResponse:
         "stored": stored,
         "history": history,
         "change": change,
-        "diffs": _pair_changes(twin_pair, change, sides, text) if change else [],
+        "sync_file": texts["sync"][0],
+        "diffs": _pair_changes(twin_pair, change, sides, texts) if change else [],
         "change_class_rule": CHANGE_CLASS_RULE,
         "side_names": ("sync", "async"),
     }
     return render(request, "tracker/pair.html", context)
 
 
-def _pair_changes(twin_pair, change, sides, text) -> list[tuple[str, list]]:
+def _side_name(twin_pair, side: str) -> str:
+    """The full name of one side of a pair (the sync side may be in its twin
+    module: httpcore._sync.http11 for httpcore._async.http11)."""
+    if side == "sync":
+        return f"{twin_pair.sync_module_name}.{twin_pair.sync_qualname}"
+    return f"{twin_pair.module}.{twin_pair.async_qualname}"
+
+
+def _pair_changes(twin_pair, change, sides, texts) -> list[tuple[str, list]]:
     """Each side that changed since the previous release, as a unified diff."""
     diffs = []
     for side, changed in (
@@ -325,9 +336,10 @@ def _pair_changes(twin_pair, change, sides, text) -> list[tuple[str, list]]:
         qualname = getattr(twin_pair, f"{side}_qualname")
         old = selectors.function_get(
             release=change.previous,
-            full_name=f"{twin_pair.module}.{qualname}",
+            full_name=_side_name(twin_pair, side),
             is_async=side == "async",
         )
+        text = texts[side][1]
         old_text = None
         if changed and old:
             _, old_text = source.function_text(release=change.previous, function=old)
@@ -343,8 +355,8 @@ def _pair_changes(twin_pair, change, sides, text) -> list[tuple[str, list]]:
 # Release, search ------------------------------------------------------------------
 @require_GET
 @cached_page
-def release(request: HttpRequest, version: str) -> HttpResponse:
-    project = _project()
+def release(request: HttpRequest, project: str, version: str) -> HttpResponse:
+    project = _project(project)
     this = _release(project, version)
     base = this.previous
     changes = selectors.release_changes(base=base, head=this) if base else None
@@ -369,12 +381,14 @@ def release(request: HttpRequest, version: str) -> HttpResponse:
 @require_GET
 @vary_on_headers("HX-Request")
 @cached_page
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: HttpRequest, project: str) -> HttpResponse:
     form = forms.SearchForm(request.GET)
     if not form.is_valid():
         return _bad_request(form)
     text = form.cleaned_data["q"].strip()
-    results = selectors.function_search(project=_project(), text=text) if text else []
+    results = (
+        selectors.function_search(project=_project(project), text=text) if text else []
+    )
     context = {"form": form, "q": text, "results": results}
     return _render(request, "tracker/search.html", "results", context)
 
@@ -382,8 +396,8 @@ def search(request: HttpRequest) -> HttpResponse:
 # Scans -------------------------------------------------------------------------------
 @require_GET
 @vary_on_headers("HX-Request")
-def scans(request: HttpRequest) -> HttpResponse:
-    project = _project()
+def scans(request: HttpRequest, project: str) -> HttpResponse:
+    project = _project(project)
     context = {
         "scans": selectors.scan_list(project=project),
         "active": selectors.scans_active(project=project),
@@ -394,7 +408,7 @@ def scans(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @staff_member_required
-def scan_start(request: HttpRequest) -> HttpResponse:
+def scan_start(request: HttpRequest, project: str) -> HttpResponse:
     """Staff only (the decorator sends others to the login page, queueing
     nothing); CSRF-checked like every POST."""
     form = forms.ScanStartForm(request.POST)
@@ -403,7 +417,7 @@ def scan_start(request: HttpRequest) -> HttpResponse:
     version = form.cleaned_data["version"]
     try:
         requests.scans_request_versions(
-            project=_project(), versions=[version], trigger=Scan.Trigger.MANUAL
+            project=_project(project), versions=[version], trigger=Scan.Trigger.MANUAL
         )
     except (versions.VersionError, requests.ReleaseNotFoundError):
         return HttpResponseBadRequest(
@@ -411,14 +425,16 @@ def scan_start(request: HttpRequest) -> HttpResponse:
             content_type="text/plain",
         )
     messages.success(request, f"Scan of {version} requested.")
-    return redirect("scans")
+    return redirect("scans", project)
 
 
 @require_GET
 @cached_page
-def source_file(request: HttpRequest, version: str, path: str) -> HttpResponse:
+def source_file(
+    request: HttpRequest, project: str, version: str, path: str
+) -> HttpResponse:
     """A scanned file's whole text, where pages show a bounded part of it."""
-    release = _release(_project(), version)
+    release = _release(_project(project), version)
     file = ReleaseFile.objects.filter(release=release, path=path).first()
     text = source.file_text(release=release, file=file) if file else None
     limit = settings.ASYNCDASH_FILE_LIMITS.max_file_bytes  # what a scan analyses

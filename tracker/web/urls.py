@@ -1,9 +1,15 @@
-from django.urls import path
+"""The site's URLs: every page of a project under /p/<project>/ (a prefix no
+page had before, so no old URL can mean a new page), the home page listing
+the projects at /, the API under /api/v1/. The paths the pages had before
+projects (/components/, /releases/6.1/...) redirect to the default
+project's (`ASYNCDASH_PROJECT`, Django)."""
 
-from tracker.web import errors, lists, pages
+from django.urls import include, path, re_path
+
+from tracker.web import errors, lists, pages, projects
 from tracker.web.api import api
 
-urlpatterns = [
+project_patterns = [
     path("", pages.overview, name="overview"),
     path("components/", lists.components, name="components"),
     path("components/<str:name>/", pages.component, name="component"),
@@ -30,7 +36,17 @@ urlpatterns = [
     path("search/", pages.search, name="search"),
     path("scans/", pages.scans, name="scans"),
     path("scans/start/", pages.scan_start, name="scan-start"),
+]
+
+urlpatterns = [
+    path("", projects.home, name="home"),
+    path("p/<slug:project>/", include(project_patterns)),
     path("api/v1/", api.urls),
     path("robots.txt", pages.robots_txt, name="robots-txt"),
     path("favicon.ico", errors.favicon, name="favicon"),
+    re_path(
+        r"^(?P<rest>(components|releases|one-sided-changes|search|scans)/.*)$",
+        projects.legacy,
+        name="legacy",
+    ),
 ]

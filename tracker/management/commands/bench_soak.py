@@ -62,14 +62,15 @@ MEMORY_EVERY = 5  # seconds between samples of the processes' memory
 
 def soak_paths(newest: str) -> list[str]:
     """The pages and API answers wrk rotates over."""
+    pages, api = "/p/django", "/api/v1/projects/django"
     return [
-        "/",
-        "/components/orm-queryset/",
-        f"/releases/{newest}/functions/{PAIR}/",
-        f"/releases/{newest}/pairs/{PAIR}/",
-        "/search/?q=aget",
-        f"/api/v1/releases/{newest}",
-        "/api/v1/functions?component=orm-queryset&is_async=true&page_size=100",
+        f"{pages}/",
+        f"{pages}/components/orm-queryset/",
+        f"{pages}/releases/{newest}/functions/{PAIR}/",
+        f"{pages}/releases/{newest}/pairs/{PAIR}/",
+        f"{pages}/search/?q=aget",
+        f"{api}/releases/{newest}",
+        f"{api}/functions?component=orm-queryset&is_async=true&page_size=100",
     ]
 
 

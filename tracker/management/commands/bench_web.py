@@ -123,10 +123,11 @@ class Command(BaseCommand):
             raise CommandError("no scanned release: run bench_scan or make run first")
         call_command("collectstatic", interactive=False, verbosity=0)
         base = f"http://127.0.0.1:{options['port']}"
+        slug, version = project.slug, newest.version
         pages = {
-            "overview": "/",
-            "component page": "/components/cache/",
-            f"API release {newest.version}": f"/api/v1/releases/{newest.version}",
+            "overview": f"/p/{slug}/",
+            "component page": f"/p/{slug}/components/cache/",
+            f"API release {version}": f"/api/v1/projects/{slug}/releases/{version}",
         }
         log = settings.DATA_DIR / "bench-web.log"
         # As production runs it, access log included; one client from one

@@ -13,14 +13,17 @@ from tqdm import tqdm
 from tracker import versions as release_versions
 from tracker.management.options import project_get, version_check
 from tracker.models import Project
-from tracker.scanning.mirrors import mirror_open
+from tracker.scanning.mirrors import mirror_open, release_tags
 from tracker.sources import pypi
 from tracker.sources.git import GitSourceError
 from tracker.sources.sdist import SdistDownloadError
 
 
 class Command(BaseCommand):
-    help = "Import release sdists from PyPI into the project's local mirror."
+    help = (
+        "Import release sdists from PyPI into the project's local mirror;"
+        " a project with only a git URL is cloned (or fetched) instead."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("versions", nargs="*", help="e.g. 3.0 3.1 5.2.19")
@@ -34,7 +37,12 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         project = project_get(options["project"])
         if not project.pypi_package:
-            raise CommandError(f"no PyPI name for project {project.slug!r}")
+            if options["versions"] or options["feature_releases_since"]:
+                raise CommandError(
+                    f"{project.slug} is cloned from git, not imported from PyPI:"
+                    " name no versions"
+                )
+            return self._clone(project)
         versions = list(dict.fromkeys(options["versions"]))  # each once
         for version in versions:
             try:
@@ -65,6 +73,20 @@ class Command(BaseCommand):
             f"{len(imported)} releases: {len(created)} imported"
             f" ({', '.join(created) or 'none'}), {len(imported) - len(created)}"
             f" already in the mirror; {time.perf_counter() - started:.1f} s"
+        )
+
+    def _clone(self, project: Project) -> None:
+        """Clone the project's repository, or fetch it; say its releases."""
+        try:
+            with mirror_open(project) as mirror:
+                if mirror.has_origin():
+                    mirror.fetch()
+            tags = release_tags(project=project)
+        except GitSourceError as exc:
+            raise CommandError(_one_line(exc)) from None
+        self.stdout.write(
+            f"{len(tags)} release tags from {project.min_version} on in the mirror"
+            f" of {project.git_url}"
         )
 
     def _import(self, project: Project, versions: list[str]):

@@ -41,8 +41,8 @@ def stage_symbol(stage: str) -> str:
 
 
 @register.simple_tag
-def function_url(version: str, module: str, qualname: str) -> str:
-    return reverse("function", args=[version, f"{module}.{qualname}"])
+def function_url(project: str, version: str, module: str, qualname: str) -> str:
+    return reverse("function", args=[project, version, f"{module}.{qualname}"])
 
 
 def identity_query(f: FunctionStat) -> str:
@@ -56,28 +56,29 @@ def identity_query(f: FunctionStat) -> str:
 
 
 @register.simple_tag
-def function_href(version: str, f: FunctionStat) -> str:
+def function_href(project: str, version: str, f: FunctionStat) -> str:
     """The page of exactly this function (identity: module, qualname,
     is_async, variant)."""
-    return function_url(version, f.module, f.qualname) + identity_query(f)
+    return function_url(project, version, f.module, f.qualname) + identity_query(f)
 
 
 @register.simple_tag
-def pair_url(version: str, module: str, async_qualname: str) -> str:
-    return reverse("pair", args=[version, f"{module}.{async_qualname}"])
+def pair_url(project: str, version: str, module: str, async_qualname: str) -> str:
+    return reverse("pair", args=[project, version, f"{module}.{async_qualname}"])
 
 
 @register.simple_tag
-def figure_url(figure: Figure, version: str) -> str:
+def figure_url(project: str, figure: Figure, version: str) -> str:
     """The list a headline figure counts, filtered: its length is the figure."""
     if figure.kind == "functions":
-        base = reverse("release-functions", args=[version])
+        base = reverse("release-functions", args=[project, version])
     elif figure.kind == "pairs":
-        base = reverse("release-pairs", args=[version])
+        base = reverse("release-pairs", args=[project, version])
     elif figure.kind == "tests":
-        base = reverse("release-tests", args=[version])
+        base = reverse("release-tests", args=[project, version])
     else:
-        return reverse("one-sided-changes") + "?" + urlencode({"release": version})
+        query = urlencode({"release": version})
+        return reverse("one-sided-changes", args=[project]) + "?" + query
     return base + ("?" + urlencode(figure.query) if figure.query else "")
 
 

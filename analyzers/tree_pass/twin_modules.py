@@ -1,0 +1,240 @@
+"""Twin pairs across twin modules: `httpcore/_async/http11.py` and
+`httpcore/_sync/http11.py`, psycopg's `cursor_async.py` and `cursor.py`.
+
+Which module is whose twin is `Conventions.sync_twin_path` (unasync-style
+layouts and module suffixes). In a pair of twin modules an async def pairs
+with the sync def at the same place: its qualname with every class `AsyncX`
+read as `X` (nested classes too) and the project's renames applied, its own
+name by the twin naming rules (`aclose` / `close`, `__aenter__` /
+`__enter__`, or the same name, as unasync writes it). The generated side
+is the one whose header says so, else the one the project's layout names
+(`generated = "sync"`). `typing.overload`
+stubs never pair; an async def already paired in its own module keeps that
+twin. Bodies are compared as in one module (`duplication.py`), the async one
+with the renames and unasync's rules for names: the texts come from the
+per-file pass (`FileResult.twin_source`) or, for a sync module its path does
+not mark (redis/client.py for redis/asyncio/client.py), `read_source`.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from analyzers.conventions import Conventions
+from analyzers.file_pass.duplication import NEAR_COPY, compare_twin_nodes
+from analyzers.records import (
+    Convention,
+    FileResult,
+    FunctionRecord,
+    Kind,
+    Relation,
+    TwinPair,
+)
+
+SourceReader = Callable[[str], "bytes | None"]
+Identity = tuple[str, str, bool, int]  # module, qualname, is_async, variant
+
+
+@dataclass
+class ModulePairs:
+    pairs: list[TwinPair] = field(default_factory=list)
+    # A function's identity -> the full name of its twin in the twin module.
+    twins: dict[Identity, str] = field(default_factory=dict)
+    # Twin modules whose pairs could not be compared: no text for one side.
+    without_text: list[str] = field(default_factory=list)
+
+
+def pair_twin_modules(
+    files: list[FileResult],
+    conventions: Conventions,
+    read_source: SourceReader | None = None,
+) -> ModulePairs:
+    found = ModulePairs()
+    by_path = {f.path: f for f in files if f.parse_error is None}
+    trees = _Trees(read_source)
+    for async_file in files:
+        sync_path, layout_generated = conventions.twin_layout(async_file.path)
+        sync_file = by_path.get(sync_path) if sync_path else None
+        if sync_file is None or async_file.parse_error is not None:
+            continue
+        matches = list(_match(async_file, sync_file, conventions))
+        if not matches:
+            continue
+        async_defs = trees.defs(async_file)
+        sync_defs = trees.defs(sync_file)
+        if async_defs is None or sync_defs is None:
+            found.without_text.append(f"{async_file.path} -> {sync_file.path}")
+            continue
+        # A header says so; else the project's layout says which side its
+        # tool writes (httpcore's unasync writes `_sync/`, no header).
+        generated = (
+            "sync"
+            if sync_file.generated
+            else "async"
+            if async_file.generated
+            else layout_generated
+        )
+        for async_record, sync_record, convention in matches:
+            async_node = async_defs.get(async_record.first_line)
+            sync_node = sync_defs.get(sync_record.first_line)
+            if async_node is None or sync_node is None:
+                continue
+            found.pairs.append(
+                _pair(
+                    sync_record,
+                    async_record,
+                    sync_node,
+                    async_node,
+                    convention,
+                    conventions,
+                    generated,
+                )
+            )
+            found.twins[_identity(async_record)] = sync_record.full_name
+            found.twins[_identity(sync_record)] = async_record.full_name
+    return found
+
+
+def _identity(record: FunctionRecord) -> Identity:
+    return (record.module, record.qualname, record.is_async, record.variant)
+
+
+def _match(async_file: FileResult, sync_file: FileResult, conventions: Conventions):
+    """(async record, sync record, convention) for each async def of
+    `async_file` whose twin is in `sync_file`."""
+    sync_defs: dict[str, FunctionRecord] = {}
+    for record in sync_file.functions:
+        if not record.is_async and not record.overload:
+            sync_defs.setdefault(record.qualname, record)
+    taken: set[str] = set()
+    for record in async_file.functions:
+        if not record.is_async or record.overload or record.twin:
+            continue
+        scope, _, name = record.qualname.rpartition(".")
+        scope = _sync_scope(scope, conventions)
+        for sync_name, convention in _sync_names(name, conventions):
+            qualname = f"{scope}.{sync_name}" if scope else sync_name
+            if qualname in sync_defs and qualname not in taken:
+                taken.add(qualname)
+                yield record, sync_defs[qualname], convention
+                break
+
+
+def _sync_names(name: str, conventions: Conventions) -> list[tuple[str, Convention]]:
+    candidates = [(name, Convention.SAME_NAME)]
+    renamed = conventions.renames.get(name)
+    if renamed and "." not in renamed:
+        candidates.append((renamed, Convention.SAME_NAME))
+    candidates += conventions.sync_twin_names(name)
+    return candidates
+
+
+def _sync_scope(scope: str, conventions: Conventions) -> str:
+    """A qualname's enclosing parts as the sync module spells them:
+    `AsyncConnectionPool.<locals>` -> `ConnectionPool.<locals>`."""
+    if not scope:
+        return scope
+    return ".".join(_sync_name(part, conventions) for part in scope.split("."))
+
+
+def _sync_name(name: str, conventions: Conventions) -> str:
+    if name == "<locals>":
+        return name
+    renamed = conventions.renames.get(name)
+    if renamed and "." not in renamed:
+        return renamed
+    sync = conventions.sync_class_name(name)
+    return sync if sync != name else conventions.unasync(name)
+
+
+def _pair(
+    sync_record: FunctionRecord,
+    async_record: FunctionRecord,
+    sync_node: ast.FunctionDef,
+    async_node: ast.AsyncFunctionDef,
+    convention: Convention,
+    conventions: Conventions,
+    generated: str,
+) -> TwinPair:
+    renames = dict(conventions.renames)
+    renames.setdefault(async_record.qualname.rsplit(".", 1)[-1], sync_node.name)
+    comparison = compare_twin_nodes(
+        sync_node,
+        async_node,
+        renames,
+        lambda name: _sync_name(name, conventions),
+        if_true_is_async_only=conventions.if_true_is_async_only,
+    )
+    return TwinPair(
+        module=async_record.module,
+        sync_qualname=sync_record.qualname,
+        async_qualname=async_record.qualname,
+        convention=convention,
+        relation=_relation(sync_record, async_record, comparison),
+        similarity=comparison.similarity,
+        duplicated_lines=comparison.duplicated_lines,
+        sync_only_lines=comparison.sync_only,
+        async_only_lines=comparison.async_only,
+        sync_hash=comparison.sync_hash,
+        async_hash=comparison.async_hash,
+        renames=comparison.renames,
+        sync_module=sync_record.module,
+        generated_side=generated,
+    )
+
+
+def _relation(
+    sync_record: FunctionRecord, async_record: FunctionRecord, comparison
+) -> Relation:
+    name = sync_record.qualname.rsplit(".", 1)[-1]
+    wraps_sync = async_record.kind is Kind.ASYNC_WRAPPER and any(
+        label.endswith(f"({name})") for label in async_record.hop_labels
+    )
+    if wraps_sync or sync_record.kind is Kind.SYNC_WRAPPER:
+        return Relation.DELEGATING
+    if comparison.equal:
+        return Relation.DERIVABLE
+    if comparison.similarity >= NEAR_COPY:
+        return Relation.NEAR_COPY
+    return Relation.DIVERGENT
+
+
+class _Trees:
+    """Each module's defs by their `def` line, parsed once."""
+
+    def __init__(self, read_source: SourceReader | None) -> None:
+        self.read_source = read_source
+        self._defs: dict[str, dict[int, ast.AST] | None] = {}
+
+    def defs(self, result: FileResult) -> dict[int, ast.AST] | None:
+        if result.path not in self._defs:
+            self._defs[result.path] = self._parse(result)
+        return self._defs[result.path]
+
+    def _parse(self, result: FileResult) -> dict[int, ast.AST] | None:
+        text: str | bytes | None = result.twin_source or None
+        if text is None and self.read_source is not None:
+            text = self.read_source(result.path)
+        if text is None:
+            return None
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+        found: dict[int, ast.AST] = {}
+        _collect_defs(tree.body, found)
+        return found
+
+
+def _collect_defs(body: list[ast.stmt], found: dict[int, ast.AST]) -> None:
+    """The defs among statements, at any depth (statements only: a def is
+    never inside an expression)."""
+    for node in body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found[node.lineno] = node
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            children = getattr(node, name, None)
+            if isinstance(children, list):
+                _collect_defs(children, found)
