@@ -1,5 +1,6 @@
-# `make run` imports Django's feature releases since 3.0 from PyPI, scans them
-# on the embedded default and serves the dashboard on http://127.0.0.1:8000/;
+# `make run` imports and scans Django's newest feature release from PyPI on the
+# embedded default and serves the dashboard on http://127.0.0.1:8000/ while the
+# feature releases since 3.0 are imported and scanned in the background;
 # `make test` lints and runs the whole suite.
 # Both install what they need into .venv first: requirements-dev.txt, which
 # is the application's requirements.txt (all the image installs) and the
@@ -35,14 +36,18 @@ $(SYSTEM_VENV)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 # Served by nginx in front of gunicorn (manage.py serve), as in Compose: slow
-# clients wait in nginx, not on gunicorn's threads.
+# clients wait in nginx, not on gunicorn's threads. The newest feature release
+# is imported and scanned first and the site served at once; the others are
+# imported and scanned in the background meanwhile (serve --catch-up-since).
+RUN_SINCE ?= 3.0
+RUN_BIND ?= 127.0.0.1:8000
 run: venv nginx
 	$(BIN)/python manage.py migrate --verbosity 0
-	$(BIN)/python manage.py import_releases --feature-releases-since 3.0
-	$(BIN)/python manage.py scan --since 3.0
+	$(BIN)/python manage.py import_releases --newest
+	$(BIN)/python manage.py scan --newest
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	@echo "asyncdash: the dashboard is on http://127.0.0.1:8000/ (Ctrl-C stops it)"
-	$(BIN)/python manage.py serve --bind 127.0.0.1:8000
+	@echo "asyncdash: the dashboard is on http://$(RUN_BIND)/ (Ctrl-C stops it)"
+	$(BIN)/python manage.py serve --bind $(RUN_BIND) --catch-up-since $(RUN_SINCE)
 
 # Two more projects beside Django, two releases each from PyPI (about a
 # minute): httpcore (unasync-generated _sync/ from _async/) and psycopg

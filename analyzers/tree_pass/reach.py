@@ -773,6 +773,7 @@ class HopCounter:
 # are under 15 calls, a generated file can hold one of thousands.
 MAX_CHAIN = 50
 
+
 class HopFunctions:
     """The functions that hop themselves, reachable from each function
     through resolved calls (or through any, name-matched ones included).
@@ -907,7 +908,6 @@ def solve_tree(
     index = SymbolIndex(files)
     solver = ReachSolver(index, functions, conventions)
     solved = {
-        id(old): new
-        for old, new in zip(solver.nodes, solver.solve(group), strict=True)
+        id(old): new for old, new in zip(solver.nodes, solver.solve(group), strict=True)
     }
     return [solved.get(id(f), f) for f in functions], solver

@@ -88,7 +88,7 @@ def no_pypi(monkeypatch):
         raise AssertionError("PyPI was asked")
 
     monkeypatch.setattr(pypi, "pypi_versions", refuse)
-    monkeypatch.setattr(pypi, "fetch_tree", refuse)
+    monkeypatch.setattr(pypi, "download_sdist", refuse)
 
 
 def write_sdist(cache: Path, members) -> Path:

@@ -12,6 +12,7 @@ from tests.conftest import SDIST_CACHE
 from tracker.sources.git import GitSourceError, Mirror, Tag
 from tracker.sources.pypi import (
     feature_releases_since,
+    final_releases_since,
     import_releases,
     pypi_versions,
 )
@@ -36,6 +37,25 @@ DATE = datetime(2024, 4, 3, 12, 30, tzinfo=UTC)
 )
 def test_feature_releases_since(versions, since, expected):
     assert feature_releases_since(versions, since) == expected
+
+
+@pytest.mark.parametrize(
+    ("versions", "since", "expected"),
+    [
+        (
+            ["2.2.28", "3.0", "3.0.1", "3.1", "3.1.2"],
+            "3.0",
+            ["3.0", "3.0.1", "3.1", "3.1.2"],
+        ),
+        (["5.2.10", "5.2.9", "6.0"], "5.2.9", ["5.2.9", "5.2.10", "6.0"]),
+        (["4.0a1", "4.0rc1", "4.0", "4.0.post1", "4.0.1+local"], "3.0", ["4.0"]),
+        (["1.0.0", "1.0", "1.0.1"], "1.0", ["1.0", "1.0.1"]),
+        (["3.0", "not a version"], "3.1", []),
+    ],
+)
+def test_final_releases_since(versions, since, expected):
+    """--all-since: feature and point releases, no pre-, post- or local ones."""
+    assert final_releases_since(versions, since) == expected
 
 
 @pytest.fixture
@@ -201,7 +221,7 @@ def test_import_releases_from_a_real_sdist(django52_tree: Path, tmp_path: Path):
             versions=[version],
             cache_dir=SDIST_CACHE,
             folders=("django",),
-            progress=seen.append,
+            progress=lambda release: seen.append(release.version),
         )
         again = import_releases(
             mirror=mirror,

@@ -90,3 +90,110 @@ def test_tasks_without_scans_are_not_tagged(lines) -> None:
 
     assert "scan_ids" not in lines()[0]
     assert headers == {}
+
+
+class Stream(io.StringIO):
+    def __init__(self, *, terminal: bool) -> None:
+        super().__init__()
+        self.terminal = terminal
+
+    def isatty(self) -> bool:
+        return self.terminal
+
+
+@pytest.mark.parametrize(
+    ("choice", "terminal", "production", "expected"),
+    [
+        ("auto", True, False, "text"),
+        ("auto", False, False, "json"),  # a pipe, CI
+        ("auto", True, True, "json"),  # production is JSON even on a terminal
+        ("json", True, False, "json"),
+        ("text", False, True, "text"),
+    ],
+)
+def test_the_log_format_follows_the_terminal_unless_a_setting_says(
+    choice, terminal, production, expected
+) -> None:
+    stream = Stream(terminal=terminal)
+    assert logs.log_format(choice, production=production, stream=stream) == expected
+
+
+def test_an_unknown_log_format_is_refused_by_its_setting_name() -> None:
+    with pytest.raises(ValueError, match="ASYNCDASH_LOG_FORMAT='xml'"):
+        logs.log_format("xml", production=False)
+
+
+def test_text_lines_are_readable_and_name_their_scans() -> None:
+    record = logging.LogRecord(
+        "tracker.scanning.steps", logging.WARNING, __file__, 1, "slow %s", ("a",), None
+    )
+    record.scan_ids = [3, 4]
+    line = logs.TextFormatter().format(record)
+
+    assert line.endswith(" WARNING tracker.scanning.steps: slow a (scans 3, 4)")
+    assert "{" not in line
+
+
+def test_celery_task_lines_never_carry_the_task_arguments() -> None:
+    """Celery's trace puts the call in `data` and in the format's arguments:
+    a batch's (path, blob) pairs made 20 KB lines."""
+    from celery.app import trace
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logs.json_formatter())
+    handler.addFilter(logs.TaskArgumentsFilter())
+    logger = logging.getLogger("celery.app.trace")
+    logger.addHandler(handler)
+    old_level = logger.level
+    logger.setLevel(logging.INFO)
+    blobs = [[f"pkg/m{i}.py", f"{i:040x}"] for i in range(300)]
+    try:
+        trace.info(
+            trace.LOG_SUCCESS,
+            {
+                "id": "t1",
+                "name": "tracker.scanning.tasks.analyze_batch",
+                "return_value": "None",
+                "runtime": 0.5,
+                "args": repr((1, blobs)),
+                "kwargs": "{}",
+            },
+        )
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+
+    (line,) = stream.getvalue().splitlines()
+    record = json.loads(line)
+    assert record["message"] == (
+        "Task tracker.scanning.tasks.analyze_batch[t1] succeeded in 0.5s: None"
+    )
+    assert "args" not in record["data"] and "kwargs" not in record["data"]
+    assert "pkg/m1.py" not in line
+    assert len(line) < 400
+
+
+def test_a_log_line_prints_above_the_progress_bar() -> None:
+    """On a terminal a warning goes above the bar, which is drawn again below."""
+    from terminal import screen_lines
+    from tqdm import tqdm
+
+    stream = Stream(terminal=True)
+    handler = logs.TerminalHandler(stream)
+    handler.setFormatter(logs.TextFormatter())
+    bar = tqdm(total=4, desc="scan", file=stream, ncols=60, mininterval=0)
+    bar.update(1)
+    handler.emit(
+        logging.LogRecord(
+            "tracker.demo", logging.WARNING, __file__, 1, "slow file", (), None
+        )
+    )
+    bar.update(1)
+    bar.close()
+
+    lines = [line for line in screen_lines(stream.getvalue().encode()) if line]
+    assert len(lines) == 2, lines
+    assert lines[0].endswith(" WARNING tracker.demo: slow file")
+    assert "scan" not in lines[0], "the line was written through the bar"
+    assert lines[1].startswith("scan:  50%|")

@@ -9,7 +9,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.apps import apps
 from django.core.management import call_command
 from django.utils import timezone
-from repo_builder import add_commit, demo_project, make_repo
+from repo_builder import add_commit, demo_project, git, make_repo
 
 import analyzers.isolation
 from analyzers import hostile
@@ -118,6 +118,35 @@ def test_scan_command_scans_every_release_in_version_order(project, capsys):
     r12 = Release.objects.get(version="1.2")
     assert previous_release(r12).version == "1.1"
     assert r12.previous.version == "1.1"
+
+
+def test_scan_command_off_a_terminal_says_each_step_on_a_line(project, capsys):
+    """What it will analyse, a line per release as it ends, the total; no bar."""
+    call_command("scan", "--all", project="demo")
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if not line.startswith("{")]
+
+    scans = Scan.objects.filter(project=project)
+    missing = sum(scan.blobs_total - scan.blobs_cached for scan in scans)
+    assert lines[0] == f"scan: 3 releases, {missing} blobs to analyse"
+    assert [line.split()[:2] for line in lines[1:4]] == [
+        ["1.0", "done"],
+        ["1.1", "done"],
+        ["1.2", "done"],
+    ]
+    assert lines[4].startswith("3/3 releases done")
+    assert not [char for char in out if ord(char) < 32 and char not in "\n\t"]
+
+
+def test_scan_newest_scans_the_newest_feature_release(project, tmp_path):
+    """`make run`'s first scan: 1.2, not the point release 1.2.1 after it."""
+    upstream = tmp_path / "upstream"
+    add_commit(upstream, {"pkg/fix.py": "x = 2\n"})
+    git(upstream, "tag", "1.2.1")
+
+    call_command("scan", "--newest", project="demo")
+
+    assert list(Release.objects.values_list("version", flat=True)) == ["1.2"]
 
 
 def test_weekly_scan_twice_in_a_week_scans_nothing_twice(project, tmp_path):

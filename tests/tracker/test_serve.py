@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from repo_builder import CACHE, git, make_repo
 from services import IN_CI, free_port
 from slow_clients import SLOW_CLIENTS, SlowClients, get_status
 from test_stack_services import REPO_ROOT
@@ -34,31 +35,41 @@ def group_members(pgid: int) -> list[int]:
     return members
 
 
-@pytest.fixture
-def serve(tmp_path: Path):
-    """`manage.py serve` on the embedded default, as `make run` starts it:
-    its port and its process (the leader of its own process group)."""
-    try:
-        nginx_program()
-    except NginxMissing as exc:
-        if IN_CI:
-            raise
-        pytest.skip(f"{exc}; make test installs it")
+def _serve_env(tmp_path: Path) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("DATABASE_URL", "REDIS_URL", "ASYNCDASH_", "DJANGO_"))
     }
     env["ASYNCDASH_DATA_DIR"] = str(tmp_path / "data")
+    return env
+
+
+@pytest.fixture
+def serve(tmp_path: Path, request):
+    """`manage.py serve` on the embedded default, as `make run` starts it:
+    its port and its process (the leader of its own process group).
+    Parametrised indirectly: extra arguments to serve, and a callable run on
+    the data folder before it starts."""
+    extra, prepare = getattr(request, "param", ((), None))
+    try:
+        nginx_program()
+    except NginxMissing as exc:
+        if IN_CI:
+            raise
+        pytest.skip(f"{exc}; make test installs it")
+    env = _serve_env(tmp_path)
     manage = [sys.executable, "manage.py"]
     subprocess.run(
         [*manage, "migrate", "--verbosity", "0"], cwd=REPO_ROOT, env=env, check=True
     )
+    if prepare is not None:
+        prepare(tmp_path / "data")
     port = free_port()
     log_path = tmp_path / "serve.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [*manage, "serve", "--bind", f"127.0.0.1:{port}"],
+            [*manage, "serve", "--bind", f"127.0.0.1:{port}", *extra],
             cwd=REPO_ROOT, env=env, stdout=log, stderr=log, start_new_session=True,
         )  # fmt: skip
     try:
@@ -67,7 +78,7 @@ def serve(tmp_path: Path):
             assert process.poll() is None, log_path.read_text()
             assert time.monotonic() < deadline, log_path.read_text()
             time.sleep(0.2)
-        yield port, process
+        yield port, process, log_path
     finally:
         process.send_signal(signal.SIGTERM)  # serve stops both, and cleans up
         try:
@@ -78,7 +89,7 @@ def serve(tmp_path: Path):
 
 
 def test_slow_clients_do_not_stop_the_site(serve):
-    port, _ = serve
+    port, _, _ = serve
     with SlowClients(port) as slow:
         time.sleep(2)  # every slow client is connected and dribbling
         assert get_status(port, "/robots.txt", timeout=ANSWER_WITHIN) == 200
@@ -87,7 +98,7 @@ def test_slow_clients_do_not_stop_the_site(serve):
 
 
 def test_sigterm_stops_nginx_and_gunicorn(serve):
-    port, process = serve
+    port, process, _ = serve
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=60) == 0
     deadline = time.monotonic() + 30
@@ -95,3 +106,38 @@ def test_sigterm_stops_nginx_and_gunicorn(serve):
         time.sleep(0.2)
     assert group_members(process.pid) == []
     assert get_status(port, "/robots.txt", timeout=2) == 0
+
+
+def _two_releases(data: Path) -> None:
+    """Django's mirror with two small releases, 3.0 and 3.1, as tags."""
+    upstream = make_repo(
+        data.parent / "upstream",
+        {
+            "3.0": {"django/__init__.py": "VERSION = (3, 0)\n", **_CACHE},
+            "3.1": {"django/__init__.py": "VERSION = (3, 1)\n"},
+        },
+    )
+    (data / "mirrors").mkdir(parents=True, exist_ok=True)
+    git(data, "clone", "-q", "--bare", str(upstream), str(data / "mirrors/django.git"))
+
+
+_CACHE = {"django/core/cache/backends/base.py": CACHE}
+
+
+@pytest.mark.parametrize(
+    "serve", [(("--catch-up-since", "3.0"), _two_releases)], indirect=True
+)
+def test_serve_scans_the_other_releases_in_the_background(serve):
+    """make run serves at once and scans meanwhile; the scans page shows it."""
+    port, process, log_path = serve
+    assert get_status(port, "/", timeout=ANSWER_WITHIN) == 200
+    deadline = time.monotonic() + 180
+    while "the background scan has finished" not in log_path.read_text():
+        assert process.poll() is None, log_path.read_text()
+        assert time.monotonic() < deadline, log_path.read_text()
+        time.sleep(0.5)
+
+    log = log_path.read_text()
+    assert "scanning the releases from 3.0 on in the background" in log
+    assert get_status(port, "/releases/3.1/", timeout=ANSWER_WITHIN) == 200
+    assert get_status(port, "/releases/3.0/", timeout=ANSWER_WITHIN) == 200

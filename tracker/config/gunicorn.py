@@ -1,25 +1,36 @@
-"""gunicorn's own lines (errors and access) as JSON on stdout, like the rest.
+"""gunicorn's own lines (errors and access) on stdout, like the rest: JSON,
+or readable text on a terminal (`ASYNCDASH_LOG_FORMAT`, tracker/config/logs.py).
 
 gunicorn.conf.py names `JsonLogger`; gunicorn reads that file from its
 working directory, so the command line stays the plain one.
 """
 
 import logging
+import os
 import sys
 
 from gunicorn.glogging import Logger
 
-from tracker.config.logs import json_formatter
+from tracker.config.logs import stdout_formatter
+
+
+def _log_format() -> str:
+    # The master reads the settings (not the apps) to learn the format.
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.config.settings")
+    from django.conf import settings
+
+    return settings.LOG_FORMAT
 
 
 class JsonLogger(Logger):
     def setup(self, cfg) -> None:
         super().setup(cfg)
+        log_format = _log_format()
         for log in (self.error_log, self.access_log):
             for handler in log.handlers:
                 if not getattr(handler, "_gunicorn", False):
                     continue
-                handler.setFormatter(json_formatter())
+                handler.setFormatter(stdout_formatter(log_format))
                 # gunicorn writes errors to stderr; one stream is easier to ship.
                 if type(handler) is logging.StreamHandler:
                     handler.setStream(sys.stdout)

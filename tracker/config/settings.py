@@ -24,6 +24,7 @@ from django.core.exceptions import ImproperlyConfigured
 from environs import Env, EnvError
 
 from analyzers.isolation import Limits
+from tracker.config.logs import log_format
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -153,6 +154,9 @@ def _database(*, data_dir: Path, conn_max_age: int) -> dict[str, object]:
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": data_dir / "db.sqlite3",
+            # `make run` serves while a background scan writes releases: in
+            # WAL mode readers never wait for a writer, nor it for them.
+            "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 30},
         }
     database = _read(
         "dj_db_url",
@@ -489,23 +493,42 @@ if PRODUCTION:
 
 # One JSON object per line on stdout, from Django, Celery and gunicorn alike
 # (gunicorn.conf.py); lines written while a scan's task runs carry its ids.
+# Readable lines on a terminal, JSON lines otherwise (tracker/config/logs.py).
+# On a terminal the progress bars say what INFO lines would, so only
+# warnings and errors are printed unless ASYNCDASH_LOG_LEVEL asks for more.
+try:
+    LOG_FORMAT = log_format(
+        _read("str", "ASYNCDASH_LOG_FORMAT", default="auto"), production=PRODUCTION
+    )
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
+LOG_LEVEL = _read(
+    "log_level",
+    "ASYNCDASH_LOG_LEVEL",
+    default="WARNING" if LOG_FORMAT == "text" else "INFO",
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"scan": {"()": "tracker.config.logs.ScanIdsFilter"}},
-    "formatters": {"json": {"()": "tracker.config.logs.json_formatter"}},
-    "handlers": {
+    "filters": {
+        "scan": {"()": "tracker.config.logs.ScanIdsFilter"},
+        "task_arguments": {"()": "tracker.config.logs.TaskArgumentsFilter"},
+    },
+    "formatters": {
         "stdout": {
-            "class": "logging.StreamHandler",
-            "stream": "ext://sys.stdout",
-            "formatter": "json",
-            "filters": ["scan"],
+            "()": "tracker.config.logs.stdout_formatter",
+            "log_format": LOG_FORMAT,
         }
     },
-    "root": {
-        "handlers": ["stdout"],
-        "level": _read("log_level", "ASYNCDASH_LOG_LEVEL", default="INFO"),
+    "handlers": {
+        "stdout": {
+            "class": "tracker.config.logs.TerminalHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "stdout",
+            "filters": ["scan", "task_arguments"],
+        }
     },
+    "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
     # Django's own handlers print plain text; send its lines to the root.
     "loggers": {
         "django": {"handlers": [], "level": "INFO", "propagate": True},

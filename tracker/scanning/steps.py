@@ -20,7 +20,7 @@ from analyzers.serialize import file_result_from_json
 from analyzers.tree_pass.analyze import tree_pass
 from tracker import versions
 from tracker.models import FileAnalysis, Project, Release, Scan
-from tracker.scanning import drift, isolation, rows
+from tracker.scanning import drift, isolation, progress, rows
 from tracker.scanning.bulk import rows_insert
 from tracker.scanning.config import cache_version, project_config
 from tracker.scanning.mirrors import mirror_open
@@ -42,6 +42,7 @@ def scans_prepare(*, scans: list[Scan]) -> list[list[tuple[str, str]]]:
     for scan in sorted(scans, key=lambda s: versions.sort_key(s.version)):
         claimed |= _scan_prepare(scan, already=claimed)
     missing = sorted(claimed)
+    progress.scans_prepared.send(None, scans=scans, missing=len(missing))
     return [missing[i : i + BATCH_SIZE] for i in range(0, len(missing), BATCH_SIZE)]
 
 
@@ -124,6 +125,7 @@ def blobs_analyse(
         ),
         ignore_conflicts=True,
     )
+    progress.batch_analysed.send(None, files=len(results))
     return wanted[len(results) :]
 
 
@@ -181,13 +183,16 @@ def scan_finalise(*, scan: Scan) -> Release | None:
             finalise_seconds=time.perf_counter() - started,
             finished_at=timezone.now(),
         )
+    progress.scan_ended.send(None, scan_id=scan.pk)
     return release
 
 
 def scan_fail(*, scan_id: int, error: str) -> None:
-    Scan.objects.filter(pk=scan_id, status__in=Scan.ACTIVE).update(
+    failed = Scan.objects.filter(pk=scan_id, status__in=Scan.ACTIVE).update(
         status=Scan.Status.FAILED, error=error[:5000], finished_at=timezone.now()
     )
+    if failed:
+        progress.scan_ended.send(None, scan_id=scan_id)
 
 
 def release_entries(mirror: Mirror, scan: Scan) -> list[tuple[str, str]]:

@@ -4,8 +4,10 @@ Shell code with the standard library only: it must run from the Makefile
 before Django is configured, and it never imports Django.
 
     python -m tracker.sources.sdist django --spec "==5.2.*" --cache .cache/sdists
+    python -m tracker.sources.sdist --archive .cache/sdists/django-5.2.19.tar.gz
 
-prints the path of the extracted tree and nothing else.
+prints the path of the extracted tree and nothing else (`--archive`: unpack
+an archive already downloaded, beside it unless --cache says where).
 """
 
 import argparse
@@ -153,10 +155,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("package", nargs="?", default="django")
     parser.add_argument("--spec", help='version specifier, e.g. "==5.2.*"')
-    parser.add_argument("--cache", type=Path, default=Path(".cache/sdists"))
+    parser.add_argument("--cache", type=Path)
+    parser.add_argument("--archive", type=Path, help="unpack this archive only")
     args = parser.parse_args(argv)
     try:
-        tree = fetch_tree(package=args.package, spec=args.spec, cache_dir=args.cache)
+        if args.archive is not None:
+            tree = extract_sdist(
+                archive=args.archive, dest_dir=args.cache or args.archive.parent
+            )
+        else:
+            tree = fetch_tree(
+                package=args.package,
+                spec=args.spec,
+                cache_dir=args.cache or Path(".cache/sdists"),
+            )
     except (SdistDownloadError, ValueError, OSError) as exc:
         print(f"tracker.sources.sdist: {exc}", file=sys.stderr)
         return 1

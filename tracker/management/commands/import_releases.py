@@ -2,16 +2,19 @@
 
 For air-gapped users, the quick start and the tests; production mirrors the
 upstream repository instead. The scan pipeline reads either the same way.
+
+On a terminal: a bar for the downloads (a few at a time) and one for the
+releases imported, then one summary line. Elsewhere: a line per release.
 """
 
 import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
 from tracker import versions as release_versions
 from tracker.management.options import project_get, version_check
+from tracker.management.terminal import ImportProgress
 from tracker.models import Project
 from tracker.scanning.mirrors import mirror_open, release_tags
 from tracker.sources import pypi
@@ -32,6 +35,16 @@ class Command(BaseCommand):
             metavar="VERSION",
             help="every X.Y release from VERSION on, as listed on PyPI",
         )
+        parser.add_argument(
+            "--all-since",
+            metavar="VERSION",
+            help="every final release from VERSION on, point releases too",
+        )
+        parser.add_argument(
+            "--newest",
+            action="store_true",
+            help="the newest feature release on PyPI (make run's first page)",
+        )
         parser.add_argument("--project", default="django")
 
     def handle(self, *args, **options):
@@ -49,20 +62,30 @@ class Command(BaseCommand):
                 release_versions.parse(version)
             except release_versions.VersionError as exc:
                 raise CommandError(str(exc)) from None
-        since = options["feature_releases_since"]
-        if since is not None:
-            version_check("--feature-releases-since", since)
-            try:
-                available = pypi.pypi_versions(project.pypi_package)
-            except SdistDownloadError as exc:
-                raise CommandError(_one_line(exc)) from None
-            versions += [
-                version
-                for version in pypi.feature_releases_since(available, since)
-                if version not in versions
-            ]
+        picks = [
+            (f"--{name.replace('_', '-')}", options[name], pick)
+            for name, pick in (
+                ("feature_releases_since", pypi.feature_releases_since),
+                ("all_since", pypi.final_releases_since),
+            )
+            if options[name] is not None
+        ]
+        if options["newest"]:
+            picks.append(("--newest", None, _newest_feature_release))
+        available = None
+        for option, since, pick in picks:
+            if since is not None:
+                version_check(option, since)
+            if available is None:
+                try:
+                    available = pypi.pypi_versions(project.pypi_package)
+                except SdistDownloadError as exc:
+                    raise CommandError(_one_line(exc)) from None
+            versions += [v for v in pick(available, since) if v not in versions]
         if not versions:
-            raise CommandError("name versions or --feature-releases-since")
+            raise CommandError(
+                "name versions, --feature-releases-since, --all-since or --newest"
+            )
         started = time.perf_counter()
         try:
             imported = self._import(project, versions)
@@ -71,7 +94,7 @@ class Command(BaseCommand):
         created = [r.version for r in imported if r.created]
         self.stdout.write(
             f"{len(imported)} releases: {len(created)} imported"
-            f" ({', '.join(created) or 'none'}), {len(imported) - len(created)}"
+            f" ({_first_few(created)}), {len(imported) - len(created)}"
             f" already in the mirror; {time.perf_counter() - started:.1f} s"
         )
 
@@ -90,20 +113,32 @@ class Command(BaseCommand):
         )
 
     def _import(self, project: Project, versions: list[str]):
-        with (
-            mirror_open(project, from_pypi=True) as mirror,
-            tqdm(
-                total=len(versions), desc="import", unit="release", disable=None
-            ) as bar,
-        ):
-            return pypi.import_releases(
-                mirror=mirror,
-                package=project.pypi_package,
-                versions=versions,
-                cache_dir=settings.SDIST_CACHE_DIR,
-                folders=project.folders,
-                progress=lambda version: (bar.set_postfix_str(version), bar.update()),
-            )
+        with mirror_open(project, from_pypi=True) as mirror:
+            tagged = {tag.name for tag in mirror.tags(project.release_tag_pattern)}
+            missing = sum(1 for version in versions if version not in tagged)
+            with ImportProgress(
+                self.stdout, total=len(versions), missing=missing
+            ) as seen:
+                return pypi.import_releases(
+                    mirror=mirror,
+                    package=project.pypi_package,
+                    versions=versions,
+                    cache_dir=settings.SDIST_CACHE_DIR,
+                    folders=project.folders,
+                    downloaded=seen.downloaded,
+                    progress=seen.imported,
+                )
+
+
+def _newest_feature_release(available: list[str], _since: None) -> list[str]:
+    return pypi.feature_releases_since(available, "0")[-1:]
+
+
+def _first_few(names: list[str], few: int = 6) -> str:
+    """`names` on part of a line: "3.0, 3.1, ... and 180 more"."""
+    if len(names) <= few:
+        return ", ".join(names) or "none"
+    return f"{', '.join(names[:few])} and {len(names) - few} more"
 
 
 def _one_line(exc: Exception) -> str:
