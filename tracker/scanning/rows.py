@@ -92,8 +92,7 @@ def release_rows_create(
             dict(
                 release_id=release.pk,
                 module=p.module,
-                # Records from before pairs across modules lack the two fields.
-                sync_module=getattr(p, "sync_module", ""),
+                sync_module=p.sync_module,
                 sync_qualname=p.sync_qualname,
                 async_qualname=p.async_qualname,
                 component=p.component,
@@ -103,7 +102,7 @@ def release_rows_create(
                 duplicated_lines=p.duplicated_lines,
                 sync_hash=p.sync_hash,
                 async_hash=p.async_hash,
-                generated_side=getattr(p, "generated_side", ""),
+                generated_side=p.generated_side,
             )
             for p in result.pairs
         ),

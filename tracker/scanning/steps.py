@@ -101,13 +101,16 @@ def blobs_analyse(
     with mirror_open(project) as mirror:
         contents = dict(mirror.read_blobs(sorted({sha for _, sha in wanted})))
     results = []
+    config = project_config(project)
     with isolation.file_analyser() as analyser:
         for path, sha in wanted:
             late = time.monotonic() + analyser.limits.wall_seconds
             if results and stop_at is not None and late > stop_at:
                 break
             results.append(
-                analyser.analyse(contents[sha], module=module_name(path), path=path)
+                analyser.analyse(
+                    contents[sha], module=module_name(path), path=path, config=config
+                )
             )
         peak = analyser.peak_memory_kib() // 1024
     logger.info("batch: %s files analysed; child peak %s MiB", len(results), peak)
@@ -146,7 +149,7 @@ def scan_finalise(*, scan: Scan) -> Release | None:
     if files is None:
         logger.info("scan %s: waiting for batches", scan.pk)
         return None
-    result = tree_pass(files, project_config(project).components)
+    result = tree_pass(files, project_config(project))
     with transaction.atomic():
         # One finalise per project at a time, from here to the commit: drift
         # links a release to the one before it and the ones after it to it,
