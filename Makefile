@@ -54,10 +54,12 @@ run: venv nginx
 # (generated cursor.py from cursor_async.py...). `make run` then shows them.
 demo-projects: venv
 	$(BIN)/python manage.py migrate --verbosity 0
-	$(BIN)/python manage.py add_project httpcore --pypi httpcore --since 1.0 --exists-ok
+	$(BIN)/python manage.py add_project httpcore --pypi httpcore --since 1.0 --exists-ok \
+		--config analyzers/data/projects/httpcore.toml
 	$(BIN)/python manage.py import_releases --project httpcore 1.0.8 1.0.9
 	$(BIN)/python manage.py scan --project httpcore --since 1.0.8
-	$(BIN)/python manage.py add_project psycopg --pypi psycopg --since 3.3 --exists-ok
+	$(BIN)/python manage.py add_project psycopg --pypi psycopg --since 3.3 --exists-ok \
+		--config analyzers/data/projects/psycopg.toml
 	$(BIN)/python manage.py import_releases --project psycopg 3.3.8 3.3.9
 	$(BIN)/python manage.py scan --project psycopg --since 3.3.8
 

@@ -87,12 +87,38 @@ def _function(data: dict) -> boundary.FunctionRecord:
             for site in data["await_sites"]
         )
     if "steps" in data:
-        data["steps"] = tuple(
-            from_jsonable(boundary.ChainStep, step) for step in data["steps"]
-        )
+        data["steps"] = tuple(_chain_step(step) for step in data["steps"])
     if "blocking" in data:
         data["blocking"] = tuple(boundary.BlockingCall(**b) for b in data["blocking"])
     return boundary.FunctionRecord(**data)
+
+
+def _chain_step(data: dict) -> boundary.ChainStep:
+    data = dict(data)
+    data["resolution"] = boundary.Resolution(data["resolution"])
+    if "candidates" in data:
+        data["candidates"] = tuple(data["candidates"])
+    return boundary.ChainStep(**data)
+
+
+def _class(data: dict) -> boundary.ClassRecord:
+    data = dict(data)
+    for key in ("bases", "callbacks"):
+        if key in data:
+            data[key] = tuple(data[key])
+    if "attributes" in data:
+        data["attributes"] = tuple(tuple(pair) for pair in data["attributes"])
+    return boundary.ClassRecord(**data)
+
+
+def _pair(data: dict) -> boundary.TwinPair:
+    data = dict(data)
+    data["convention"] = boundary.Convention(data["convention"])
+    data["relation"] = boundary.Relation(data["relation"])
+    for key in ("sync_only_lines", "async_only_lines", "renames"):
+        if key in data:
+            data[key] = tuple(data[key])
+    return boundary.TwinPair(**data)
 
 
 _FIELDS = {
@@ -102,8 +128,8 @@ _FIELDS = {
 }
 _BUILDERS = {
     "functions": _function,
-    "classes": lambda data: from_jsonable(boundary.ClassRecord, data),
-    "pairs": lambda data: from_jsonable(boundary.TwinPair, data),
+    "classes": _class,
+    "pairs": _pair,
 }
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from analyzers.conventions import Conventions
+from analyzers.file_pass.cst_visit import walk
 from analyzers.file_pass.cst_walk import Collector, DefInfo, Use
 from analyzers.file_pass.names import cst_dotted
 from analyzers.file_pass.scopes import first_token, head_token
@@ -154,7 +155,7 @@ class DefClassifier:
 
     def _contains_bridge(self, node: cst.CSTNode) -> bool:
         finder = _CallFinder()
-        node.visit(finder)
+        walk(node, finder)
         return any(self.is_async_to_sync(name) for name in finder.names)
 
     # Await sites ------------------------------------------------------

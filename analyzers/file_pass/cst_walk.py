@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from analyzers.file_pass.cst_visit import walk
 from analyzers.file_pass.names import cst_dotted
 from analyzers.file_pass.scopes import CAPABILITY_FLAGS, ModuleNames, qualname_of
 
@@ -513,15 +514,30 @@ class Spans:
 
 def spans_from_ast(tree: ast.Module) -> Spans:
     defs, classes = [], []
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            defs.append((node.lineno, node.col_offset, node.end_lineno or node.lineno))
-        elif isinstance(node, ast.ClassDef):
-            classes.append((node.lineno, node.col_offset))
-    # libcst walks in source order; ast.walk is breadth-first, so sort.
+    # Defs and classes are statements, so only statement lists can hold
+    # them: walking those alone skips the expressions (most of the nodes).
+    bodies = [tree.body]
+    while bodies:
+        for node in bodies.pop():
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                end = node.end_lineno or node.lineno
+                defs.append((node.lineno, node.col_offset, end))
+            elif isinstance(node, ast.ClassDef):
+                classes.append((node.lineno, node.col_offset))
+            bodies.extend(_statement_lists(node))
+    # libcst walks in source order; this walk does not, so sort.
     defs.sort()
     classes.sort()
     return Spans([(first, last) for first, _, last in defs], [c[0] for c in classes])
+
+
+def _statement_lists(node: ast.stmt) -> list[list[ast.stmt]]:
+    """The statement lists a statement holds: bodies, handlers, cases, else
+    and finally blocks (an expression holds none)."""
+    found = [getattr(node, name, None) for name in ("body", "orelse", "finalbody")]
+    found += [handler.body for handler in getattr(node, "handlers", ())]
+    found += [case.body for case in getattr(node, "cases", ())]
+    return [body for body in found if isinstance(body, list)]
 
 
 def spans_from_positions(module: cst.Module, collector: Collector) -> Spans:
@@ -537,5 +553,5 @@ def spans_from_positions(module: cst.Module, collector: Collector) -> Spans:
 
 def collect(module: cst.Module, names: ModuleNames) -> Collector:
     collector = Collector(names)
-    module.visit(collector)
+    walk(module, collector)
     return collector

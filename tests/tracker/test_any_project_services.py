@@ -73,6 +73,17 @@ def test_httpcore_added_imported_scanned_and_served(settings, data_dir, start_wo
     history = html[html.index("history-title") :]
     assert f">{OLDER}</a>" in history and f">{NEWER}</a>" in history
 
+    # Its _sync/ twins of _async/ (unasync): every async def there paired
+    # across the twin modules, each side shown from its own file.
+    across = newer.twinpairstat_set.filter(module__startswith="httpcore._async.")
+    assert across.exclude(sync_module="").count() == across.count() >= 61
+    cross = across.order_by("module", "async_qualname").first()
+    html = client.get(
+        f"/p/httpcore/releases/{NEWER}/pairs/{cross.module}.{cross.async_qualname}/"
+    ).content.decode()
+    assert f"<code>{cross.sync_module}</code> (sync)" in html
+    assert html.count('class="sidebyside') == 2
+
     listed = {p["slug"]: p for p in client.get("/api/v1/projects").json()}
     assert listed["httpcore"]["newest"] == NEWER
     assert listed["httpcore"]["twin_pairs"] == newer.twinpairstat_set.count()

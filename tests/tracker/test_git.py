@@ -436,3 +436,14 @@ def test_errors_say_whether_trying_again_can_help(
     assert isinstance(missing.value, GitDamagedError)
     assert not isinstance(refused.value, TRANSIENT)
     assert not isinstance(missing.value, TRANSIENT)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://user:token@example.com/repo.git", "https://user%3Atoken%40example.com/x"],
+)
+def test_a_refused_url_is_named_without_its_credentials(url: str):
+    """The error reaches logs, the admin and the command line: no token in it."""
+    with pytest.raises(GitSourceError) as refused:
+        validate_repo_url(url)
+    assert "token" not in str(refused.value)

@@ -1,44 +1,28 @@
 """A project's analyzer settings, read from its row: the one place that does.
 
-The project's TOML (`Project.component_map`) holds its component map today;
-the analyzer's project config (twin layouts, renames, bridges) will extend
-it. Everything that needs the settings of a project asks `project_config`,
-and everything that keys the per-blob cache asks `cache_version`, so
-switching to the analyzer's loader is one edit here.
+The project's TOML (`Project.component_map`; empty: the analyzer's defaults
+for its package) is the analyzer's project config: its component map, twin
+layouts, renames, bridges (`analyzers.load_project_config`). Everything that
+needs a project's settings asks `project_config`, and everything that keys
+the per-blob cache asks `cache_version`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from analyzers import ANALYZER_VERSION
-from analyzers.tree_pass.components import ComponentMap
+from analyzers import ANALYZER_VERSION, ConfigError, ProjectConfig, load_project_config
 
 
 class ProjectConfigError(ValueError):
     """The project's settings do not load; the message names the bad key."""
 
 
-@dataclass(frozen=True)
-class ProjectConfig:
-    components: ComponentMap
-    fingerprint: str = ""
-
-
 def config_load(text: str, *, package: str | None = None) -> ProjectConfig:
-    """The settings in `text`, or ProjectConfigError in one line. Empty
-    text is the defaults for `package`."""
-    if not text.strip():
-        if not package:
-            raise ProjectConfigError("no settings and no package to default them for")
-        text = f"[project]\npackage = {package!r}\ntests = 'tests'\n"
+    """The settings in `text` (empty: the defaults for `package`), or
+    ProjectConfigError in one line."""
     try:
-        components = ComponentMap.from_toml(text)
-    except KeyError as exc:
-        raise ProjectConfigError(f"missing key: {exc.args[0]}") from None
-    except ValueError as exc:  # tomllib.TOMLDecodeError is one
-        raise ProjectConfigError(str(exc).splitlines()[0]) from None
-    return ProjectConfig(components=components)
+        return load_project_config(text or None, package=package or None)
+    except ConfigError as exc:
+        raise ProjectConfigError(str(exc)) from None
 
 
 def project_config(project) -> ProjectConfig:
@@ -48,6 +32,6 @@ def project_config(project) -> ProjectConfig:
 
 def cache_version(project) -> str:
     """What the per-blob cache and a release are keyed on besides the blob:
-    the analyzer's version, and the project settings that change a file's
-    result."""
-    return ANALYZER_VERSION
+    the analyzer's version and the fingerprint of the project's settings that
+    change a file's result (at most 20 characters, the columns' width)."""
+    return f"{ANALYZER_VERSION}-{project_config(project).fingerprint[:12]}"

@@ -11,6 +11,7 @@ from tracker.models import (
     SuiteStat,
     TwinPairStat,
 )
+from tracker.scanning.bulk import rows_insert
 
 
 def release_rows_create(
@@ -22,34 +23,38 @@ def release_rows_create(
 ) -> None:
     """Write what the analyzer found for a release, under its row."""
     errors = {f.path: f.parse_error.message for f in files if f.parse_error}
-    ReleaseFile.objects.bulk_create(
-        [
-            ReleaseFile(
-                release=release,
+    rows_insert(
+        ReleaseFile,
+        (
+            dict(
+                release_id=release.pk,
                 path=path,
                 blob_sha=sha,
                 parse_error=errors.get(path, ""),
             )
             for path, sha in entries
-        ],
-        batch_size=1000,
+        ),
     )
-    ComponentStat.objects.bulk_create(
-        ComponentStat(
-            release=release,
-            name=c.name,
-            stage=c.stage,
-            public_async=c.public_async,
-            async_twins=c.async_twins,
-            duplicated_lines=c.duplicated_lines,
-            summary=to_jsonable(c),
-        )
-        for c in result.components
-    )
-    FunctionStat.objects.bulk_create(
+    rows_insert(
+        ComponentStat,
         (
-            FunctionStat(
-                release=release,
+            dict(
+                release_id=release.pk,
+                name=c.name,
+                stage=c.stage,
+                public_async=c.public_async,
+                async_twins=c.async_twins,
+                duplicated_lines=c.duplicated_lines,
+                summary=to_jsonable(c),
+            )
+            for c in result.components
+        ),
+    )
+    rows_insert(
+        FunctionStat,
+        (
+            dict(
+                release_id=release.pk,
                 module=f.module,
                 qualname=f.qualname,
                 path=f.path,
@@ -80,35 +85,39 @@ def release_rows_create(
             )
             for f in result.functions
         ),
-        batch_size=1000,
     )
-    TwinPairStat.objects.bulk_create(
-        TwinPairStat(
-            release=release,
-            module=p.module,
-            # Records from before pairs across modules lack the two fields.
-            sync_module=getattr(p, "sync_module", ""),
-            sync_qualname=p.sync_qualname,
-            async_qualname=p.async_qualname,
-            component=p.component,
-            convention=p.convention,
-            relation=p.relation,
-            similarity=p.similarity,
-            duplicated_lines=p.duplicated_lines,
-            sync_hash=p.sync_hash,
-            async_hash=p.async_hash,
-            generated_side=getattr(p, "generated_side", ""),
-        )
-        for p in result.pairs
+    rows_insert(
+        TwinPairStat,
+        (
+            dict(
+                release_id=release.pk,
+                module=p.module,
+                sync_module=p.sync_module,
+                sync_qualname=p.sync_qualname,
+                async_qualname=p.async_qualname,
+                component=p.component,
+                convention=p.convention,
+                relation=p.relation,
+                similarity=p.similarity,
+                duplicated_lines=p.duplicated_lines,
+                sync_hash=p.sync_hash,
+                async_hash=p.async_hash,
+                generated_side=p.generated_side,
+            )
+            for p in result.pairs
+        ),
     )
-    SuiteStat.objects.bulk_create(
-        SuiteStat(
-            release=release,
-            component=t.component,
-            tests=t.tests,
-            async_tests=t.async_tests,
-            async_tests_with_sync_twin=t.async_tests_with_sync_twin,
-            doubled=[list(pair) for pair in t.doubled],
-        )
-        for t in result.tests
+    rows_insert(
+        SuiteStat,
+        (
+            dict(
+                release_id=release.pk,
+                component=t.component,
+                tests=t.tests,
+                async_tests=t.async_tests,
+                async_tests_with_sync_twin=t.async_tests_with_sync_twin,
+                doubled=[list(pair) for pair in t.doubled],
+            )
+            for t in result.tests
+        ),
     )

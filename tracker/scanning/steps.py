@@ -21,6 +21,7 @@ from analyzers.tree_pass.analyze import tree_pass
 from tracker import versions
 from tracker.models import FileAnalysis, Project, Release, Scan
 from tracker.scanning import drift, isolation, progress, rows
+from tracker.scanning.bulk import rows_insert
 from tracker.scanning.config import cache_version, project_config
 from tracker.scanning.mirrors import mirror_open
 from tracker.sources.git import Mirror
@@ -100,19 +101,23 @@ def blobs_analyse(
     with mirror_open(project) as mirror:
         contents = dict(mirror.read_blobs(sorted({sha for _, sha in wanted})))
     results = []
+    config = project_config(project)
     with isolation.file_analyser() as analyser:
         for path, sha in wanted:
             late = time.monotonic() + analyser.limits.wall_seconds
             if results and stop_at is not None and late > stop_at:
                 break
             results.append(
-                analyser.analyse(contents[sha], module=module_name(path), path=path)
+                analyser.analyse(
+                    contents[sha], module=module_name(path), path=path, config=config
+                )
             )
         peak = analyser.peak_memory_kib() // 1024
     logger.info("batch: %s files analysed; child peak %s MiB", len(results), peak)
-    FileAnalysis.objects.bulk_create(
-        [
-            FileAnalysis(
+    rows_insert(
+        FileAnalysis,
+        (
+            dict(
                 blob_sha=sha,
                 path=path,
                 analyzer_version=version,
@@ -120,9 +125,8 @@ def blobs_analyse(
                 parse_error=(result.get("parse_error") or {}).get("message", ""),
             )
             for (path, sha), result in zip(wanted, results, strict=False)
-        ],
+        ),
         ignore_conflicts=True,
-        batch_size=500,
     )
     progress.batch_analysed.send(None, files=len(results))
     return wanted[len(results) :]
@@ -145,7 +149,7 @@ def scan_finalise(*, scan: Scan) -> Release | None:
     if files is None:
         logger.info("scan %s: waiting for batches", scan.pk)
         return None
-    result = tree_pass(files, project_config(project).components)
+    result = tree_pass(files, project_config(project))
     with transaction.atomic():
         # One finalise per project at a time, from here to the commit: drift
         # links a release to the one before it and the ones after it to it,

@@ -78,6 +78,11 @@ class WorkerProcess:
                 found.append((pid, ROLES[min(depth, len(ROLES) - 1)], kib))
         return found
 
+    def cpu_seconds(self) -> float:
+        """CPU time the worker's processes have used so far
+        (`process_tree_cpu_seconds`)."""
+        return process_tree_cpu_seconds(self.process.pid)
+
     def stop(self) -> None:
         """Warm shutdown, then SIGKILL if it takes too long."""
         if self.alive():
@@ -98,6 +103,24 @@ def _process_tree(pid: int, depth: int = 0):
             continue
         for child in listed:
             yield from _process_tree(int(child), depth + 1)
+
+
+def process_tree_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of `pid` and its live descendants, with that
+    of the children each has reaped (a retired analysing child): on a machine
+    shared with other work, the work done, where wall-clock time also counts
+    the waits for a core."""
+    ticks = 0
+    for _, each in _process_tree(pid):
+        try:
+            stat = Path(f"/proc/{each}/stat").read_text()
+        except OSError:  # it has just ended
+            continue
+        # After the command name (which may hold spaces and parentheses):
+        # utime, stime, cutime and cstime are the line's fields 14 to 17.
+        fields = stat.rsplit(")", 1)[1].split()
+        ticks += sum(int(value) for value in fields[11:15])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _status_kib(pid: int, field: str) -> int | None:

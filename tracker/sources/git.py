@@ -151,14 +151,17 @@ def validate_repo_url(url: str) -> str:
     except ValueError as exc:
         raise GitRefusedError(f"{url!r} has an invalid port") from exc
     if "@" in parts.netloc:
+        # Named without its credentials: the message reaches logs and pages.
+        shown = parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1])
         raise GitRefusedError(
-            f"{url!r} carries credentials; use a git credential helper instead"
+            f"{shown.geturl()!r} carries credentials; use a git credential helper"
+            " instead"
         )
     if not _HOST.fullmatch(parts.netloc):
         # Also refuses userinfo in any encoding ("%40" is an "@" to git).
         raise GitRefusedError(
-            f"{url!r} has no valid host name (a DNS name or address, an IPv6"
-            " one in brackets, and an optional port)"
+            f"{parts._replace(netloc='***').geturl()!r} has no valid host name (a"
+            " DNS name or address, an IPv6 one in brackets, and an optional port)"
         )
     if parts.path in {"", "/"}:
         raise GitRefusedError(f"{url!r} names no repository path")
