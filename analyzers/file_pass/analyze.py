@@ -20,7 +20,7 @@ from analyzers.file_pass.cst_walk import (
     spans_from_ast,
     spans_from_positions,
 )
-from analyzers.file_pass.duplication import NEAR_COPY, compare_twins
+from analyzers.file_pass.duplication import compare_twins
 from analyzers.file_pass.names import (
     code_lines,
     count_loc,
@@ -398,13 +398,7 @@ def _compare_pairs(
                     comparison,
                     calls_sync_twin=async_ in faces,
                 ),
-                similarity=comparison.similarity,
-                duplicated_lines=comparison.duplicated_lines,
-                sync_only_lines=comparison.sync_only,
-                async_only_lines=comparison.async_only,
-                sync_hash=comparison.sync_hash,
-                async_hash=comparison.async_hash,
-                renames=comparison.renames,
+                **comparison.pair_fields(),
             )
         )
     return result, hashes
@@ -419,8 +413,4 @@ def _relation(
     )
     if wraps_sync or sync.kind is Kind.SYNC_WRAPPER:
         return Relation.DELEGATING
-    if comparison.equal:
-        return Relation.DERIVABLE
-    if comparison.similarity >= NEAR_COPY:
-        return Relation.NEAR_COPY
-    return Relation.DIVERGENT
+    return comparison.copy_relation()

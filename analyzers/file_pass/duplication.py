@@ -35,6 +35,7 @@ import libcst as cst
 
 from analyzers.file_pass.ast_walk import dotted as ast_dotted
 from analyzers.file_pass.names import cst_dotted
+from analyzers.records import Relation
 
 NEAR_COPY = 0.8
 DIFF_BUDGET = 4_000_000  # steps of difflib's matcher, see above
@@ -53,6 +54,27 @@ class Comparison:
     @property
     def equal(self) -> bool:
         return self.sync_hash == self.async_hash
+
+    def copy_relation(self) -> Relation:
+        """How close the two bodies are, for a pair where neither side
+        delegates to the other: within a module or across twin modules."""
+        if self.equal:
+            return Relation.DERIVABLE
+        if self.similarity >= NEAR_COPY:
+            return Relation.NEAR_COPY
+        return Relation.DIVERGENT
+
+    def pair_fields(self) -> dict:
+        """The TwinPair fields this comparison gives, named as there."""
+        return dict(
+            similarity=self.similarity,
+            duplicated_lines=self.duplicated_lines,
+            sync_only_lines=self.sync_only,
+            async_only_lines=self.async_only,
+            sync_hash=self.sync_hash,
+            async_hash=self.async_hash,
+            renames=self.renames,
+        )
 
 
 def compare_twins(

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from analyzers.conventions import Conventions
-from analyzers.file_pass.duplication import NEAR_COPY, compare_twin_nodes
+from analyzers.file_pass.duplication import compare_twin_nodes
 from analyzers.records import (
     Convention,
     FileResult,
@@ -173,13 +173,7 @@ def _pair(
         async_qualname=async_record.qualname,
         convention=convention,
         relation=_relation(sync_record, async_record, comparison),
-        similarity=comparison.similarity,
-        duplicated_lines=comparison.duplicated_lines,
-        sync_only_lines=comparison.sync_only,
-        async_only_lines=comparison.async_only,
-        sync_hash=comparison.sync_hash,
-        async_hash=comparison.async_hash,
-        renames=comparison.renames,
+        **comparison.pair_fields(),
         sync_module=sync_record.module,
         generated_side=generated,
     )
@@ -194,11 +188,7 @@ def _relation(
     )
     if wraps_sync or sync_record.kind is Kind.SYNC_WRAPPER:
         return Relation.DELEGATING
-    if comparison.equal:
-        return Relation.DERIVABLE
-    if comparison.similarity >= NEAR_COPY:
-        return Relation.NEAR_COPY
-    return Relation.DIVERGENT
+    return comparison.copy_relation()
 
 
 class _Trees:
