@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+from collections.abc import Callable
 
 import libcst as cst
 
@@ -16,11 +17,16 @@ from analyzers.file_pass.ast_walk import analyze_sync_module, holds_no_async
 from analyzers.file_pass.classify import DefClassifier, DefFacts
 from analyzers.file_pass.cst_walk import (
     Collector,
+    Spans,
     collect,
     spans_from_ast,
     spans_from_positions,
 )
-from analyzers.file_pass.duplication import compare_twins
+from analyzers.file_pass.duplication import (
+    compare_twin_nodes,
+    compare_twins,
+    parse_def,
+)
 from analyzers.file_pass.names import (
     code_lines,
     count_loc,
@@ -28,6 +34,7 @@ from analyzers.file_pass.names import (
     header_comments,
     is_package,
     is_public,
+    source_lines,
 )
 from analyzers.file_pass.scopes import ModuleNames, attribute_pairs, instance_pairs
 from analyzers.file_pass.twins import Def, is_overload, pair_twins
@@ -182,7 +189,14 @@ def _assemble(
     for index in faces:
         facts[index] = dataclasses.replace(facts[index], kind=Kind.ASYNC_WRAPPER)
     bridged = _bridged_concurrency(collector, facts, concurrent)
-    pairs, hashes = _compare_pairs(collector, facts, pairing.pairs, conventions, faces)
+    pairs, hashes = _compare_pairs(
+        collector,
+        facts,
+        pairing.pairs,
+        conventions,
+        faces,
+        def_node=_def_parser(text, spans),
+    )
     sync_twins = {(defs[s].scope, defs[s].name) for s, _, _ in pairing.pairs}
 
     flags = code_lines(text)
@@ -363,12 +377,24 @@ def _blocking(info, classifier: DefClassifier, sync_twins: set) -> tuple:
     return tuple(dict.fromkeys(found))
 
 
+def _def_parser(text: str, spans: Spans) -> Callable[[int], ast.AST | None]:
+    """Def index -> its ast node parsed from its own lines, when the spans
+    are Python's own (from the positions fallback, None: such a file holds
+    syntax this Python's ast cannot read)."""
+    if not spans.from_ast:
+        return lambda index: None
+    lines = source_lines(text)
+    return lambda index: parse_def(lines, *spans.defs[index])
+
+
 def _compare_pairs(
     collector: Collector,
     facts: list[DefFacts],
     pairs: tuple[tuple[int, int, str], ...],
     conventions: Conventions,
     faces: set[int],
+    *,
+    def_node: Callable[[int], ast.AST | None],
 ) -> tuple[list[TwinPair], dict[int, str]]:
     defs = collector.defs
     renames = dict(conventions.renames)
@@ -377,9 +403,14 @@ def _compare_pairs(
             renames.setdefault(defs[async_].name, defs[sync].name)
     result, hashes = [], {}
     for sync, async_, convention in pairs:
-        comparison = compare_twins(
-            defs[sync].node,
-            defs[async_].node,
+        sync_node, async_node = def_node(sync), def_node(async_)
+        compare, sides = (
+            (compare_twin_nodes, (sync_node, async_node))
+            if sync_node is not None and async_node is not None
+            else (compare_twins, (defs[sync].node, defs[async_].node))
+        )
+        comparison = compare(
+            *sides,
             renames,
             conventions.unasync,
             if_true_is_async_only=conventions.if_true_is_async_only,

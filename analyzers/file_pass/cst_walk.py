@@ -510,6 +510,7 @@ class Spans:
 
     defs: list[tuple[int, int]]
     classes: list[int]
+    from_ast: bool = True  # else from libcst's positions
 
 
 def spans_from_ast(tree: ast.Module) -> Spans:
@@ -548,6 +549,7 @@ def spans_from_positions(module: cst.Module, collector: Collector) -> Spans:
             for d in collector.defs
         ],
         [positions[c.node.name].start.line for c in collector.classes],
+        from_ast=False,
     )
 
 

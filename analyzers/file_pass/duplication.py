@@ -118,6 +118,33 @@ def compare_twin_nodes(
     )
 
 
+def parse_def(
+    lines: list[str], first: int, last: int
+) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The def on lines `first` (its `def` line, 1-based) to `last` of a
+    module (`names.source_lines`), parsed from those lines alone: a fresh
+    node for each comparison (normalising changes it), at a fraction of the
+    cost of parsing the whole module again or of printing libcst's node.
+    An indented def is parsed inside an `if 1:` block, so string and
+    bracketed lines keep their text whatever their indentation. None when
+    the lines do not parse as one def on their own."""
+    segment = lines[max(first, 1) - 1 : last]
+    if not segment:
+        return None
+    code = "\n".join(segment)
+    indented = segment[0][:1] in (" ", "\t")
+    try:
+        tree = ast.parse("if 1:\n" + code if indented else code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    body = tree.body[0].body if indented and tree.body else tree.body
+    if len(body) != 1 or not isinstance(
+        body[0], (ast.FunctionDef, ast.AsyncFunctionDef)
+    ):
+        return None
+    return body[0]
+
+
 def _compare(sync_layouts, async_layouts, renames, unasync) -> Comparison:
     unasync = unasync or (lambda name: name)
     applied: set[str] = set()
@@ -140,12 +167,21 @@ def _compare(sync_layouts, async_layouts, renames, unasync) -> Comparison:
         # As difflib's ratio() computes it.
         similarity=round(2.0 * matched / total if total else 1.0, 4),
         duplicated_lines=matched,
-        sync_only=tuple(sync_shown[i].strip() for i in sync_only),
-        async_only=tuple(async_shown[j].strip() for j in async_only),
+        sync_only=_shown(sync_shown, sync_only),
+        async_only=_shown(async_shown, async_only),
         sync_hash=body_hash(sync_lines),
         async_hash=body_hash(async_lines),
         renames=tuple(sorted(reported)),
     )
+
+
+def _shown(shown: Callable[[], list[str]], indices: list[int]) -> tuple[str, ...]:
+    """The lines at `indices` as a reader sees them (laid out only when some
+    are asked for: a derivable pair has none)."""
+    if not indices:
+        return ()
+    lines = shown()
+    return tuple(lines[i].strip() for i in indices)
 
 
 def unmatched_lines(a: list[str], b: list[str]) -> tuple[int, list[int], list[int]]:
@@ -202,9 +238,9 @@ def _layouts(
     identifiers: set[str] | None = None,
     *,
     drop_if_true: bool = False,
-) -> tuple[list[str], list[str]]:
-    """The normalised body in ast.unparse's layout, as shown and with
-    `unasync` applied. Renaming never changes the layout, so the two lists
+) -> tuple[Callable[[], list[str]], list[str]]:
+    """The normalised body in ast.unparse's layout, as shown (when asked)
+    and with `unasync` applied. Renaming never changes the layout, so the two
     align line by line. Normalising works on Python's ast (a tenth of a
     libcst transform); code this Python cannot parse keeps libcst's lines.
     `identifiers` receives the names the normalised body uses."""
@@ -214,7 +250,7 @@ def _layouts(
         lines = normalised_lines(node, renames, applied)
         if identifiers is not None:
             identifiers |= _identifiers("\n".join(lines))
-        return lines, lines
+        return (lambda: lines), lines
     return _ast_layouts(
         tree.body[0],
         renames,
@@ -233,7 +269,7 @@ def _ast_layouts(
     identifiers: set[str] | None = None,
     *,
     drop_if_true: bool = False,
-) -> tuple[list[str], list[str]]:
+) -> tuple[Callable[[], list[str]], list[str]]:
     """_layouts on a def of Python's ast (changed in place)."""
     body = function.body
     if body and _is_ast_docstring(body[0]):
@@ -244,16 +280,19 @@ def _ast_layouts(
     module = _AstNormaliser(renames, applied).visit(module)
     if identifiers is not None:
         identifiers |= _identifiers_of(module)
-    shown = ast.unparse(module).splitlines()
-    if unasync is None:
-        return shown, shown
-    renamer = _Unasync(unasync, applied)
-    renamer.visit(module)
-    if not renamer.changed:  # nothing renamed: the same lines
-        return shown, shown
+    if unasync is not None:
+        renamer = _Unasync(unasync, applied)
+        renamer.visit(module)
     compared = ast.unparse(module).splitlines()
-    if len(compared) != len(shown):  # cannot happen; keep the pair comparable
-        return compared, compared
+    if unasync is None or not renamer.undo:  # nothing renamed: the same lines
+        return (lambda: compared), compared
+
+    def shown() -> list[str]:
+        renamer.revert()
+        lines = ast.unparse(module).splitlines()
+        # Renaming cannot change the layout; were it to, keep the pair readable.
+        return lines if len(lines) == len(compared) else compared
+
     return shown, compared
 
 
@@ -379,57 +418,61 @@ def _identifiers_of(tree: ast.AST) -> set[str]:
     return found
 
 
-class _Unasync(ast.NodeTransformer):
-    """Map every identifier (and string literal holding one) to its sync name."""
+class _Unasync(ast.NodeVisitor):
+    """Map every identifier (and string literal holding one) to its sync
+    name, in place; `revert` puts the names back (the lines as shown)."""
 
     def __init__(self, unasync: Callable[[str], str], applied: set[str]) -> None:
         self.unasync = unasync
         self.applied = applied
-        self.changed = False
+        self.undo: list[tuple[ast.AST, str, str]] = []
 
     def _map(self, name: str) -> str:
         new = self.unasync(name)
         if new != name:
             self.applied.add(name)
-            self.changed = True
         return new
 
-    def visit_Name(self, node: ast.Name) -> ast.AST:
-        node.id = self._map(node.id)
-        return node
+    def _set(self, node: ast.AST, field: str, new: str) -> None:
+        old = getattr(node, field)
+        if new != old:
+            self.undo.append((node, field, old))
+            setattr(node, field, new)
 
-    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+    def revert(self) -> None:
+        for node, field, old in reversed(self.undo):
+            setattr(node, field, old)
+        self.undo.clear()
+
+    def visit_Name(self, node: ast.Name) -> None:
+        self._set(node, "id", self._map(node.id))
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
         self.generic_visit(node)
-        node.attr = self._map(node.attr)
-        return node
+        self._set(node, "attr", self._map(node.attr))
 
-    def visit_keyword(self, node: ast.keyword) -> ast.AST:
+    def visit_keyword(self, node: ast.keyword) -> None:
         self.generic_visit(node)
         if node.arg:
-            node.arg = self._map(node.arg)
-        return node
+            self._set(node, "arg", self._map(node.arg))
 
-    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         self.generic_visit(node)
-        node.name = self._map(node.name)
-        return node
+        self._set(node, "name", self._map(node.name))
 
-    def visit_arg(self, node: ast.arg) -> ast.AST:
-        node.arg = self._map(node.arg)
-        return node
+    def visit_arg(self, node: ast.arg) -> None:
+        self._set(node, "arg", self._map(node.arg))
 
-    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+    def visit_Constant(self, node: ast.Constant) -> None:
         if isinstance(node.value, str) and node.value.isidentifier():
-            node.value = self._map(node.value)
-        return node
+            self._set(node, "value", self._map(node.value))
 
-    def visit_alias(self, node: ast.alias) -> ast.AST:
+    def visit_alias(self, node: ast.alias) -> None:
         # Imported names are renamed as they are used: `import aauthenticate`
         # beside `aauthenticate(...)` on the async side.
-        node.name = ".".join(map(self._map, node.name.split(".")))
+        self._set(node, "name", ".".join(map(self._map, node.name.split("."))))
         if node.asname:
-            node.asname = self._map(node.asname)
-        return node
+            self._set(node, "asname", self._map(node.asname))
 
 
 def body_hash(lines: list[str]) -> str:

@@ -50,11 +50,16 @@ def decode_source(source: bytes) -> str:
     return source.decode(encoding)
 
 
+def source_lines(text: str) -> list[str]:
+    """The lines as the parser counts them: only \n, \r\n and \r end one
+    (str.splitlines knows more: form feeds, U+2028)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
 def code_lines(text: str) -> list[bool]:
     """Per line (1-based at index 1): does it hold code (not blank, not comment)."""
     flags = [False]
-    # Only \n, \r\n and \r end lines for the parser (str.splitlines knows more).
-    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+    for line in source_lines(text):
         stripped = line.strip()
         flags.append(bool(stripped) and not stripped.startswith("#"))
     return flags

@@ -23,7 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from analyzers.conventions import Conventions
-from analyzers.file_pass.duplication import compare_twin_nodes
+from analyzers.file_pass.duplication import compare_twin_nodes, parse_def
+from analyzers.file_pass.names import decode_source, source_lines
 from analyzers.records import (
     Convention,
     FileResult,
@@ -53,7 +54,7 @@ def pair_twin_modules(
 ) -> ModulePairs:
     found = ModulePairs()
     by_path = {f.path: f for f in files if f.parse_error is None}
-    trees = _Trees(read_source)
+    texts = _Texts(read_source)
     for async_file in files:
         sync_path, layout_generated = conventions.twin_layout(async_file.path)
         sync_file = by_path.get(sync_path) if sync_path else None
@@ -62,9 +63,9 @@ def pair_twin_modules(
         matches = list(_match(async_file, sync_file, conventions))
         if not matches:
             continue
-        async_defs = trees.defs(async_file)
-        sync_defs = trees.defs(sync_file)
-        if async_defs is None or sync_defs is None:
+        async_lines = texts.lines(async_file)
+        sync_lines = texts.lines(sync_file)
+        if async_lines is None or sync_lines is None:
             found.without_text.append(f"{async_file.path} -> {sync_file.path}")
             continue
         # A header says so; else the project's layout says which side its
@@ -77,8 +78,8 @@ def pair_twin_modules(
             else layout_generated
         )
         for async_record, sync_record, convention in matches:
-            async_node = async_defs.get(async_record.first_line)
-            sync_node = sync_defs.get(sync_record.first_line)
+            async_node = parse_def(async_lines, *_span(async_record))
+            sync_node = parse_def(sync_lines, *_span(sync_record))
             if async_node is None or sync_node is None:
                 continue
             found.pairs.append(
@@ -95,6 +96,10 @@ def pair_twin_modules(
             found.twins[_identity(async_record)] = sync_record.full_name
             found.twins[_identity(sync_record)] = async_record.full_name
     return found
+
+
+def _span(record: FunctionRecord) -> tuple[int, int]:
+    return record.first_line, record.last_line
 
 
 def _identity(record: FunctionRecord) -> Identity:
@@ -191,40 +196,26 @@ def _relation(
     return comparison.copy_relation()
 
 
-class _Trees:
-    """Each module's defs by their `def` line, parsed once."""
+class _Texts:
+    """Each module's lines, split once; a def's node parsed from its own
+    lines (`parse_def`), fresh for each pair as comparing changes it."""
 
     def __init__(self, read_source: SourceReader | None) -> None:
         self.read_source = read_source
-        self._defs: dict[str, dict[int, ast.AST] | None] = {}
+        self._lines: dict[str, list[str] | None] = {}
 
-    def defs(self, result: FileResult) -> dict[int, ast.AST] | None:
-        if result.path not in self._defs:
-            self._defs[result.path] = self._parse(result)
-        return self._defs[result.path]
+    def lines(self, result: FileResult) -> list[str] | None:
+        if result.path not in self._lines:
+            self._lines[result.path] = self._read(result)
+        return self._lines[result.path]
 
-    def _parse(self, result: FileResult) -> dict[int, ast.AST] | None:
-        text: str | bytes | None = result.twin_source or None
-        if text is None and self.read_source is not None:
-            text = self.read_source(result.path)
-        if text is None:
+    def _read(self, result: FileResult) -> list[str] | None:
+        if result.twin_source:
+            return source_lines(result.twin_source)
+        source = self.read_source(result.path) if self.read_source else None
+        if source is None:
             return None
         try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return source_lines(decode_source(source))
+        except (SyntaxError, ValueError, LookupError):
             return None
-        found: dict[int, ast.AST] = {}
-        _collect_defs(tree.body, found)
-        return found
-
-
-def _collect_defs(body: list[ast.stmt], found: dict[int, ast.AST]) -> None:
-    """The defs among statements, at any depth (statements only: a def is
-    never inside an expression)."""
-    for node in body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            found[node.lineno] = node
-        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
-            children = getattr(node, name, None)
-            if isinstance(children, list):
-                _collect_defs(children, found)
