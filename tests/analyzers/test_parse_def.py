@@ -52,7 +52,9 @@ DEFS = [
         "def outer():\n    async def inner():\n        await g()\n    return inner\n",
         id="nested",
     ),
-    pytest.param("class A:\n    async def f(self): await g(); return 1\n", id="one-line"),
+    pytest.param(
+        "class A:\n    async def f(self): await g(); return 1\n", id="one-line"
+    ),
     pytest.param("if x:\r\n    def f():\r\n        pass\r\n", id="crlf"),
 ]
 
@@ -96,6 +98,17 @@ def _async_files(tree: Path, limit: int | None = None):
     return found[:limit]
 
 
+def _cst_defs(data: bytes) -> list[cst.FunctionDef]:
+    found = []
+
+    class Defs(cst.CSTVisitor):
+        def visit_FunctionDef(self, node):
+            found.append(node)
+
+    cst.parse_module(data).visit(Defs())
+    return found
+
+
 @pytest.mark.realdata
 def test_every_def_of_real_async_files_lays_out_as_from_libcst(
     django61_tree, httpcore_tree
@@ -110,13 +123,7 @@ def test_every_def_of_real_async_files_lays_out_as_from_libcst(
             text = decode_source(data)
             lines = source_lines(text)
             spans = spans_from_ast(ast.parse(data)).defs
-            nodes = []
-
-            class Defs(cst.CSTVisitor):
-                def visit_FunctionDef(self, node):
-                    nodes.append(node)
-
-            cst.parse_module(data).visit(Defs())
+            nodes = _cst_defs(data)
             assert len(nodes) == len(spans)
             for node, (first, last) in zip(nodes, spans, strict=True):
                 for unasync in (None, conventions.unasync):
