@@ -277,18 +277,27 @@ def _ast_layouts(
     module = ast.Module(body=body, type_ignores=[])
     if drop_if_true:
         module = _DropIfTrue().visit(module)
-    module = _AstNormaliser(renames, applied).visit(module)
-    if identifiers is not None:
-        identifiers |= _identifiers_of(module)
-    if unasync is not None:
-        renamer = _Unasync(unasync, applied)
-        renamer.visit(module)
+    walker = _AstNormaliser(renames, applied, unasync)
+    if not renames and unasync is None:
+        # Without renames normalising only turns async syntax into sync and
+        # keeps every name: most sync bodies have none, so skip the rewrite.
+        names, holds_async = _names_and_async(module)
+        if holds_async:
+            module = walker.visit(module)
+        if identifiers is not None:
+            identifiers |= names
+    else:
+        module = walker.visit(module)
+        if identifiers is not None:  # the names as renamed, before unasync
+            walker.revert()
+            identifiers |= _identifiers_of(module)
+            walker.reapply()
     compared = ast.unparse(module).splitlines()
-    if unasync is None or not renamer.undo:  # nothing renamed: the same lines
+    if not walker.undo:  # unasync renamed nothing: the same lines
         return (lambda: compared), compared
 
     def shown() -> list[str]:
-        renamer.revert()
+        walker.revert()
         lines = ast.unparse(module).splitlines()
         # Renaming cannot change the layout; were it to, keep the pair readable.
         return lines if len(lines) == len(compared) else compared
@@ -319,38 +328,60 @@ class _DropIfTrue(ast.NodeTransformer):
         return node
 
 
-class _AstNormaliser(ast.NodeTransformer):
-    """As _Normaliser, on Python's ast: no await, no async, catalogue renames."""
+class _AstNormaliser:
+    """The async body as unasync's generic rule reads it, in one walk that
+    changes the tree in place: no await, no async, the catalogue's renames
+    (dotted ones replace the whole chain: asyncio.sleep -> time.sleep), then
+    `unasync` on every identifier and string literal holding one. What
+    `unasync` changes is recorded, so `revert` gives the lines as shown
+    (renamed, not unasync'd) and `reapply` the compared ones again.
 
-    def __init__(self, renames: dict[str, str], applied: set[str]) -> None:
+    A hand-written walk, not ast.NodeTransformer: comparing twin bodies is
+    most of the tree pass on a project of generated twins (httpcore), and
+    the generic visitor's dispatch and list rebuilding were most of that.
+    Annotations of parameters are left as written (a parameter's own name
+    is renamed)."""
+
+    def __init__(
+        self,
+        renames: dict[str, str],
+        applied: set[str],
+        unasync: Callable[[str], str] | None,
+    ) -> None:
         self.renames = renames
         self.applied = applied
+        self.unasync = unasync
+        self.undo: list[tuple[ast.AST, str, str, str]] = []
 
-    def visit_Await(self, node: ast.Await) -> ast.AST:
-        return self.visit(node.value)
+    def revert(self) -> None:
+        for node, field, old, _ in reversed(self.undo):
+            setattr(node, field, old)
 
-    def visit_AsyncFor(self, node: ast.AsyncFor) -> ast.AST:
-        self.generic_visit(node)
-        return _same_place(ast.For, node)
+    def reapply(self) -> None:
+        for node, field, _, new in self.undo:
+            setattr(node, field, new)
 
-    def visit_AsyncWith(self, node: ast.AsyncWith) -> ast.AST:
-        self.generic_visit(node)
-        return _same_place(ast.With, node)
-
-    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> ast.AST:
-        self.generic_visit(node)
-        node.name = self._rename(node.name)
-        return _same_place(ast.FunctionDef, node)
-
-    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
-        self.generic_visit(node)
-        node.name = self._rename(node.name)
+    def visit(self, node: ast.AST) -> ast.AST:
+        """`node` normalised: itself, changed in place, or what replaces it."""
+        method = _NORMALISE.get(type(node))
+        if method is not None:
+            return method(self, node)
+        self._children(node)
         return node
 
-    def visit_comprehension(self, node: ast.comprehension) -> ast.AST:
-        self.generic_visit(node)
-        node.is_async = 0
-        return node
+    def _children(self, node: ast.AST) -> None:
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if isinstance(value, list):
+                for index, item in enumerate(value):
+                    if isinstance(item, ast.AST):
+                        new = self.visit(item)
+                        if new is not item:
+                            value[index] = new
+            elif isinstance(value, ast.AST):
+                new = self.visit(value)
+                if new is not value:
+                    setattr(node, field, new)
 
     def _rename(self, name: str) -> str:
         new = self.renames.get(name)
@@ -359,36 +390,110 @@ class _AstNormaliser(ast.NodeTransformer):
         self.applied.add(name)
         return new
 
-    def visit_Name(self, node: ast.Name) -> ast.AST:
-        node.id = self._rename(node.id)
+    def _unasync(self, node: ast.AST, field: str) -> None:
+        if self.unasync is None:
+            return
+        old = getattr(node, field)
+        new = ".".join(map(self._map, old.split("."))) if "." in old else self._map(old)
+        if new != old:
+            self.undo.append((node, field, old, new))
+            setattr(node, field, new)
+
+    def _map(self, name: str) -> str:
+        new = self.unasync(name)
+        if new != name:
+            self.applied.add(name)
+        return new
+
+    def _name(self, node: ast.AST, field: str) -> None:
+        """Rename, then unasync, one identifier field."""
+        setattr(node, field, self._rename(getattr(node, field)))
+        self._unasync(node, field)
+
+    # One method per node type that changes (_NORMALISE below) ----------
+    def _await(self, node: ast.Await) -> ast.AST:
+        return self.visit(node.value)
+
+    def _async_for(self, node: ast.AsyncFor) -> ast.AST:
+        self._children(node)
+        return _same_place(ast.For, node)
+
+    def _async_with(self, node: ast.AsyncWith) -> ast.AST:
+        self._children(node)
+        return _same_place(ast.With, node)
+
+    def _async_def(self, node: ast.AsyncFunctionDef) -> ast.AST:
+        new = _same_place(ast.FunctionDef, node)
+        return self._def(new)
+
+    def _def(self, node: ast.FunctionDef) -> ast.AST:
+        self._children(node)
+        self._name(node, "name")
         return node
 
-    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
-        # Dotted renames (asyncio.sleep -> time.sleep) replace the whole chain.
+    def _comprehension(self, node: ast.comprehension) -> ast.AST:
+        self._children(node)
+        node.is_async = 0
+        return node
+
+    def _variable(self, node: ast.Name) -> ast.AST:
+        self._name(node, "id")
+        return node
+
+    def _attribute(self, node: ast.Attribute) -> ast.AST:
         dotted = ast_dotted(node)
         if dotted and dotted in self.renames:
             self.applied.add(dotted)
-            return ast.parse(self.renames[dotted], mode="eval").body
-        self.generic_visit(node)
-        node.attr = self._rename(node.attr)
+            replaced = ast.parse(self.renames[dotted], mode="eval").body
+            # What replaces the chain is not renamed again, only unasync'd.
+            renames, self.renames = self.renames, {}
+            try:
+                return self.visit(replaced)
+            finally:
+                self.renames = renames
+        self._children(node)
+        self._name(node, "attr")
         return node
 
-    def visit_keyword(self, node: ast.keyword) -> ast.AST:
-        self.generic_visit(node)
+    def _keyword(self, node: ast.keyword) -> ast.AST:
+        self._children(node)
         if node.arg:
-            node.arg = self._rename(node.arg)
+            self._name(node, "arg")
         return node
 
-    def visit_arg(self, node: ast.arg) -> ast.AST:
-        node.arg = self._rename(node.arg)
+    def _arg(self, node: ast.arg) -> ast.AST:
+        self._name(node, "arg")
         return node
 
-    def visit_alias(self, node: ast.alias) -> ast.AST:
-        # `from django.contrib.auth import aauthenticate` in the async body.
+    def _constant(self, node: ast.Constant) -> ast.AST:
+        if isinstance(node.value, str) and node.value.isidentifier():
+            self._unasync(node, "value")
+        return node
+
+    def _alias(self, node: ast.alias) -> ast.AST:
+        # `from django.contrib.auth import aauthenticate` in the async body,
+        # renamed as it is used.
         node.name = ".".join(map(self._rename, node.name.split(".")))
+        self._unasync(node, "name")
         if node.asname:
-            node.asname = self._rename(node.asname)
+            self._name(node, "asname")
         return node
+
+
+_NORMALISE = {
+    ast.Await: _AstNormaliser._await,
+    ast.AsyncFor: _AstNormaliser._async_for,
+    ast.AsyncWith: _AstNormaliser._async_with,
+    ast.AsyncFunctionDef: _AstNormaliser._async_def,
+    ast.FunctionDef: _AstNormaliser._def,
+    ast.comprehension: _AstNormaliser._comprehension,
+    ast.Name: _AstNormaliser._variable,
+    ast.Attribute: _AstNormaliser._attribute,
+    ast.keyword: _AstNormaliser._keyword,
+    ast.arg: _AstNormaliser._arg,
+    ast.Constant: _AstNormaliser._constant,
+    ast.alias: _AstNormaliser._alias,
+}
 
 
 def _identifiers(code: str) -> set[str]:
@@ -401,9 +506,22 @@ def _identifiers(code: str) -> set[str]:
 
 def _identifiers_of(tree: ast.AST) -> set[str]:
     """Names, attributes, keywords, strings and imported names in a tree."""
+    return _names_and_async(tree)[0]
+
+
+ASYNC_SYNTAX = (ast.Await, ast.AsyncFor, ast.AsyncWith, ast.AsyncFunctionDef)
+
+
+def _names_and_async(tree: ast.AST) -> tuple[set[str], bool]:
+    """_identifiers_of, and whether the tree holds async syntax, in one walk."""
     found = set()
+    holds_async = False
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
+        if isinstance(node, ASYNC_SYNTAX) or (
+            isinstance(node, ast.comprehension) and node.is_async
+        ):
+            holds_async = True
+        elif isinstance(node, ast.Name):
             found.add(node.id)
         elif isinstance(node, ast.Attribute):
             found.add(node.attr)
@@ -415,64 +533,7 @@ def _identifiers_of(tree: ast.AST) -> set[str]:
             found.update(node.name.split("."))
             if node.asname:
                 found.add(node.asname)
-    return found
-
-
-class _Unasync(ast.NodeVisitor):
-    """Map every identifier (and string literal holding one) to its sync
-    name, in place; `revert` puts the names back (the lines as shown)."""
-
-    def __init__(self, unasync: Callable[[str], str], applied: set[str]) -> None:
-        self.unasync = unasync
-        self.applied = applied
-        self.undo: list[tuple[ast.AST, str, str]] = []
-
-    def _map(self, name: str) -> str:
-        new = self.unasync(name)
-        if new != name:
-            self.applied.add(name)
-        return new
-
-    def _set(self, node: ast.AST, field: str, new: str) -> None:
-        old = getattr(node, field)
-        if new != old:
-            self.undo.append((node, field, old))
-            setattr(node, field, new)
-
-    def revert(self) -> None:
-        for node, field, old in reversed(self.undo):
-            setattr(node, field, old)
-        self.undo.clear()
-
-    def visit_Name(self, node: ast.Name) -> None:
-        self._set(node, "id", self._map(node.id))
-
-    def visit_Attribute(self, node: ast.Attribute) -> None:
-        self.generic_visit(node)
-        self._set(node, "attr", self._map(node.attr))
-
-    def visit_keyword(self, node: ast.keyword) -> None:
-        self.generic_visit(node)
-        if node.arg:
-            self._set(node, "arg", self._map(node.arg))
-
-    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
-        self.generic_visit(node)
-        self._set(node, "name", self._map(node.name))
-
-    def visit_arg(self, node: ast.arg) -> None:
-        self._set(node, "arg", self._map(node.arg))
-
-    def visit_Constant(self, node: ast.Constant) -> None:
-        if isinstance(node.value, str) and node.value.isidentifier():
-            self._set(node, "value", self._map(node.value))
-
-    def visit_alias(self, node: ast.alias) -> None:
-        # Imported names are renamed as they are used: `import aauthenticate`
-        # beside `aauthenticate(...)` on the async side.
-        self._set(node, "name", ".".join(map(self._map, node.name.split("."))))
-        if node.asname:
-            self._set(node, "asname", self._map(node.asname))
+    return found, holds_async
 
 
 def body_hash(lines: list[str]) -> str:
