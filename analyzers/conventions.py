@@ -206,11 +206,14 @@ class Conventions:
         )
 
     def sync_class_name(self, name: str) -> str:
-        """`AsyncConnectionPool` -> `ConnectionPool`, else the name itself."""
+        """`AsyncConnectionPool` -> `ConnectionPool`, leading underscores
+        kept aside (pymongo's `_AsyncBulk` -> `_Bulk`), else the name itself."""
+        stem = name.lstrip("_")
+        underscores = name[: len(name) - len(stem)]
         for prefix in self.sibling_class_prefixes:
-            rest = name[len(prefix) :]
-            if name.startswith(prefix) and rest[:1].isupper():
-                return rest
+            rest = stem[len(prefix) :]
+            if stem.startswith(prefix) and rest[:1].isupper():
+                return underscores + rest
         return name
 
     def is_generated(self, header: str) -> bool:
@@ -220,11 +223,8 @@ class Conventions:
     def sibling_class(self, scope: str) -> str | None:
         """`pkg.AsyncPaginator` -> `pkg.Paginator` (a qualname's last part)."""
         parent, dot, name = scope.rpartition(".")
-        for prefix in self.sibling_class_prefixes:
-            rest = name[len(prefix) :]
-            if name.startswith(prefix) and rest[:1].isupper():
-                return parent + dot + rest
-        return None
+        sync = self.sync_class_name(name)
+        return parent + dot + sync if sync != name else None
 
 
 def _matches_family(dotted: str, family: frozenset[str]) -> bool:
