@@ -380,6 +380,7 @@ class _AstNormaliser(ast.NodeTransformer):
         return node
 
     def visit_arg(self, node: ast.arg) -> ast.AST:
+        self.generic_visit(node)  # its annotation, as the CST path renames it
         node.arg = self._rename(node.arg)
         return node
 
@@ -461,6 +462,7 @@ class _Unasync(ast.NodeVisitor):
         self._set(node, "name", self._map(node.name))
 
     def visit_arg(self, node: ast.arg) -> None:
+        self.generic_visit(node)  # its annotation: `conn: AsyncConnection`
         self._set(node, "arg", self._map(node.arg))
 
     def visit_Constant(self, node: ast.Constant) -> None:
