@@ -121,10 +121,14 @@ class Conventions:
         return class_qualname
 
     def unasync(self, name: str) -> str:
-        """unasync's generic rule for one name: its first sync twin name
+        """unasync's generic rule for one name: its sync twin name
         (`aget` -> `get`, `_aget_perms` -> `_get_perms`, `__aiter__` ->
         `__iter__`), else the name itself."""
         candidates = self.sync_twin_names(name)
+        # The longest prefix wins: `async_bulk` -> `bulk`, not `sync_bulk`.
+        prefixed = [sync for sync, how in candidates if how is Convention.PREFIX]
+        if prefixed:
+            return min(prefixed, key=len)
         return candidates[0][0] if candidates else name
 
     def sync_twin_names(self, async_name: str) -> list[tuple[str, Convention]]:
