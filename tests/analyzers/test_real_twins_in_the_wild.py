@@ -5,40 +5,12 @@ the default settings (no project file). elasticsearch 9.5.1 (unasync's
 beside `redis/`). The twins expected are counted by `twins_by_ast`, apart from
 the analyzer; recall and derivability are in docs/benchmarks.md."""
 
-from pathlib import Path
-
 import pytest
-from twins_by_ast import async_defs, module_name, twins
+from twins_by_ast import async_defs, expected_pairs, module_name, twin_modules
 
 from analyzers.records import Relation
 
 pytestmark = pytest.mark.realdata
-
-
-def twin_modules(tree: Path, package: str, async_dir: str, sync_dir: str):
-    """(async file, sync file) for each module under a folder `async_dir` of
-    the package whose twin, the same path under `sync_dir`, exists."""
-    found = []
-    for path in sorted((tree / package).rglob("*.py")):
-        parts = path.relative_to(tree).parts
-        if async_dir not in parts[:-1]:
-            continue
-        at = parts.index(async_dir)
-        sync = tree.joinpath(
-            *parts[:at], *([sync_dir] if sync_dir else []), *parts[at + 1 :]
-        )
-        if sync.exists():
-            found.append((path, sync))
-    return found
-
-
-def expected_pairs(tree: Path, modules) -> dict[str, str]:
-    """Full name of each async def with a twin -> its twin's full name."""
-    return {
-        f"{module_name(tree, a)}.{async_q}": f"{module_name(tree, s)}.{sync_q}"
-        for a, s in modules
-        for async_q, sync_q in twins(a, s).items()
-    }
 
 
 def across(result) -> dict[str, object]:

@@ -72,6 +72,32 @@ def twins(async_path: Path, sync_path: Path) -> dict[str, str]:
     return found
 
 
+def twin_modules(tree: Path, package: str, async_dir: str, sync_dir: str):
+    """(async file, sync file) for each module under a folder `async_dir` of
+    the package whose twin, the same path under `sync_dir`, exists."""
+    found = []
+    for path in sorted((tree / package).rglob("*.py")):
+        parts = path.relative_to(tree).parts
+        if async_dir not in parts[:-1]:
+            continue
+        at = parts.index(async_dir)
+        sync = tree.joinpath(
+            *parts[:at], *([sync_dir] if sync_dir else []), *parts[at + 1 :]
+        )
+        if sync.exists():
+            found.append((path, sync))
+    return found
+
+
+def expected_pairs(tree: Path, modules) -> dict[str, str]:
+    """Full name of each async def with a twin -> its twin's full name."""
+    return {
+        f"{module_name(tree, a)}.{async_q}": f"{module_name(tree, s)}.{sync_q}"
+        for a, s in modules
+        for async_q, sync_q in twins(a, s).items()
+    }
+
+
 def module_name(tree: Path, path: Path) -> str:
     parts = path.relative_to(tree).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
@@ -100,3 +126,12 @@ def _sync_names(name: str) -> list[str]:
     if stem.endswith("_async") and len(stem) > 6:
         names.append(underscores + stem[:-6])
     return names
+
+
+def suffix_twin_modules(tree: Path, package: str, suffix: str = "_async"):
+    """(async file, sync file) for each module `x_async.py` beside `x.py`."""
+    return [
+        (path, path.with_name(path.name.removesuffix(f"{suffix}.py") + ".py"))
+        for path in sorted((tree / package).rglob(f"*{suffix}.py"))
+        if path.with_name(path.name.removesuffix(f"{suffix}.py") + ".py").exists()
+    ]
