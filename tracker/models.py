@@ -233,6 +233,14 @@ class TwinPairStat(models.Model):
         choices=[("sync", "sync"), ("async", "async")],
         help_text='the side a header comment marks as generated: "sync", "async"',
     )
+    # A pair across twin modules is the tree pass's, in no file's cached
+    # result: what differs once normalised is kept here (renames,
+    # sync_only_lines, async_only_lines); {} for a pair within one module.
+    leftover = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="a pair across twin modules: its renames and leftover lines",
+    )
 
     class Meta:
         indexes = [models.Index(fields=["release", "module", "async_qualname"])]
