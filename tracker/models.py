@@ -54,7 +54,13 @@ class Project(models.Model):
         max_length=200, default=versions.RELEASE_PATTERN
     )
     min_version = models.CharField(max_length=20, default="3.0")
-    main_branch = models.CharField(max_length=100, blank=True, default="main")
+    main_branch = models.CharField(
+        max_length=100,
+        blank=True,
+        default="",
+        help_text="the branch weekly snapshots scan; blank: the repository's"
+        " default branch (its HEAD)",
+    )
 
     def __str__(self) -> str:
         return self.name
