@@ -72,6 +72,18 @@ def twins(async_path: Path, sync_path: Path) -> dict[str, str]:
     return found
 
 
+def modules_by(tree: Path, package: str, sync_path_of) -> list[tuple[Path, Path]]:
+    """(async file, sync file) for each module of the package whose sync
+    twin, `sync_path_of(parts of its path)` (a tuple of parts, or None),
+    exists."""
+    found = []
+    for path in sorted((tree / package).rglob("*.py")):
+        sync = sync_path_of(path.relative_to(tree).parts)
+        if sync is not None and tree.joinpath(*sync).exists():
+            found.append((path, tree.joinpath(*sync)))
+    return found
+
+
 def twin_modules(tree: Path, package: str, async_dir: str, sync_dir: str):
     """(async file, sync file) for each module under a folder `async_dir` of
     the package whose twin, the same path under `sync_dir`, exists."""
@@ -105,12 +117,17 @@ def module_name(tree: Path, path: Path) -> str:
 
 def _plain_class(part: str) -> str:
     """A part of a scope as the sync module spells it: a class `AsyncX` is
-    `X`, an enclosing `__aiter__` is `__iter__`."""
+    `X`, `FooAsyncClient` is `FooClient`, an enclosing `__aiter__` is
+    `__iter__`."""
     if part in DUNDERS:
         return DUNDERS[part]
     stem = part.lstrip("_")
     if stem.startswith("Async") and stem[5:6].isupper():
         return part[: len(part) - len(stem)] + stem[5:]
+    for marker in ("AsyncIO", "Async", "AIO"):
+        head, found, tail = part.partition(marker)
+        if found and head.strip("_") and tail[:1].isupper():
+            return head + tail
     return part
 
 
@@ -126,12 +143,3 @@ def _sync_names(name: str) -> list[str]:
     if stem.endswith("_async") and len(stem) > 6:
         names.append(underscores + stem[:-6])
     return names
-
-
-def suffix_twin_modules(tree: Path, package: str, suffix: str = "_async"):
-    """(async file, sync file) for each module `x_async.py` beside `x.py`."""
-    return [
-        (path, path.with_name(path.name.removesuffix(f"{suffix}.py") + ".py"))
-        for path in sorted((tree / package).rglob(f"*{suffix}.py"))
-        if path.with_name(path.name.removesuffix(f"{suffix}.py") + ".py").exists()
-    ]

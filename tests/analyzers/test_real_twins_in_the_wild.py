@@ -2,11 +2,19 @@
 the default settings (no project file). elasticsearch 9.5.1 (unasync's
 `_async/` -> `_sync/`, nested packages too), pymongo 4.20.1 (synchro's
 `asynchronous/` -> `synchronous/`), redis 6.4.0 (hand-written `redis/asyncio/`
-beside `redis/`). The twins expected are counted by `twins_by_ast`, apart from
+beside `redis/`), google-cloud-secret-manager 2.25.0 (gapic's
+`async_client.py` beside `client.py`, `XAsyncClient` for `XClient`). The
+twins expected are counted by `twins_by_ast`, apart from
 the analyzer; recall and derivability are in docs/benchmarks.md."""
 
 import pytest
-from twins_by_ast import async_defs, expected_pairs, module_name, twin_modules
+from twins_by_ast import (
+    async_defs,
+    expected_pairs,
+    module_name,
+    modules_by,
+    twin_modules,
+)
 
 from analyzers.records import Relation
 
@@ -120,3 +128,30 @@ def test_no_pair_across_modules_that_are_not_twins(project, request):
             *([sync_dir] if sync_dir else []),
             *parts[at + 1 :],
         ]
+
+
+def gapic_sync_path(parts):
+    """gapic's twin modules: async_client.py -> client.py,
+    transports/grpc_asyncio.py -> transports/grpc.py."""
+    name = {"async_client.py": "client.py", "grpc_asyncio.py": "grpc.py"}
+    return (*parts[:-1], name[parts[-1]]) if parts[-1] in name else None
+
+
+def test_gapic_async_clients_pair_with_their_sync_clients(gapic_tree, gapic):
+    """Every async def of a generated async client (and its asyncio gRPC
+    transport) pairs with the def of the sync client at the same place:
+    `SecretManagerServiceAsyncClient` stands for `SecretManagerServiceClient`,
+    `...GrpcAsyncIOTransport` for `...GrpcTransport`."""
+    modules = modules_by(gapic_tree, "google", gapic_sync_path)
+    assert len(modules) == 6  # three API versions, a client and a transport each
+    every = {
+        f"{module_name(gapic_tree, a)}.{q}" for a, _ in modules for q in async_defs(a)
+    }
+    expected = expected_pairs(gapic_tree, modules)
+    assert set(expected) == every and len(every) >= 60
+    found = {n: p.sync_full_name for n, p in across(gapic).items()}
+    assert found == expected
+    client = "google.cloud.secretmanager_v1.services.secret_manager_service"
+    assert found[
+        f"{client}.async_client.SecretManagerServiceAsyncClient.get_secret"
+    ] == (f"{client}.client.SecretManagerServiceClient.get_secret")
