@@ -193,7 +193,10 @@ class Conventions:
                 changed = True
                 break
         else:
-            for prefix in self.module_prefixes:
+            # Only a module no other rule maps: elasticsearch's
+            # `_async/client/async_search.py` is the twin of
+            # `_sync/client/async_search.py`, not of `search.py`.
+            for prefix in self.module_prefixes if not changed else ():
                 if stem.startswith(prefix) and len(stem) > len(prefix):
                     file = stem[len(prefix) :] + dot + ext
                     changed = True
