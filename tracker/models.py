@@ -54,7 +54,13 @@ class Project(models.Model):
         max_length=200, default=versions.RELEASE_PATTERN
     )
     min_version = models.CharField(max_length=20, default="3.0")
-    main_branch = models.CharField(max_length=100, blank=True, default="main")
+    main_branch = models.CharField(
+        max_length=100,
+        blank=True,
+        default="",
+        help_text="the branch weekly snapshots scan; blank: the repository's"
+        " default branch (its HEAD)",
+    )
 
     def __str__(self) -> str:
         return self.name
@@ -232,6 +238,14 @@ class TwinPairStat(models.Model):
         default="",
         choices=[("sync", "sync"), ("async", "async")],
         help_text='the side a header comment marks as generated: "sync", "async"',
+    )
+    # A pair across twin modules is the tree pass's, in no file's cached
+    # result: what differs once normalised is kept here (renames,
+    # sync_only_lines, async_only_lines); {} for a pair within one module.
+    leftover = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="a pair across twin modules: its renames and leftover lines",
     )
 
     class Meta:

@@ -89,7 +89,7 @@ def project_create(
         component_map=settings_text,
         release_tag_pattern=versions.ANY_RELEASE_PATTERN,
         min_version=since,
-        main_branch="main" if git_url else "",
+        main_branch="",  # the repository's default branch, found in the mirror
     )
     project_check(project)
     with transaction.atomic():

@@ -338,9 +338,7 @@ class _AstNormaliser:
 
     A hand-written walk, not ast.NodeTransformer: comparing twin bodies is
     most of the tree pass on a project of generated twins (httpcore), and
-    the generic visitor's dispatch and list rebuilding were most of that.
-    Annotations of parameters are left as written (a parameter's own name
-    is renamed)."""
+    the generic visitor's dispatch and list rebuilding were most of that."""
 
     def __init__(
         self,
@@ -462,6 +460,7 @@ class _AstNormaliser:
         return node
 
     def _arg(self, node: ast.arg) -> ast.AST:
+        self._children(node)  # its annotation: `conn: AsyncConnection`
         self._name(node, "arg")
         return node
 

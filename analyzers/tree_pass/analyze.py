@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 # Part of every cached result's key: bump it whenever a change to the analyzer
 # or its data files changes what a file's result would be.
-ANALYZER_VERSION = "5"
+ANALYZER_VERSION = "6"
 
 
 def source_files(root: Path, component_map: ComponentMap) -> Iterator[tuple[str, Path]]:

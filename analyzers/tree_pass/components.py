@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from analyzers.conventions import Conventions
+from analyzers.file_pass.names import module_name
 from analyzers.file_pass.twins import twinned_tests
 from analyzers.records import (
     ComponentSummary,
@@ -289,7 +290,12 @@ def summarise_tests(
     prefix = conventions.test_prefix
     by_component: dict[str, dict[str, list[tuple[str, bool, str]]]] = defaultdict(dict)
     for result in files:
-        component = component_map.of_test_path(result.path)
+        # A test module in a twin folder counts where its sync twin does,
+        # its module-level tests in the twin's scope (httpcore's
+        # tests/_async/test_http11.py beside tests/_sync/test_http11.py).
+        path = conventions.sync_twin_path(result.path) or result.path
+        component = component_map.of_test_path(path)
+        module = module_name(path)
         scopes = by_component[component]
         for record in result.functions:
             scope, _, name = record.qualname.rpartition(".")
@@ -298,7 +304,7 @@ def summarise_tests(
                 # own module (AsyncDummyCacheTests in tests_async.py beside
                 # DummyCacheTests in tests.py): a class scope is its name
                 # without the async markers, across the test folder.
-                key = conventions.test_scope(scope) if scope else result.module
+                key = conventions.test_scope(scope) if scope else module
                 scopes.setdefault(key, []).append(
                     (name, record.is_async, record.full_name)
                 )

@@ -118,13 +118,25 @@ def _match(async_file: FileResult, sync_file: FileResult, conventions: Conventio
         if not record.is_async or record.overload or record.twin:
             continue
         scope, _, name = record.qualname.rpartition(".")
-        scope = _sync_scope(scope, conventions)
-        for sync_name, convention in _sync_names(name, conventions):
-            qualname = f"{scope}.{sync_name}" if scope else sync_name
-            if qualname in sync_defs and qualname not in taken:
-                taken.add(qualname)
-                yield record, sync_defs[qualname], convention
-                break
+        # The class as the sync module spells it, else as written: a class
+        # named for what it serves keeps its name (elasticsearch's
+        # `AsyncSearchClient`, the client of its "async search" API).
+        scopes = dict.fromkeys((_sync_scope(scope, conventions), scope))
+        found = next(
+            (
+                (qualname, convention)
+                for scope in scopes
+                for sync_name, convention in _sync_names(name, conventions)
+                if (qualname := f"{scope}.{sync_name}" if scope else sync_name)
+                in sync_defs
+                and qualname not in taken
+            ),
+            None,
+        )
+        if found is not None:
+            qualname, convention = found
+            taken.add(qualname)
+            yield record, sync_defs[qualname], convention
 
 
 def _sync_names(name: str, conventions: Conventions) -> list[tuple[str, Convention]]:

@@ -135,3 +135,26 @@ def test_psycopg_thread_bridge_is_counted(psycopg):
     assert f.thread_hops == 1
     assert f.hop_labels == ("to_thread(cancel)",)
     assert sum(c.thread_hops for c in psycopg.components) >= 1
+
+
+def test_httpcore_async_tests_count_their_sync_twins_in_the_twin_folder(
+    httpcore_tree, httpcore
+):
+    """tests/_async/ is unasync's source of tests/_sync/ too: each async
+    test there has its twin in the same module of the sync folder."""
+    folder = httpcore_tree / "tests" / "_async"
+    expected = {
+        (
+            f"tests._async.{path.stem}.{qualname}",
+            f"tests._sync.{path.stem}.{qualname}",
+        )
+        for path in folder.glob("*.py")
+        for qualname in async_defs(httpcore_tree, f"tests/_async/{path.name}")
+        if qualname.rsplit(".", 1)[-1].startswith("test")
+    }
+    assert len(expected) == 63
+    (summary,) = httpcore.tests
+    assert set(summary.doubled) == expected
+    assert summary.async_tests_with_sync_twin == len(expected)
+    # The async tests outside the twin folders (test_cancellations.py) have none.
+    assert summary.async_tests > len(expected)

@@ -23,6 +23,22 @@ PATHS = [
     ("psycopg/cursor_async.py", "psycopg/cursor.py"),
     ("psycopg/_copy_async.py", "psycopg/_copy.py"),
     ("psycopg_pool/pool_async.py", "psycopg_pool/pool.py"),
+    ("azure/storage/blob/aio/_lease_async.py", "azure/storage/blob/_lease.py"),
+    # Google's generated clients (gapic).
+    (
+        "google/cloud/x_v1/services/x/async_client.py",
+        "google/cloud/x_v1/services/x/client.py",
+    ),
+    (
+        "google/cloud/x_v1/services/x/transports/grpc_asyncio.py",
+        "google/cloud/x_v1/services/x/transports/grpc.py",
+    ),
+    # A module prefix only where no other rule applies: the client of
+    # elasticsearch's "async search" API is `async_search.py` on both sides.
+    (
+        "elasticsearch/_async/client/async_search.py",
+        "elasticsearch/_sync/client/async_search.py",
+    ),
     # Negative: what only looks like a layout.
     ("django/utils/asyncio.py", None),  # a module named asyncio, no folder
     ("pkg/_async.py", None),  # the suffix alone is no module name
@@ -36,6 +52,28 @@ PATHS = [
 @pytest.mark.parametrize(("path", "twin"), PATHS)
 def test_the_sync_twin_of_a_module(path, twin):
     assert load_conventions().sync_twin_path(path) == twin
+
+
+# (a class of an async twin module, its name in the sync module)
+CLASSES = [
+    ("AsyncConnectionPool", "ConnectionPool"),
+    ("_AsyncBulk", "_Bulk"),  # pymongo: leading underscores kept aside
+    ("__AsyncX", "__X"),
+    ("SecretManagerServiceAsyncClient", "SecretManagerServiceClient"),
+    ("SecretManagerServiceGrpcAsyncIOTransport", "SecretManagerServiceGrpcTransport"),
+    ("_LoggingClientAIOInterceptor", "_LoggingClientInterceptor"),
+    # Negative: no marker at a word's start, or nothing after it.
+    ("Asynchronous", "Asynchronous"),
+    ("SyncToAsync", "SyncToAsync"),
+    ("Asyncio", "Asyncio"),
+    ("_Async", "_Async"),
+    ("ClientAsyncio", "ClientAsyncio"),
+]
+
+
+@pytest.mark.parametrize(("name", "sync"), CLASSES)
+def test_a_class_of_an_async_twin_module_as_its_sync_twin_names_it(name, sync):
+    assert load_conventions().sync_class_name(name) == sync
 
 
 def test_a_project_layout_comes_before_the_defaults():

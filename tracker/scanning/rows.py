@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analyzers.records import FileResult, TreeResult, to_jsonable
+from analyzers.records import FileResult, TreeResult, TwinPair, to_jsonable
 from tracker.models import (
     ComponentStat,
     FunctionStat,
@@ -103,6 +103,7 @@ def release_rows_create(
                 sync_hash=p.sync_hash,
                 async_hash=p.async_hash,
                 generated_side=p.generated_side,
+                leftover=_leftover(p),
             )
             for p in result.pairs
         ),
@@ -121,3 +122,15 @@ def release_rows_create(
             for t in result.tests
         ),
     )
+
+
+def _leftover(pair: TwinPair) -> dict:
+    """What differs in a pair across twin modules, for its page (a pair in
+    one module is read from its file's cached result instead)."""
+    if not pair.sync_module:
+        return {}
+    return {
+        "renames": list(pair.renames),
+        "sync_only_lines": list(pair.sync_only_lines),
+        "async_only_lines": list(pair.async_only_lines),
+    }

@@ -18,6 +18,7 @@ from analyzers.file_pass.names import module_name
 from analyzers.records import FileResult
 from analyzers.serialize import file_result_from_json
 from analyzers.tree_pass.analyze import tree_pass
+from analyzers.tree_pass.twin_modules import SourceReader
 from tracker import versions
 from tracker.models import FileAnalysis, Project, Release, Scan
 from tracker.scanning import drift, isolation, progress, rows
@@ -142,14 +143,16 @@ def scan_finalise(*, scan: Scan) -> Release | None:
     """
     started = time.perf_counter()
     project = scan.project
+    version = cache_version(project)
     with mirror_open(project) as mirror:
         entries = release_entries(mirror, scan)
-    version = cache_version(project)
-    files = _cached_results(entries, version=version)
-    if files is None:
-        logger.info("scan %s: waiting for batches", scan.pk)
-        return None
-    result = tree_pass(files, project_config(project))
+        files = _cached_results(entries, version=version)
+        if files is None:
+            logger.info("scan %s: waiting for batches", scan.pk)
+            return None
+        result = tree_pass(
+            files, project_config(project), read_source=_blob_reader(mirror, entries)
+        )
     with transaction.atomic():
         # One finalise per project at a time, from here to the commit: drift
         # links a release to the one before it and the ones after it to it,
@@ -204,6 +207,21 @@ def release_entries(mirror: Mirror, scan: Scan) -> list[tuple[str, str]]:
         (entry.path, entry.sha)
         for entry in mirror.python_blobs(scan.commit, scan.project.folders)
     ]
+
+
+def _blob_reader(mirror: Mirror, entries: list[tuple[str, str]]) -> SourceReader:
+    """A release file's bytes by its path, read from the mirror when the tree
+    pass asks: the sync twin of a module its path marks (redis/client.py for
+    redis/asyncio/client.py), whose cached result kept no text."""
+    shas = dict(entries)
+
+    def read(path: str) -> bytes | None:
+        sha = shas.get(path)
+        if sha is None:
+            return None
+        return next((content for _, content in mirror.read_blobs([sha])), None)
+
+    return read
 
 
 def _cached_results(

@@ -53,13 +53,14 @@ def main_snapshot_request(
 ) -> Scan | None:
     """This week's snapshot of main, named after the week's Monday, or None.
 
-    A second request in the same week finds the same name done or running
-    and starts nothing.
+    Main is the project's `main_branch`, or when that is blank the branch
+    the repository's HEAD names (its default: `master` as often as `main`);
+    a project built from PyPI has none. A second request in the same week
+    finds the same name done or running and starts nothing.
     """
-    if not project.main_branch:
-        return None
     with mirror_open(project) as mirror:
-        head = mirror.branch_commit(project.main_branch)
+        branch = project.main_branch or mirror.default_branch()
+        head = mirror.branch_commit(branch) if branch else None
     if head is None:
         return None
     today = today or timezone.now().date()
@@ -67,7 +68,7 @@ def main_snapshot_request(
     commit, commit_date = head
     target = Target(
         version=f"{versions.SNAPSHOT_PREFIX}{monday.isoformat()}",
-        ref=project.main_branch,
+        ref=branch,
         commit=commit,
         commit_date=commit_date,
     )

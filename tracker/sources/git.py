@@ -472,6 +472,21 @@ class Mirror:
         found = self._ref_commit(f"refs/tags/{name}")
         return found[0] if found else None
 
+    def default_branch(self) -> str | None:
+        """The branch the origin's HEAD named when the mirror was cloned
+        (`git clone --bare` makes it the mirror's HEAD: `master`, `main`...),
+        if the mirror has it; None for a mirror built from PyPI."""
+        if not self.has_origin():
+            return None
+        try:
+            output = self._run("symbolic-ref", "--quiet", "HEAD")
+        except GitSourceError:
+            return None  # a detached HEAD names no branch
+        name = output.decode().strip().removeprefix("refs/heads/")
+        if not is_release_tag(name, _BRANCH_NAME):
+            return None
+        return name if self._ref_commit(f"refs/heads/{name}") else None
+
     def branch_commit(self, name: str) -> tuple[str, datetime] | None:
         """The tip commit of branch `name` and its committer date, if any."""
         if not is_release_tag(name, _BRANCH_NAME):

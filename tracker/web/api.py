@@ -521,11 +521,7 @@ def pair(
         is_async=True,
     )
     file = side and function_file(release=found.release, function=side)
-    stored = file and stored_pair(
-        file=file,
-        sync_qualname=found.sync_qualname,
-        async_qualname=found.async_qualname,
-    )
+    stored = stored_pair(pair=found, file=file or None)
     found.renames = list(stored.renames) if stored else []
     found.sync_only_lines = list(stored.sync_only_lines) if stored else []
     found.async_only_lines = list(stored.async_only_lines) if stored else []

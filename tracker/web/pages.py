@@ -282,13 +282,8 @@ def pair(
         for side, found in sides.items()
     }
     file, text = texts["async"] if sides["async"] else texts["sync"]
-    stored = rows = None
-    if file is not None:
-        stored = source.stored_pair(
-            file=file,
-            sync_qualname=twin_pair.sync_qualname,
-            async_qualname=twin_pair.async_qualname,
-        )
+    stored = source.stored_pair(pair=twin_pair, file=file)
+    rows = None
     if all(sides.values()) and all(t is not None for _, t in texts.values()):
         rows = source.side_by_side(
             source.function_source(texts["sync"][1], sides["sync"]),

@@ -25,7 +25,13 @@ from pygments.lexers import PythonLexer
 from analyzers.file_pass.names import decode_source
 from analyzers.records import TwinPair
 from analyzers.serialize import from_jsonable
-from tracker.models import FileAnalysis, FunctionStat, Release, ReleaseFile
+from tracker.models import (
+    FileAnalysis,
+    FunctionStat,
+    Release,
+    ReleaseFile,
+    TwinPairStat,
+)
 from tracker.scanning.mirrors import mirror_open
 from tracker.sources.git import GitSourceError
 
@@ -202,10 +208,24 @@ def side_by_side(left: list[SourceLine], right: list[SourceLine]) -> list[DiffRo
     return rows
 
 
-def stored_pair(
-    *, file: ReleaseFile, sync_qualname: str, async_qualname: str
-) -> TwinPair | None:
-    """The analyzer's record of the pair: its normalised leftover lines."""
+def stored_pair(*, pair: TwinPairStat, file: ReleaseFile | None) -> TwinPair | None:
+    """The analyzer's record of the pair: its normalised leftover lines.
+
+    A pair in one module is in its file's cached result (`file`: the async
+    side's); a pair across twin modules, the tree pass's, on its own row.
+    """
+    if pair.sync_module:
+        if not pair.leftover:  # stored before rows kept it
+            return None
+        fields = ("module", "sync_qualname", "async_qualname", "convention")
+        fields += ("relation", "similarity", "duplicated_lines", "sync_hash")
+        fields += ("async_hash", "sync_module", "generated_side")
+        return from_jsonable(
+            TwinPair,
+            {**{name: getattr(pair, name) for name in fields}, **pair.leftover},
+        )
+    if file is None:
+        return None
     row = (
         FileAnalysis.objects.filter(blob_sha=file.blob_sha, path=file.path)
         .order_by("-pk")
@@ -216,8 +236,8 @@ def stored_pair(
     # Only the pair is rebuilt, not the file's every function.
     for item in row.result.get("pairs", ()):
         if (item["sync_qualname"], item["async_qualname"]) == (
-            sync_qualname,
-            async_qualname,
+            pair.sync_qualname,
+            pair.async_qualname,
         ):
             return from_jsonable(TwinPair, {"module": row.result["module"], **item})
     return None

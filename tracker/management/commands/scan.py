@@ -59,6 +59,8 @@ class Command(BaseCommand):
                 if snapshot is None:
                     raise CommandError(
                         f"no branch {project.main_branch!r} in the mirror"
+                        if project.main_branch
+                        else "the mirror has no default branch (HEAD) to scan"
                     )
                 scans = [snapshot]
             else:
