@@ -45,10 +45,12 @@ def walk(node: CSTNode, visitor: CSTVisitor) -> None:
     if any(getattr(kind, name) is not getattr(CSTVisitor, name) for name in _GENERIC):
         node.visit(visitor)
         return
-    _walk(node, visitor, kind)
+    _walk(node, visitor, kind, _TOKENS if _ignores_tokens(kind) else frozenset())
 
 
-def _walk(node: CSTNode, visitor: CSTVisitor, kind: type) -> None:
+def _walk(node: CSTNode, visitor: CSTVisitor, kind: type, skip: frozenset) -> None:
+    """`skip`: node types not walked into at all (the tokens, for a visitor
+    with no hook on them: half the calls otherwise)."""
     plan = _plans.get((kind, type(node)))
     if plan is None:
         plan = _plan(kind, node)
@@ -62,9 +64,14 @@ def _walk(node: CSTNode, visitor: CSTVisitor, kind: type) -> None:
                 enter_attribute(visitor, node)
             if isinstance(value, (tuple, list)):
                 for child in value:
-                    _walk(child, visitor, kind)
-            elif value is not None and value is not cst.MaybeSentinel.DEFAULT:
-                _walk(value, visitor, kind)
+                    if type(child) not in skip:
+                        _walk(child, visitor, kind, skip)
+            elif (
+                value is not None
+                and value is not cst.MaybeSentinel.DEFAULT
+                and type(value) not in skip
+            ):
+                _walk(value, visitor, kind, skip)
             if leave_attribute is not None:
                 leave_attribute(visitor, node)
     if leave is not None:
