@@ -15,12 +15,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from analyzers.file_pass.names import module_name
-from analyzers.records import FileResult
-from analyzers.serialize import file_result_from_json
 from analyzers.tree_pass.analyze import tree_pass
 from tracker import versions
 from tracker.models import FileAnalysis, Project, Release, Scan
-from tracker.scanning import drift, isolation, progress, rows
+from tracker.scanning import drift, isolation, kept_results, progress, rows
 from tracker.scanning.bulk import rows_insert
 from tracker.scanning.config import cache_version, project_config
 from tracker.scanning.mirrors import mirror_open
@@ -145,19 +143,16 @@ def scan_finalise(*, scan: Scan) -> Release | None:
     with mirror_open(project) as mirror:
         entries = release_entries(mirror, scan)
     version = cache_version(project)
-    files = _cached_results(entries, version=version)
+    files = kept_results.release_results(entries, version=version)
     if files is None:
         logger.info("scan %s: waiting for batches", scan.pk)
         return None
     result = tree_pass(files, project_config(project))
     with transaction.atomic():
-        # One finalise per project at a time, from here to the commit: drift
-        # links a release to the one before it and the ones after it to it,
-        # so two in flight at once would each miss the other's release. (Each
-        # query after the lock sees what the previous holder committed.)
-        Project.objects.select_for_update().get(pk=project.pk)
         # A redelivered finalise may run beside this one: the first to lock
-        # the scan writes the release, the other finds it done.
+        # the scan writes the release, the other finds it done. (Only one
+        # scan of a version is active at a time, so no other finalise writes
+        # this version's release.)
         locked = Scan.objects.select_for_update().get(pk=scan.pk)
         if locked.status not in Scan.ACTIVE:
             return locked.release
@@ -177,6 +172,13 @@ def scan_finalise(*, scan: Scan) -> Release | None:
         rows.release_rows_create(
             release=release, files=files, entries=entries, result=result
         )
+        # One drift update per project at a time, from here to the commit:
+        # drift links a release to the one before it and the ones after it
+        # to it, so two in flight at once would each miss the other's
+        # release. (Each query after the lock sees what the previous holder
+        # committed.) Writing the rows above needs no turn, so two
+        # finalises write side by side.
+        Project.objects.select_for_update().get(pk=project.pk)
         drift.release_drift_update(release=release)
         Scan.objects.filter(pk=scan.pk).update(
             status=Scan.Status.DONE,
@@ -204,18 +206,3 @@ def release_entries(mirror: Mirror, scan: Scan) -> list[tuple[str, str]]:
         (entry.path, entry.sha)
         for entry in mirror.python_blobs(scan.commit, scan.project.folders)
     ]
-
-
-def _cached_results(
-    entries: list[tuple[str, str]], *, version: str
-) -> list[FileResult] | None:
-    shas = {sha for _, sha in entries}
-    stored = {
-        (row.path, row.blob_sha): row.result
-        for row in FileAnalysis.objects.filter(
-            analyzer_version=version, blob_sha__in=shas
-        ).only("path", "blob_sha", "result")
-    }
-    if any(entry not in stored for entry in entries):
-        return None
-    return [file_result_from_json(stored[entry]) for entry in entries]
