@@ -147,7 +147,9 @@ def scan_finalise(*, scan: Scan) -> Release | None:
     if files is None:
         logger.info("scan %s: waiting for batches", scan.pk)
         return None
+    read = time.perf_counter()
     result = tree_pass(files, project_config(project))
+    passed = time.perf_counter()
     with transaction.atomic():
         # A redelivered finalise may run beside this one: the first to lock
         # the scan writes the release, the other finds it done. (Only one
@@ -178,7 +180,9 @@ def scan_finalise(*, scan: Scan) -> Release | None:
         # release. (Each query after the lock sees what the previous holder
         # committed.) Writing the rows above needs no turn, so two
         # finalises write side by side.
+        written = time.perf_counter()
         Project.objects.select_for_update().get(pk=project.pk)
+        locked_at = time.perf_counter()
         drift.release_drift_update(release=release)
         Scan.objects.filter(pk=scan.pk).update(
             status=Scan.Status.DONE,
@@ -188,6 +192,18 @@ def scan_finalise(*, scan: Scan) -> Release | None:
             finalise_seconds=time.perf_counter() - started,
             finished_at=timezone.now(),
         )
+    ended = time.perf_counter()
+    # Where a finalise's time goes, for the worker's log (docs/benchmarks.md).
+    logger.info(
+        "finalise %s: results %.2f s, tree pass %.2f s, rows %.2f s,"
+        " waiting for the project %.2f s, drift and commit %.2f s",
+        scan.version,
+        read - started,
+        passed - read,
+        written - passed,
+        locked_at - written,
+        ended - locked_at,
+    )
     progress.scan_ended.send(None, scan_id=scan.pk)
     return release
 
