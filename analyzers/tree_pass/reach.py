@@ -37,6 +37,7 @@ from analyzers.records import (
     Reach,
     Resolution,
     SiteKind,
+    replaced,
 )
 from analyzers.tree_pass.index import SymbolIndex
 from analyzers.tree_pass.receivers import ReceiverTyper, written_path
@@ -130,7 +131,7 @@ class ReachSolver:
         """One await site as a Site. `context`: judge `self` as an instance
         of that class (its MRO decides which method runs, nothing else)."""
         resolved = self._resolve(record, site, context)
-        return dataclasses.replace(
+        return replaced(
             resolved,
             label=resolved.label or _label(site),
             conditional=site.conditional,
@@ -546,7 +547,7 @@ class ReachSolver:
             all_hops = any_call.of(i)
             chain, steps = self._chain(i, reach)
             solved.append(
-                dataclasses.replace(
+                replaced(
                     record,
                     reaches=reach,
                     hops=resolved_hops,
