@@ -37,14 +37,37 @@ def scans_prepare(*, scans: list[Scan]) -> list[list[tuple[str, str]]]:
     analyse counts as from the cache for the later ones.
     """
     claimed: set[tuple[str, str]] = set()
+    cached = _CachedEntries()
     for scan in sorted(scans, key=lambda s: versions.sort_key(s.version)):
-        claimed |= _scan_prepare(scan, already=claimed)
+        claimed |= _scan_prepare(scan, already=claimed, cached=cached)
     missing = sorted(claimed)
     progress.scans_prepared.send(None, scans=scans, missing=len(missing))
     return [missing[i : i + BATCH_SIZE] for i in range(0, len(missing), BATCH_SIZE)]
 
 
-def _scan_prepare(scan: Scan, *, already: set) -> set[tuple[str, str]]:
+class _CachedEntries:
+    """The (path, blob sha) pairs in the cache, looked up once per blob for
+    all the scans of a call (point releases share almost every blob)."""
+
+    def __init__(self):
+        self.found: set[tuple[str, str]] = set()
+        self.asked: set[str] = set()
+
+    def among(self, entries: list[tuple[str, str]], version: str) -> set:
+        new = {sha for _, sha in entries} - self.asked
+        if new:
+            self.found.update(
+                FileAnalysis.objects.filter(
+                    analyzer_version=version, blob_sha__in=new
+                ).values_list("path", "blob_sha")
+            )
+            self.asked |= new
+        return self.found.intersection(entries)
+
+
+def _scan_prepare(
+    scan: Scan, *, already: set, cached: _CachedEntries
+) -> set[tuple[str, str]]:
     started = time.perf_counter()
     Scan.objects.filter(pk=scan.pk).update(
         status=Scan.Status.RUNNING, started_at=timezone.now(), error=""
@@ -57,13 +80,7 @@ def _scan_prepare(scan: Scan, *, already: set) -> set[tuple[str, str]]:
                 raise LookupError(f"no release tag {scan.ref!r} in the mirror")
             scan.commit, scan.commit_date = tags[scan.ref].commit, tags[scan.ref].date
         entries = release_entries(mirror, scan)
-    cached = set(
-        FileAnalysis.objects.filter(
-            analyzer_version=cache_version(project),
-            blob_sha__in={sha for _, sha in entries},
-        ).values_list("path", "blob_sha")
-    )
-    missing = set(entries) - cached - already
+    missing = set(entries) - cached.among(entries, cache_version(project)) - already
     Scan.objects.filter(pk=scan.pk).update(
         commit=scan.commit,
         commit_date=scan.commit_date,
