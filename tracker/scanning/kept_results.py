@@ -4,7 +4,7 @@ Reading a release's 3,000 cached results from the database and rebuilding
 them into FileResults was half of a finalise; a point release shares almost
 every blob with the release before it, and the releases of one request are
 finalised one after another by the same few worker processes. So each
-process keeps the results of the last releases it finalised (`KEEP`) and
+process keeps the results of the last release it finalised (`KEEP`) and
 reads and rebuilds only the others. FileResults are frozen, and the tree
 pass makes new records rather than changing them, so sharing one between
 releases changes no figure (`tests/tracker/test_kept_results.py`).
