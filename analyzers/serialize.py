@@ -17,6 +17,7 @@ from analyzers import records as boundary
 from analyzers.records import to_jsonable
 
 T = TypeVar("T")
+E = TypeVar("E", bound=enum.Enum)
 
 
 def from_jsonable(cls: type[T], data: Any) -> T:
@@ -57,11 +58,22 @@ def file_result_from_json(data: dict) -> boundary.FileResult:
     return boundary.FileResult(**data)
 
 
+def _member(cls: type[E], value: str) -> E:
+    """`cls(value)`, for a value the analyzer stored: a dictionary lookup
+    (calling an enum is its slow path, and a release rebuilds 20,000)."""
+    return _members(cls)[value]
+
+
+@functools.cache
+def _members(cls: type[E]) -> dict[str, E]:
+    return {member.value: member for member in cls}
+
+
 def _function(data: dict) -> boundary.FunctionRecord:
     data = dict(data)
-    data["kind"] = boundary.Kind(data["kind"])
+    data["kind"] = _member(boundary.Kind, data["kind"])
     if data.get("reaches"):
-        data["reaches"] = boundary.Reach(data["reaches"])
+        data["reaches"] = _member(boundary.Reach, data["reaches"])
     for key in (
         "hop_labels",
         "hops",
@@ -77,7 +89,7 @@ def _function(data: dict) -> boundary.FunctionRecord:
     if "await_sites" in data:
         data["await_sites"] = tuple(
             boundary.AwaitSite(
-                kind=boundary.SiteKind(site["kind"]),
+                kind=_member(boundary.SiteKind, site["kind"]),
                 name=site["name"],
                 targets=tuple(site.get("targets", ())),
                 receiver=tuple(site.get("receiver", ())),
@@ -95,7 +107,7 @@ def _function(data: dict) -> boundary.FunctionRecord:
 
 def _chain_step(data: dict) -> boundary.ChainStep:
     data = dict(data)
-    data["resolution"] = boundary.Resolution(data["resolution"])
+    data["resolution"] = _member(boundary.Resolution, data["resolution"])
     if "candidates" in data:
         data["candidates"] = tuple(data["candidates"])
     return boundary.ChainStep(**data)
@@ -113,8 +125,8 @@ def _class(data: dict) -> boundary.ClassRecord:
 
 def _pair(data: dict) -> boundary.TwinPair:
     data = dict(data)
-    data["convention"] = boundary.Convention(data["convention"])
-    data["relation"] = boundary.Relation(data["relation"])
+    data["convention"] = _member(boundary.Convention, data["convention"])
+    data["relation"] = _member(boundary.Relation, data["relation"])
     for key in ("sync_only_lines", "async_only_lines", "renames"):
         if key in data:
             data[key] = tuple(data[key])

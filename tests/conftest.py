@@ -1,6 +1,7 @@
 """Shared fixtures: real Django source trees downloaded from PyPI once per run."""
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -77,6 +78,16 @@ def django52(django52_tree: Path):
 @pytest.fixture(scope="session")
 def django61(django61_tree: Path):
     return analyze_tree(django61_tree)
+
+
+@pytest.fixture(autouse=True)
+def _no_kept_results():
+    """Each test's finalises start without the results a test before kept
+    (`tracker.scanning.kept_results`): the same small repositories give the
+    same blobs, and a test may take a result out of the cache."""
+    kept = sys.modules.get("tracker.scanning.kept_results")
+    if kept is not None:
+        kept.forget()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

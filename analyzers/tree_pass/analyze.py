@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from analyzers.conventions import Conventions, load_conventions
 from analyzers.file_pass.analyze import analyze_file
 from analyzers.file_pass.names import module_name
-from analyzers.records import FileResult, TreeResult
+from analyzers.records import FileResult, TreeResult, replaced
 from analyzers.tree_pass.components import ComponentMap, summarise, summarise_tests
 from analyzers.tree_pass.entry_points import EntryPointJudge
 from analyzers.tree_pass.reach import awaitable, solve_tree
@@ -115,7 +115,7 @@ def tree_pass(
         conventions,
     )
     functions = [
-        dataclasses.replace(
+        replaced(
             fn,
             component=component_map.of_definition(fn.module, fn.qualname),
             twin=across.twins.get(
@@ -125,9 +125,7 @@ def tree_pass(
         for fn in functions
     ]
     pairs = [
-        dataclasses.replace(
-            p, component=component_map.of_definition(p.module, p.async_qualname)
-        )
+        replaced(p, component=component_map.of_definition(p.module, p.async_qualname))
         for p in [*(p for f in code for p in f.pairs), *across.pairs]
     ]
     component_of = {fn.full_name: fn.component for fn in functions}

@@ -65,6 +65,12 @@ class ComponentMap:
     test_support: tuple[str, ...] = ("tests", "testing")
     # No [modules]: the components are derived from the tree (for_modules).
     derived: bool = False
+    # of_definition's answers: the tree pass asks for every function, class
+    # and pair, several times, and a map outlives a release (the scan's
+    # worker keeps its project's config).
+    _answers: dict[tuple[str, str], str] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def load(cls, path: Path = DEFAULT_MAP) -> ComponentMap:
@@ -116,6 +122,12 @@ class ComponentMap:
         )
 
     def of_module(self, module: str) -> str:
+        found = self._answers.get((module, ""))
+        if found is None:
+            found = self._answers[module, ""] = self._of_module(module)
+        return found
+
+    def _of_module(self, module: str) -> str:
         for prefix, component in self.modules:
             if module == prefix or module.startswith(prefix + "."):
                 return component
@@ -124,6 +136,16 @@ class ComponentMap:
     def of_definition(self, module: str, qualname: str) -> str:
         """The component of a class, function or method: its class's, when
         [classes] names one of its enclosing classes, else its module's."""
+        if not qualname:
+            return self.of_module(module)
+        found = self._answers.get((module, qualname))
+        if found is None:
+            found = self._answers[module, qualname] = self._of_definition(
+                module, qualname
+            )
+        return found
+
+    def _of_definition(self, module: str, qualname: str) -> str:
         parts = qualname.split(".")
         for cut in range(len(parts), 0, -1):
             name = f"{module}.{'.'.join(parts[:cut])}"

@@ -37,6 +37,7 @@ from analyzers.records import (
     Reach,
     Resolution,
     SiteKind,
+    replaced,
 )
 from analyzers.tree_pass.index import SymbolIndex
 from analyzers.tree_pass.receivers import ReceiverTyper, written_path
@@ -75,21 +76,6 @@ class Site:
     # A hop: the full name of the function (or class) whose sync code runs
     # in the thread, "" when the code does not say.
     runs: str = ""
-
-    def placed(self, *, label: str, conditional: bool, on_self: bool) -> Site:
-        """This site where it is written. Field by field, as
-        dataclasses.replace cost a fifth of the tree pass on httpcore."""
-        return Site(
-            candidates=self.candidates,
-            resolution=self.resolution,
-            end=self.end,
-            label=label,
-            alternatives=self.alternatives,
-            default=self.default,
-            conditional=conditional,
-            on_self=on_self,
-            runs=self.runs,
-        )
 
     @property
     def followed(self) -> tuple[int, ...]:
@@ -145,7 +131,8 @@ class ReachSolver:
         """One await site as a Site. `context`: judge `self` as an instance
         of that class (its MRO decides which method runs, nothing else)."""
         resolved = self._resolve(record, site, context)
-        return resolved.placed(
+        return replaced(
+            resolved,
             label=resolved.label or _label(site),
             conditional=site.conditional,
             on_self=site.kind in (SiteKind.SELF, SiteKind.SUPER),
@@ -560,7 +547,7 @@ class ReachSolver:
             all_hops = any_call.of(i)
             chain, steps = self._chain(i, reach)
             solved.append(
-                dataclasses.replace(
+                replaced(
                     record,
                     reaches=reach,
                     hops=resolved_hops,

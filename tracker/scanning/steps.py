@@ -15,13 +15,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from analyzers.file_pass.names import module_name
-from analyzers.records import FileResult
-from analyzers.serialize import file_result_from_json
 from analyzers.tree_pass.analyze import tree_pass
 from analyzers.tree_pass.twin_modules import SourceReader
 from tracker import versions
 from tracker.models import FileAnalysis, Project, Release, Scan
-from tracker.scanning import drift, isolation, progress, rows
+from tracker.scanning import drift, isolation, kept_results, progress, rows
 from tracker.scanning.bulk import rows_insert
 from tracker.scanning.config import cache_version, project_config
 from tracker.scanning.mirrors import mirror_open
@@ -40,14 +38,37 @@ def scans_prepare(*, scans: list[Scan]) -> list[list[tuple[str, str]]]:
     analyse counts as from the cache for the later ones.
     """
     claimed: set[tuple[str, str]] = set()
+    cached = _CachedEntries()
     for scan in sorted(scans, key=lambda s: versions.sort_key(s.version)):
-        claimed |= _scan_prepare(scan, already=claimed)
+        claimed |= _scan_prepare(scan, already=claimed, cached=cached)
     missing = sorted(claimed)
     progress.scans_prepared.send(None, scans=scans, missing=len(missing))
     return [missing[i : i + BATCH_SIZE] for i in range(0, len(missing), BATCH_SIZE)]
 
 
-def _scan_prepare(scan: Scan, *, already: set) -> set[tuple[str, str]]:
+class _CachedEntries:
+    """The (path, blob sha) pairs in the cache, looked up once per blob for
+    all the scans of a call (point releases share almost every blob)."""
+
+    def __init__(self):
+        self.found: set[tuple[str, str]] = set()
+        self.asked: set[str] = set()
+
+    def among(self, entries: list[tuple[str, str]], version: str) -> set:
+        new = {sha for _, sha in entries} - self.asked
+        if new:
+            self.found.update(
+                FileAnalysis.objects.filter(
+                    analyzer_version=version, blob_sha__in=new
+                ).values_list("path", "blob_sha")
+            )
+            self.asked |= new
+        return self.found.intersection(entries)
+
+
+def _scan_prepare(
+    scan: Scan, *, already: set, cached: _CachedEntries
+) -> set[tuple[str, str]]:
     started = time.perf_counter()
     Scan.objects.filter(pk=scan.pk).update(
         status=Scan.Status.RUNNING, started_at=timezone.now(), error=""
@@ -60,13 +81,7 @@ def _scan_prepare(scan: Scan, *, already: set) -> set[tuple[str, str]]:
                 raise LookupError(f"no release tag {scan.ref!r} in the mirror")
             scan.commit, scan.commit_date = tags[scan.ref].commit, tags[scan.ref].date
         entries = release_entries(mirror, scan)
-    cached = set(
-        FileAnalysis.objects.filter(
-            analyzer_version=cache_version(project),
-            blob_sha__in={sha for _, sha in entries},
-        ).values_list("path", "blob_sha")
-    )
-    missing = set(entries) - cached - already
+    missing = set(entries) - cached.among(entries, cache_version(project)) - already
     Scan.objects.filter(pk=scan.pk).update(
         commit=scan.commit,
         commit_date=scan.commit_date,
@@ -146,21 +161,20 @@ def scan_finalise(*, scan: Scan) -> Release | None:
     version = cache_version(project)
     with mirror_open(project) as mirror:
         entries = release_entries(mirror, scan)
-        files = _cached_results(entries, version=version)
+        files = kept_results.release_results(entries, version=version)
         if files is None:
             logger.info("scan %s: waiting for batches", scan.pk)
             return None
+        read = time.perf_counter()
         result = tree_pass(
             files, project_config(project), read_source=_blob_reader(mirror, entries)
         )
+        passed = time.perf_counter()
     with transaction.atomic():
-        # One finalise per project at a time, from here to the commit: drift
-        # links a release to the one before it and the ones after it to it,
-        # so two in flight at once would each miss the other's release. (Each
-        # query after the lock sees what the previous holder committed.)
-        Project.objects.select_for_update().get(pk=project.pk)
         # A redelivered finalise may run beside this one: the first to lock
-        # the scan writes the release, the other finds it done.
+        # the scan writes the release, the other finds it done. (Only one
+        # scan of a version is active at a time, so no other finalise writes
+        # this version's release.)
         locked = Scan.objects.select_for_update().get(pk=scan.pk)
         if locked.status not in Scan.ACTIVE:
             return locked.release
@@ -180,6 +194,15 @@ def scan_finalise(*, scan: Scan) -> Release | None:
         rows.release_rows_create(
             release=release, files=files, entries=entries, result=result
         )
+        # One drift update per project at a time, from here to the commit:
+        # drift links a release to the one before it and the ones after it
+        # to it, so two in flight at once would each miss the other's
+        # release. (Each query after the lock sees what the previous holder
+        # committed.) Writing the rows above needs no turn, so two
+        # finalises write side by side.
+        written = time.perf_counter()
+        Project.objects.select_for_update().get(pk=project.pk)
+        locked_at = time.perf_counter()
         drift.release_drift_update(release=release)
         Scan.objects.filter(pk=scan.pk).update(
             status=Scan.Status.DONE,
@@ -189,6 +212,18 @@ def scan_finalise(*, scan: Scan) -> Release | None:
             finalise_seconds=time.perf_counter() - started,
             finished_at=timezone.now(),
         )
+    ended = time.perf_counter()
+    # Where a finalise's time goes, for the worker's log (docs/benchmarks.md).
+    logger.info(
+        "finalise %s: results %.2f s, tree pass %.2f s, rows %.2f s,"
+        " waiting for the project %.2f s, drift and commit %.2f s",
+        scan.version,
+        read - started,
+        passed - read,
+        written - passed,
+        locked_at - written,
+        ended - locked_at,
+    )
     progress.scan_ended.send(None, scan_id=scan.pk)
     return release
 
@@ -222,18 +257,3 @@ def _blob_reader(mirror: Mirror, entries: list[tuple[str, str]]) -> SourceReader
         return next((content for _, content in mirror.read_blobs([sha])), None)
 
     return read
-
-
-def _cached_results(
-    entries: list[tuple[str, str]], *, version: str
-) -> list[FileResult] | None:
-    shas = {sha for _, sha in entries}
-    stored = {
-        (row.path, row.blob_sha): row.result
-        for row in FileAnalysis.objects.filter(
-            analyzer_version=version, blob_sha__in=shas
-        ).only("path", "blob_sha", "result")
-    }
-    if any(entry not in stored for entry in entries):
-        return None
-    return [file_result_from_json(stored[entry]) for entry in entries]

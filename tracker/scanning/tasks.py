@@ -21,6 +21,7 @@ from celery import chord, group, shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
+from tracker import versions
 from tracker.models import Project, Scan
 from tracker.scanning import steps
 from tracker.sources.git import GitUnavailableError
@@ -67,6 +68,10 @@ def scan_releases(scan_ids: list[int]) -> None:
     scans = _active_scans(scan_ids)
     if not scans:
         return
+    # Finalised in version order: each release's drift then finds the one
+    # before it written and few after it to update, and a worker process
+    # goes from a release to a neighbour sharing most of its results.
+    scans.sort(key=lambda scan: versions.sort_key(scan.version))
     ids = [scan.pk for scan in scans]
     batches = steps.scans_prepare(scans=scans)
     finalise = finalise_scans.si(ids).on_error(scans_errback.s(scan_ids=ids))

@@ -15,6 +15,11 @@ shared with other work, wall-clock time also counts the waits for a core);
 the scan of the last release on top; and a re-scan of a finished release (a
 no-op) and a forced one (all from cache); then the peak memory (VmHWM) of
 each of the worker's processes.
+
+With `--all-since VERSION` it imports every final release from VERSION on
+(`import_releases --all-since`) and times one cold scan of all of them,
+requested together, with its CPU time and the worker's peak memory; no
+parse baseline (issue 16 sets that scan an absolute target).
 """
 
 import contextlib
@@ -29,7 +34,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from analyzers.file_pass.ast_walk import holds_no_async
-from tracker.management.options import int_between
+from tracker.management.options import int_between, version_check
 from tracker.models import FileAnalysis, Project, Release, Scan
 from tracker.scanning import requests
 from tracker.scanning.mirrors import mirror_open
@@ -98,26 +103,64 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("versions", nargs="*", default=VERSIONS)
         parser.add_argument("--concurrency", type=int_between(1, 64), default=2)
+        parser.add_argument(
+            "--all-since",
+            metavar="VERSION",
+            help="time one cold scan of every final release from VERSION on",
+        )
 
     def handle(self, *args, **options):
+        since = options["all_since"]
+        if since is not None:
+            version_check("--all-since", since)
         bench_database_check()
         call_command("migrate", verbosity=0)
         versions = options["versions"]
         project = Project.objects.get(slug="django")
-        call_command("import_releases", *versions, project="django")
+        if since is not None:
+            call_command("import_releases", all_since=since, project="django")
+        else:
+            call_command("import_releases", *versions, project="django")
         bench_wipe()
         worker = bench_worker(options["concurrency"])
         try:
-            self._run(project, versions[:-1], versions[-1], worker)
+            if since is not None:
+                self._run_all_since(project, since, worker)
+            else:
+                self._run(project, versions[:-1], versions[-1], worker)
             self.stdout.write(peak_memory_report(worker))
         finally:
             worker.stop()
+
+    def _run_all_since(self, project, since, worker):
+        cpu_before = worker.cpu_seconds()
+        started = time.perf_counter()
+        scans = requests.scans_request_versions(project=project, since=since)
+        self._wait(scans)
+        cold = time.perf_counter() - started
+        cold_cpu = worker.cpu_seconds() - cpu_before
+        done = Scan.objects.filter(pk__in=[s.pk for s in scans])
+        listed = sum(s.blobs_total for s in done)
+        analysed = sum(s.blobs_total - s.blobs_cached for s in done)
+        self.stdout.write(
+            f"{len(scans)} releases from {since} on: {listed} Python file versions,"
+            f" {analysed} distinct blobs analysed"
+        )
+        self.stdout.write(
+            f"cold scan, {len(scans)} releases: {cold:.1f} s;"
+            f" CPU: worker processes {cold_cpu:.1f} s"
+        )
 
     def _scan(self, project, versions, *, force=False) -> float:
         started = time.perf_counter()
         scans = requests.scans_request_versions(
             project=project, versions=versions, force=force
         )
+        self._wait(scans)
+        return time.perf_counter() - started
+
+    def _wait(self, scans) -> None:
+        """Until every scan has ended; a failed one is an error."""
         while Scan.objects.filter(
             pk__in=[s.pk for s in scans], status__in=Scan.ACTIVE
         ).exists():
@@ -129,7 +172,6 @@ class Command(BaseCommand):
             raise CommandError(
                 f"scans failed: {list(failed.values('version', 'error'))}"
             )
-        return time.perf_counter() - started
 
     def _run(self, project, cold_versions, extra, worker):
         cpu_before = worker.cpu_seconds()
