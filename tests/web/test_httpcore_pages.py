@@ -1,0 +1,116 @@
+"""httpcore's pages on its real releases 1.0.8 and 1.0.9 (PyPI sdists), as a
+reader of issue 15 opens them: a project whose only scanned releases are
+point releases, with twins across `_async/` and `_sync/`."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache, caches
+from django.core.management import call_command
+from django.test import override_settings
+from repo_builder import git, project_remove
+
+from tracker.models import FunctionStat, Project
+from tracker.scanning import requests
+from tracker.sources.sdist import SdistDownloadError, fetch_tree
+
+pytestmark = pytest.mark.django_db
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SDIST_CACHE = REPO_ROOT / ".cache" / "sdists"
+VERSIONS = ("1.0.8", "1.0.9")
+POOL = "httpcore._async.connection_pool.AsyncConnectionPool.handle_async_request"
+
+
+def _sdist(version: str) -> Path:
+    try:
+        return fetch_tree(
+            package="httpcore", spec=f"=={version}", cache_dir=SDIST_CACHE
+        )
+    except SdistDownloadError as exc:
+        if os.environ.get("CI", "").lower() in {"1", "true"}:
+            raise
+        pytest.skip(f"needs PyPI access to download httpcore {version}: {exc}")
+
+
+@pytest.fixture(scope="module")
+def httpcore(tmp_path_factory, django_db_setup, django_db_blocker):
+    """httpcore added with its settings file, its two releases committed and
+    tagged as they are in the sdists, scanned."""
+    root = tmp_path_factory.mktemp("httpcore")
+    repo = root / "upstream"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    for version in VERSIONS:
+        shutil.rmtree(repo / "httpcore", ignore_errors=True)
+        # Plain copies: kept modification times would hide from git the one
+        # change of the same size (`__version__`).
+        shutil.copytree(
+            _sdist(version) / "httpcore", repo / "httpcore", copy_function=shutil.copy
+        )
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", f"release {version}")
+        git(repo, "tag", version)
+    overrides = override_settings(DATA_DIR=root / "data")
+    overrides.enable()
+    cache.clear()
+    caches["local"].clear()
+    with django_db_blocker.unblock():
+        call_command(
+            "add_project",
+            "httpcore",
+            "--git",
+            str(repo),
+            "--package-dir",
+            "httpcore",
+            "--since",
+            "1.0",
+            "--config",
+            str(REPO_ROOT / "analyzers/data/projects/httpcore.toml"),
+        )
+        project = Project.objects.get(slug="httpcore")
+        targets = [requests.Target(version=v, ref=v) for v in VERSIONS]
+        for scan in requests.scans_request(project=project, targets=targets):
+            scan.refresh_from_db()
+            assert scan.status == "done", scan.error
+    try:
+        yield project
+    finally:
+        with django_db_blocker.unblock():
+            project_remove("httpcore")
+        cache.clear()
+        caches["local"].clear()
+        overrides.disable()
+
+
+def test_the_overview_shows_point_releases_when_no_feature_release_is_scanned(
+    httpcore, client
+):
+    html = client.get("/p/httpcore/").content.decode()
+    matrix = html[html.index('id="matrix-title"') :]
+    for version in VERSIONS:
+        assert f">{version}</" in matrix, version
+    # Its components, each with a cell per release.
+    assert 'href="/p/httpcore/components/connections/"' in matrix
+    assert matrix.count("component=connections&amp;release=") == 2
+    assert "2 releases shown: no feature release is scanned" in matrix
+    assert "0 releases shown" not in matrix
+
+
+def test_a_call_matched_by_name_only_is_not_linked_to_a_missing_page(httpcore, client):
+    record = FunctionStat.objects.get(
+        release__project=httpcore,
+        release__version="1.0.9",
+        module="httpcore._async.connection_pool",
+        qualname="AsyncConnectionPool.handle_async_request",
+    )
+    call = "AsyncPoolRequest().wait_for_connection().handle_async_request()"
+    assert [s["target"] for s in record.steps] == [call]  # no function's name
+    html = client.get(f"/p/httpcore/releases/1.0.9/functions/{POOL}/").content.decode()
+    chain = html[html.index('<ol class="chain">') : html.index("</ol>")]
+    assert f"<li><code>{call}</code>" in chain
+    assert f"functions/{call}/" not in chain
+    # The first link, the function itself, is still linked and answers.
+    assert f'href="/p/httpcore/releases/1.0.9/functions/{POOL}/"' in chain
