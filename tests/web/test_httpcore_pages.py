@@ -15,6 +15,7 @@ from repo_builder import git, project_remove
 from tracker.models import FunctionStat, Project
 from tracker.scanning import requests
 from tracker.sources.sdist import SdistDownloadError, fetch_tree
+from tracker.web.source import line_marks, python_lines
 
 pytestmark = pytest.mark.django_db
 
@@ -114,3 +115,24 @@ def test_a_call_matched_by_name_only_is_not_linked_to_a_missing_page(httpcore, c
     assert f"functions/{call}/" not in chain
     # The first link, the function itself, is still linked and answers.
     assert f'href="/p/httpcore/releases/1.0.9/functions/{POOL}/"' in chain
+
+
+def test_the_source_view_marks_the_thread_hops_of_every_project():
+    """psycopg 3.3.9 hops with `asyncio.to_thread`, not asgiref's
+    `sync_to_async`: its line is a hop on the function page, as it is one
+    for the analyzer."""
+    try:
+        tree = fetch_tree(package="psycopg", spec="==3.3.9", cache_dir=SDIST_CACHE)
+    except SdistDownloadError as exc:
+        if os.environ.get("CI", "").lower() in {"1", "true"}:
+            raise
+        pytest.skip(f"needs PyPI access to download psycopg 3.3.9: {exc}")
+    text = (tree / "psycopg" / "connection_async.py").read_text(encoding="utf-8")
+    lines = python_lines(text)
+    first = next(i for i, line in enumerate(lines) if "async def cancel_safe" in line)
+    body = lines[first : first + 32]
+    hop = next(i for i, line in enumerate(body) if "asyncio.to_thread" in line)
+    marks = line_marks(body)
+    assert marks[hop] == "hop"
+    assert list(marks.values()).count("hop") == 1  # the other awaits are awaits
+    assert "await" in marks.values()
