@@ -136,3 +136,15 @@ def test_the_source_view_marks_the_thread_hops_of_every_project():
     assert marks[hop] == "hop"
     assert list(marks.values()).count("hop") == 1  # the other awaits are awaits
     assert "await" in marks.values()
+
+
+def test_the_api_says_a_thread_hop_is_any_bridge_not_only_sync_to_async(client):
+    schemas = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    described = [
+        schema["properties"]["thread_hops"]["description"]
+        for schema in schemas.values()
+        if "thread_hops" in schema.get("properties", {})
+    ]
+    assert len(described) >= 2  # components and functions
+    for description in described:
+        assert "asyncio.to_thread" in description, description
