@@ -3,6 +3,7 @@ reader of issue 15 opens them: a project whose only scanned releases are
 point releases, with twins across `_async/` and `_sync/`."""
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -18,6 +19,14 @@ from tracker.sources.sdist import SdistDownloadError, fetch_tree
 from tracker.web.source import line_marks, python_lines
 
 pytestmark = pytest.mark.django_db
+
+
+def text_of(response) -> str:
+    html = re.sub(
+        r"<(script|style)\b.*?</\1>", " ", response.content.decode(), flags=re.S
+    )
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SDIST_CACHE = REPO_ROOT / ".cache" / "sdists"
@@ -148,3 +157,25 @@ def test_the_api_says_a_thread_hop_is_any_bridge_not_only_sync_to_async(client):
     assert len(described) >= 2  # components and functions
     for description in described:
         assert "asyncio.to_thread" in description, description
+
+
+def test_the_two_counts_of_twins_say_what_they_count(httpcore, client):
+    """The component page counts public APIs with a twin (37 in httpcore's
+    connections), the release page every async function with one (61, the
+    private helpers too): under one label "async twins" they contradicted."""
+    functions = FunctionStat.objects.filter(
+        release__project=httpcore,
+        release__version="1.0.9",
+        component="connections",
+        is_async=True,
+    ).exclude(twin="")
+    public = functions.filter(public=True, closure=False).count()
+    assert (public, functions.count()) == (37, 61)
+    page = text_of(client.get("/p/httpcore/components/connections/"))
+    assert f"public async APIs with a twin {public} " in page
+    release = text_of(client.get("/p/httpcore/releases/1.0.9/"))
+    assert "async functions with a twin" in release
+    row = re.search(r"connections \? unknown((?: \d+)+)", release)
+    assert row, release[:3000]
+    assert str(functions.count()) in row.group(1).split()
+    assert "async twins" not in page + release

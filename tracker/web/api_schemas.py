@@ -74,7 +74,9 @@ class ComponentSummaryOut(Schema):
     )
     public_async: int = Field(description="public async APIs (closures excluded)")
     closures: int = Field(description="async functions defined inside functions")
-    async_twins: int = Field(description="async functions that have a sync twin")
+    async_twins: int = Field(
+        description="public async APIs (closures excluded) that have a sync twin"
+    )
     pairs_by_relation: dict[str, int] = Field(description="twin pairs by relation")
     duplicated_lines: int = Field(description="lines duplicated between twins")
     async_twin_share: float = Field(description="share of its lines in async twins")
