@@ -179,3 +179,14 @@ def test_the_two_counts_of_twins_say_what_they_count(httpcore, client):
     assert row, release[:3000]
     assert str(functions.count()) in row.group(1).split()
     assert "async twins" not in page + release
+
+
+def test_headlines_change_since_the_release_before_when_only_points_are_scanned(
+    httpcore, client
+):
+    summary = client.get("/api/v1/projects/httpcore/summary").json()
+    assert (summary["release"], summary["compared_with"]) == ("1.0.9", "1.0.8")
+    public = next(f for f in summary["figures"] if f["key"] == "public_async")
+    assert public["change"] == 0  # the same 80 public async APIs in both
+    page = text_of(client.get("/p/httpcore/"))
+    assert "httpcore 1.0.9 at a glance (change since 1.0.8)" in page

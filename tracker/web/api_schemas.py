@@ -349,7 +349,8 @@ class FigureOut(Schema):
 class SummaryOut(Schema):
     release: str = Field(description="the release the figures are of")
     compared_with: str | None = Field(
-        description="the feature release the changes are since"
+        description="the feature release the changes are since (the release "
+        "before, when no earlier feature release is scanned)"
     )
     figures: list[FigureOut] = Field(description="the overview's headline figures")
     hops_fewest: int = Field(
