@@ -190,3 +190,13 @@ def test_headlines_change_since_the_release_before_when_only_points_are_scanned(
     assert public["change"] == 0  # the same 80 public async APIs in both
     page = text_of(client.get("/p/httpcore/"))
     assert "httpcore 1.0.9 at a glance (change since 1.0.8)" in page
+
+
+def test_a_function_page_says_which_side_unasync_generates(httpcore, client):
+    base = "/p/httpcore/releases/1.0.9/functions"
+    sync = "httpcore._sync.connection_pool.ConnectionPool.handle_request"
+    generated = text_of(client.get(f"{base}/{sync}/"))
+    assert "this side is generated from its twin: a change belongs there" in generated
+    source = text_of(client.get(f"{base}/{POOL}/"))
+    assert "its twin is generated from this side" in source
+    assert "this side is generated" not in source
