@@ -1,6 +1,7 @@
 """Screenshots of each page at 1400 and 390 px, in Debian's Chromium.
 
-Serve the site on real data first (e.g. the 16 releases `bench_scan` leaves),
+Serve the site on real data first (Django 6.0 and 6.1, and httpcore 1.0.8 and
+1.0.9 as `make demo-projects` imports them),
 then: `.venv/bin/python docs/screenshots/take.py http://127.0.0.1:8123`.
 """
 
@@ -28,6 +29,20 @@ PAGES = {
     "search": P + "/search/?q=aget",
     "not-found": "/no/such/page/",
 }
+# httpcore: twins across modules (_async/ generates _sync/ with unasync).
+H = "/p/httpcore"
+POOL = "httpcore._async.connection_pool.AsyncConnectionPool"
+HTTPCORE_PAGES = {
+    "httpcore-overview": H + "/",
+    "httpcore-pair": H + "/releases/{newest}/pairs/" + POOL + ".handle_async_request/",
+    "httpcore-pair-divergent": H + "/releases/{newest}/pairs/"
+    "httpcore._models.Response.aiter_stream/",
+    "httpcore-function": H + "/releases/{newest}/functions/"
+    + POOL + ".handle_async_request/",
+    "httpcore-release": H + "/releases/{newest}/",
+    "httpcore-pairs": H + "/releases/{newest}/pairs/",
+    "httpcore-components": H + "/components/",
+}
 
 
 def main(base: str) -> None:
@@ -37,12 +52,13 @@ def main(base: str) -> None:
         )
         for width in (1400, 390):
             page = browser.new_page(viewport={"width": width, "height": 900})
-            page.goto(base + "/api/v1/summary")
-            newest = page.evaluate("JSON.parse(document.body.innerText).release")
-            for name, path in PAGES.items():
-                page.goto(base + path.format(newest=newest))
-                full = name not in ("overview-detail",)
-                page.screenshot(path=HERE / f"{name}-{width}.png", full_page=full)
+            for project, pages in (("django", PAGES), ("httpcore", HTTPCORE_PAGES)):
+                page.goto(f"{base}/api/v1/projects/{project}/summary")
+                newest = page.evaluate("JSON.parse(document.body.innerText).release")
+                for name, path in pages.items():
+                    page.goto(base + path.format(newest=newest))
+                    full = name not in ("overview-detail",)
+                    page.screenshot(path=HERE / f"{name}-{width}.png", full_page=full)
         browser.close()
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet, TextField, Value
+from django.db.models.functions import Concat
 
 from tracker.models import (
     FunctionStat,
@@ -234,13 +235,28 @@ def chain_links(*, function: FunctionStat) -> list[ChainLink]:
         return []
     if function.steps:
         links = [ChainLink(label=chain[0], target=f"{function.module}.{chain[0]}")]
+        # A call matched by name only may name no function of the release
+        # (`AsyncPoolRequest().wait_for_connection().handle_async_request()`):
+        # linked, it would lead to a 404.
+        stored = set(
+            FunctionStat.objects.filter(release_id=function.release_id)
+            .annotate(
+                full_name=Concat(
+                    "module", Value("."), "qualname", output_field=TextField()
+                )
+            )
+            .filter(full_name__in=[s["target"] for s in function.steps])
+            .values_list("full_name", flat=True)
+        )
         for label, step in zip(chain[1:], function.steps, strict=False):
             # A hop, native I/O or a call it could not see: not a function.
             end = step["resolution"] in ("hop", "io", "unseen")
             links.append(
                 ChainLink(
                     label=label,
-                    target=None if end else step["target"],
+                    target=step["target"]
+                    if not end and step["target"] in stored
+                    else None,
                     resolution=step["resolution"],
                     candidates=tuple(step.get("candidates", ())),
                     default=step.get("default", False),

@@ -94,6 +94,20 @@ def release_previous_feature(*, release: Release) -> Release | None:
     )
 
 
+def _release_before(*, release: Release) -> Release | None:
+    """The scanned release just before this one: what headlines compare with
+    when no earlier feature release is scanned (httpcore 1.0.9 after 1.0.8)."""
+    return (
+        Release.objects.filter(
+            project_id=release.project_id,
+            is_snapshot=False,
+            version_key__lt=release.version_key,
+        )
+        .order_by("-version_key")
+        .first()
+    )
+
+
 def release_components(*, release: Release) -> list[ComponentSummary]:
     return [
         from_jsonable(ComponentSummary, row.summary)
@@ -192,7 +206,7 @@ class Headline:
     key: str
     label: str
     value: int
-    change: int | None  # since the previous feature release; None if none
+    change: int | None  # since the release compared with; None if none
     figure: Figure
 
 
@@ -200,9 +214,12 @@ def headlines(
     *, release: Release
 ) -> tuple[list[Headline], Release | None, dict[str, int]]:
     """The release's headline figures, each with its change since the previous
-    feature release; and all its figures (hops and lines besides)."""
+    feature release (else the release before, when only point releases are
+    scanned); and all its figures (hops and lines besides)."""
     now = release_figures(release=release)
-    previous = release_previous_feature(release=release)
+    previous = release_previous_feature(release=release) or _release_before(
+        release=release
+    )
     before = release_figures(release=previous) if previous else {}
     rows = [
         Headline(

@@ -74,14 +74,19 @@ class ComponentSummaryOut(Schema):
     )
     public_async: int = Field(description="public async APIs (closures excluded)")
     closures: int = Field(description="async functions defined inside functions")
-    async_twins: int = Field(description="async functions that have a sync twin")
+    async_twins: int = Field(
+        description="public async APIs (closures excluded) that have a sync twin"
+    )
     pairs_by_relation: dict[str, int] = Field(description="twin pairs by relation")
     duplicated_lines: int = Field(description="lines duplicated between twins")
     async_twin_share: float = Field(description="share of its lines in async twins")
     concurrent_functions: int = Field(
         description="async functions whose own body runs awaitables concurrently"
     )
-    thread_hops: int = Field(description="sync_to_async call sites in its code")
+    thread_hops: int = Field(
+        description="thread-hop call sites in its code (sync_to_async, "
+        "asyncio.to_thread, loop.run_in_executor, anyio.to_thread.run_sync...)"
+    )
     hops_fewest: int = Field(
         description="thread hops on its public async APIs' paths, fewest, summed"
     )
@@ -157,7 +162,8 @@ class ParseFailureOut(Schema):
 class ChainStepOut(Schema):
     target: str = Field(
         description="the function's full name; for a hop its label, e.g. "
-        "sync_to_async(get); for I/O or an unknown call, the call as written"
+        "sync_to_async(get) or asyncio.to_thread(f); for I/O, an unknown call "
+        "or a call matched by name only to no function, the call as written"
     )
     resolution: Resolution = Field(
         description="type, convention, name (how the call was known); hop, io or "
@@ -190,7 +196,10 @@ class FunctionOut(Schema):
     first_line: int = Field(description="first line in its file")
     last_line: int = Field(description="last line in its file")
     loc: int = Field(description="lines of code")
-    thread_hops: int = Field(description="sync_to_async call sites in its own body")
+    thread_hops: int = Field(
+        description="thread-hop call sites in its own body (sync_to_async, "
+        "asyncio.to_thread, loop.run_in_executor, anyio.to_thread.run_sync...)"
+    )
     hops_fewest: int = Field(description="thread hops on its paths, fewest")
     hops_most: int = Field(description="thread hops on its paths, most")
     unknown_calls: list[str] = Field(
@@ -340,7 +349,8 @@ class FigureOut(Schema):
 class SummaryOut(Schema):
     release: str = Field(description="the release the figures are of")
     compared_with: str | None = Field(
-        description="the feature release the changes are since"
+        description="the feature release the changes are since (the release "
+        "before, when no earlier feature release is scanned)"
     )
     figures: list[FigureOut] = Field(description="the overview's headline figures")
     hops_fewest: int = Field(

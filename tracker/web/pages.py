@@ -79,6 +79,11 @@ def overview(request: HttpRequest, project: str) -> HttpResponse:
             "tracker/overview.html#cell-detail",
             {"detail": detail, "toggles": _toggles(options)},
         )
+    scanned = selectors.release_kinds(project=project)
+    if not scanned["features"]:
+        # Only point releases scanned (httpcore 1.0.8 and 1.0.9): hiding them
+        # would leave the matrix empty, so they are the columns.
+        options = {**options, "points": True}
     releases = list(
         selectors.release_list(
             project=project, points=options["points"], snapshots=options["snapshots"]
@@ -99,7 +104,7 @@ def overview(request: HttpRequest, project: str) -> HttpResponse:
         "figures": figures,
         "detail": detail,
         "toggles": _toggles(options),
-        "scanned": selectors.release_kinds(project=project),
+        "scanned": scanned,
         "concurrency_rule": selectors.CONCURRENCY_RULE,
         "reach_rule": REACH_RULE,
         "hop_cost_ms": settings.ASYNCDASH_HOP_COST_MS,

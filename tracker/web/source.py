@@ -22,6 +22,7 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
+from analyzers.conventions import load_conventions
 from analyzers.file_pass.names import decode_source
 from analyzers.records import TwinPair
 from analyzers.serialize import from_jsonable
@@ -39,8 +40,21 @@ from tracker.sources.git import GitSourceError
 # a link away): highlighting and aligning twins grow with them.
 MAX_SOURCE_LINES = 400
 
-# Callables whose call is the thread hop itself (see conventions.toml).
-HOP_NAMES = frozenset({"sync_to_async", "database_sync_to_async", "SyncToAsync"})
+
+def _hop_names() -> frozenset[str]:
+    """The last name of every bridge the analyzer counts as a thread hop
+    (conventions.toml): asgiref's `sync_to_async` for Django, and for the
+    other projects `asyncio.to_thread`, anyio's and trio's `run_sync`,
+    `run_in_threadpool`, `loop.run_in_executor`."""
+    rules = load_conventions()
+    dotted = (*rules.sync_to_async, *rules.thread_calls)
+    return frozenset(name.rsplit(".", 1)[-1] for name in dotted) | frozenset(
+        rules.thread_methods
+    )
+
+
+# Callables whose call is the thread hop itself.
+HOP_NAMES = _hop_names()
 # A line and its end, as Python's tokenizer ends lines: \n, \r\n or \r.
 PYTHON_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
