@@ -37,8 +37,10 @@ HTTPCORE_PAGES = {
     "httpcore-pair": H + "/releases/{newest}/pairs/" + POOL + ".handle_async_request/",
     "httpcore-pair-divergent": H + "/releases/{newest}/pairs/"
     "httpcore._models.Response.aiter_stream/",
-    "httpcore-function": H + "/releases/{newest}/functions/"
-    + POOL + ".handle_async_request/",
+    "httpcore-function": H
+    + "/releases/{newest}/functions/"
+    + POOL
+    + ".handle_async_request/",
     "httpcore-release": H + "/releases/{newest}/",
     "httpcore-pairs": H + "/releases/{newest}/pairs/",
     "httpcore-components": H + "/components/",
