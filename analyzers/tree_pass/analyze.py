@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 # Part of every cached result's key: bump it whenever a change to the analyzer
 # or its data files changes what a file's result would be.
-ANALYZER_VERSION = "6"
+ANALYZER_VERSION = "7"
 
 
 def source_files(root: Path, component_map: ComponentMap) -> Iterator[tuple[str, Path]]:
@@ -118,11 +118,11 @@ def tree_pass(
         replaced(
             fn,
             component=component_map.of_definition(fn.module, fn.qualname),
-            twin=across.twins.get(
-                (fn.module, fn.qualname, fn.is_async, fn.variant), fn.twin
-            ),
+            twin=across.twins.get(identity, fn.twin),
+            missing_twin=fn.missing_twin and identity not in across.shared,
         )
         for fn in functions
+        for identity in [(fn.module, fn.qualname, fn.is_async, fn.variant)]
     ]
     pairs = [
         replaced(p, component=component_map.of_definition(p.module, p.async_qualname))

@@ -45,6 +45,10 @@ class ModulePairs:
     twins: dict[Identity, str] = field(default_factory=dict)
     # Twin modules whose pairs could not be compared: no text for one side.
     without_text: list[str] = field(default_factory=list)
+    # Sync methods of a class in an async twin module that the sync module's
+    # class has too (httpcore's `AsyncHTTPConnection.is_available`): shared
+    # helpers, not methods missing an async twin.
+    shared: set[Identity] = field(default_factory=set)
 
 
 def pair_twin_modules(
@@ -60,6 +64,7 @@ def pair_twin_modules(
         sync_file = by_path.get(sync_path) if sync_path else None
         if sync_file is None or async_file.parse_error is not None:
             continue
+        found.shared |= _shared(async_file, sync_file, conventions)
         matches = list(_match(async_file, sync_file, conventions))
         if not matches:
             continue
@@ -104,6 +109,24 @@ def _span(record: FunctionRecord) -> tuple[int, int]:
 
 def _identity(record: FunctionRecord) -> Identity:
     return (record.module, record.qualname, record.is_async, record.variant)
+
+
+def _shared(
+    async_file: FileResult, sync_file: FileResult, conventions: Conventions
+) -> set[Identity]:
+    """The sync methods counted as missing a twin in `async_file` whose class,
+    as the sync module spells it, has the same method in `sync_file`."""
+    sync_qualnames = {r.qualname for r in sync_file.functions if not r.is_async}
+    shared = set()
+    for record in async_file.functions:
+        if not record.missing_twin:
+            continue
+        scope, _, name = record.qualname.rpartition(".")
+        for sync_scope in dict.fromkeys((_sync_scope(scope, conventions), scope)):
+            if f"{sync_scope}.{name}" in sync_qualnames:
+                shared.add(_identity(record))
+                break
+    return shared
 
 
 def _match(async_file: FileResult, sync_file: FileResult, conventions: Conventions):
