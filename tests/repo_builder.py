@@ -2,6 +2,7 @@
 
 import subprocess
 import textwrap
+from contextlib import contextmanager
 from pathlib import Path
 
 COMPONENTS = """
@@ -176,3 +177,25 @@ def project_remove(slug: str) -> None:
     )
     Project.objects.filter(slug=slug).delete()
     FileAnalysis.objects.filter(blob_sha__in=blobs).delete()
+
+
+@contextmanager
+def site_for(slug: str, django_db_blocker, **settings):
+    """A project the site shows: `settings` overridden and the caches empty
+    while the block scans and uses it; the project removed, the caches
+    emptied and the settings restored on the way out."""
+    from django.core.cache import cache, caches
+    from django.test import override_settings
+
+    overrides = override_settings(**settings)
+    overrides.enable()
+    cache.clear()
+    caches["local"].clear()
+    try:
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            project_remove(slug)
+        cache.clear()
+        caches["local"].clear()
+        overrides.disable()

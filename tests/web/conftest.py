@@ -11,8 +11,7 @@ from contextlib import contextmanager
 import pytest
 from django.core.cache import cache, caches
 from django.db import connection
-from django.test import override_settings
-from repo_builder import RELEASES, demo_project, make_repo, project_remove
+from repo_builder import RELEASES, demo_project, make_repo, site_for
 from services import _skip_or_fail
 
 from tracker.config.celery import app as celery_app
@@ -60,28 +59,23 @@ WEB_RELEASES = {
 def scanned_demo(root, django_db_blocker):
     """The demo project with releases 1.0, 1.1, 1.2, 1.2.1 and a snapshot of
     main scanned, shown by the site; removed again on the way out."""
-    overrides = override_settings(DATA_DIR=root / "data", ASYNCDASH_PROJECT="demo-web")
-    overrides.enable()
-    cache.clear()
-    caches["local"].clear()
-    with django_db_blocker.unblock():
-        project = demo_project(
-            make_repo(root / "upstream", WEB_RELEASES), slug="demo-web"
-        )
-        targets = [requests.Target(version=v, ref=v) for v in WEB_RELEASES]
-        scans = requests.scans_request(project=project, targets=targets)
-        scans.append(weekly.main_snapshot_request(project=project))
-        for scan in scans:
-            scan.refresh_from_db()
-            assert scan.status == "done", scan.error
-    try:
-        yield project
-    finally:
+    with site_for(
+        "demo-web",
+        django_db_blocker,
+        DATA_DIR=root / "data",
+        ASYNCDASH_PROJECT="demo-web",
+    ):
         with django_db_blocker.unblock():
-            project_remove("demo-web")
-        cache.clear()
-        caches["local"].clear()
-        overrides.disable()
+            project = demo_project(
+                make_repo(root / "upstream", WEB_RELEASES), slug="demo-web"
+            )
+            targets = [requests.Target(version=v, ref=v) for v in WEB_RELEASES]
+            scans = requests.scans_request(project=project, targets=targets)
+            scans.append(weekly.main_snapshot_request(project=project))
+            for scan in scans:
+                scan.refresh_from_db()
+                assert scan.status == "done", scan.error
+        yield project
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache, caches
 from django.core.management import call_command
-from django.test import override_settings
-from repo_builder import git, project_remove
+from repo_builder import git, site_for
 
 from tracker.models import FunctionStat, Project
 from tracker.scanning import requests
@@ -63,36 +61,26 @@ def httpcore(tmp_path_factory, django_db_setup, django_db_blocker):
         git(repo, "add", "-A")
         git(repo, "commit", "-q", "-m", f"release {version}")
         git(repo, "tag", version)
-    overrides = override_settings(DATA_DIR=root / "data")
-    overrides.enable()
-    cache.clear()
-    caches["local"].clear()
-    with django_db_blocker.unblock():
-        call_command(
-            "add_project",
-            "httpcore",
-            "--git",
-            str(repo),
-            "--package-dir",
-            "httpcore",
-            "--since",
-            "1.0",
-            "--config",
-            str(REPO_ROOT / "analyzers/data/projects/httpcore.toml"),
-        )
-        project = Project.objects.get(slug="httpcore")
-        targets = [requests.Target(version=v, ref=v) for v in VERSIONS]
-        for scan in requests.scans_request(project=project, targets=targets):
-            scan.refresh_from_db()
-            assert scan.status == "done", scan.error
-    try:
-        yield project
-    finally:
+    with site_for("httpcore", django_db_blocker, DATA_DIR=root / "data"):
         with django_db_blocker.unblock():
-            project_remove("httpcore")
-        cache.clear()
-        caches["local"].clear()
-        overrides.disable()
+            call_command(
+                "add_project",
+                "httpcore",
+                "--git",
+                str(repo),
+                "--package-dir",
+                "httpcore",
+                "--since",
+                "1.0",
+                "--config",
+                str(REPO_ROOT / "analyzers/data/projects/httpcore.toml"),
+            )
+            project = Project.objects.get(slug="httpcore")
+            targets = [requests.Target(version=v, ref=v) for v in VERSIONS]
+            for scan in requests.scans_request(project=project, targets=targets):
+                scan.refresh_from_db()
+                assert scan.status == "done", scan.error
+        yield project
 
 
 def test_the_overview_shows_point_releases_when_no_feature_release_is_scanned(

@@ -3,9 +3,7 @@ what differs once normalised is stored on its row (no file's cached result
 holds a pair the tree pass made), shown on the page and in the API."""
 
 import pytest
-from django.core.cache import cache, caches
-from django.test import override_settings
-from repo_builder import demo_project, make_repo, project_remove
+from repo_builder import demo_project, make_repo, site_for
 
 from tracker.models import TwinPairStat
 from tracker.scanning import requests
@@ -38,24 +36,14 @@ PAIR = "pkg._async.conn.AsyncConnection.request"
 @pytest.fixture(scope="module")
 def twins(tmp_path_factory, django_db_setup, django_db_blocker):
     root = tmp_path_factory.mktemp("twins")
-    overrides = override_settings(DATA_DIR=root / "data")
-    overrides.enable()
-    cache.clear()
-    caches["local"].clear()
-    with django_db_blocker.unblock():
-        project = demo_project(make_repo(root / "upstream", TWINS), slug="twins")
-        targets = [requests.Target(version="1.0", ref="1.0")]
-        (scan,) = requests.scans_request(project=project, targets=targets)
-        scan.refresh_from_db()
-        assert scan.status == "done", scan.error
-    try:
-        yield project
-    finally:
+    with site_for("twins", django_db_blocker, DATA_DIR=root / "data"):
         with django_db_blocker.unblock():
-            project_remove("twins")
-        cache.clear()
-        caches["local"].clear()
-        overrides.disable()
+            project = demo_project(make_repo(root / "upstream", TWINS), slug="twins")
+            targets = [requests.Target(version="1.0", ref="1.0")]
+            (scan,) = requests.scans_request(project=project, targets=targets)
+            scan.refresh_from_db()
+            assert scan.status == "done", scan.error
+        yield project
 
 
 def test_a_pair_across_twin_modules_keeps_what_differs(twins):
