@@ -197,3 +197,35 @@ def test_a_log_line_prints_above_the_progress_bar() -> None:
     assert lines[0].endswith(" WARNING tracker.demo: slow file")
     assert "scan" not in lines[0], "the line was written through the bar"
     assert lines[1].startswith("scan:  50%|")
+
+
+class Writes(Stream):
+    """A stream that keeps each write call apart."""
+
+    def __init__(self) -> None:
+        super().__init__(terminal=False)
+        self.calls: list[str] = []
+
+    def write(self, text: str) -> int:
+        if text:
+            self.calls.append(text)
+        return super().write(text)
+
+
+def test_each_log_line_is_written_whole_in_one_call() -> None:
+    """A worker's processes share stdout: a line and its newline split in two
+    writes let another process's line in between, two JSON objects on one."""
+    stream = Writes()
+    handler = logs.TerminalHandler(stream)
+    handler.setFormatter(logs.json_formatter())
+    for message in ("first", "second"):
+        handler.emit(
+            logging.LogRecord(
+                "tracker.demo", logging.INFO, __file__, 1, message, (), None
+            )
+        )
+
+    assert len(stream.calls) == 2, stream.calls
+    for call, message in zip(stream.calls, ("first", "second"), strict=True):
+        assert call.endswith("}\n") and call.count("\n") == 1, call
+        assert json.loads(call)["message"] == message

@@ -86,7 +86,10 @@ class TerminalHandler(logging.StreamHandler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            tqdm.write(self.format(record), file=self.stream)
+            # One write per line, newline included (tqdm writes `end` apart):
+            # a worker's processes share stdout, and two writes let another
+            # process's line in between.
+            tqdm.write(self.format(record) + self.terminator, file=self.stream, end="")
         except RecursionError:
             raise
         except Exception:
