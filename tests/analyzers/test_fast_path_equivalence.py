@@ -235,6 +235,24 @@ SYNC_ONLY = [
         ),
         id="class-attributes-and-module-instances",
     ),
+    pytest.param(
+        source(
+            """
+            import threading
+
+            class Pool:
+                def __init__(self):
+                    # A threading lock unless we're running in async mode,
+                    # where the caller awaits (httpcore's _sync/ says so).
+                    self._lock = threading.Lock()  # not a coroutine lock
+
+                def close(self):  # see the async twin
+                    with self._lock:
+                        self._closed = True
+            """
+        ),
+        id="async-named-in-comments-only",
+    ),
 ]
 
 
@@ -247,3 +265,23 @@ def test_fast_path_matches_full_path(code):
     assert fast.parse_error is None
     assert fast.functions  # the snippet is not trivially empty
     assert fast == full
+
+
+@pytest.mark.parametrize(
+    ("code", "no_async"),
+    [
+        ("x = 1  # async mode\n# await the lock\n", True),
+        ("def f():\n    # from_thread.run in the twin\n    return 1\n", True),
+        ("def f():\n    return async_to_sync(g)()  # a bridge\n", False),
+        # A marker in a string is code: getattr(x, "aclose") follows it.
+        ('NAME = "async"\n', False),
+        ('DOC = """\n# async in a string, not a comment\n"""\n', False),
+        # A `#` in a string before the marker does not make it a comment.
+        ('x = "#" if coroutine_mode else 1\n', False),
+        ("async def f():\n    pass\n", False),
+        # A marker after `#` where tokenize cannot read the file: the full path.
+        ("x = (  # async\n", False),
+    ],
+)
+def test_a_marker_in_a_comment_is_no_async_code(code: str, no_async: bool) -> None:
+    assert holds_no_async(code.encode()) is no_async
