@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SDIST_CACHE
+from tracker.sources import simple_index
 from tracker.sources.git import GitSourceError, Mirror, Tag
 from tracker.sources.pypi import (
     feature_releases_since,
@@ -243,5 +244,11 @@ def test_import_releases_from_a_real_sdist(django52_tree: Path, tmp_path: Path):
     assert init == (django52_tree / "django/__init__.py").read_bytes()
     assert not [path for path in blobs if not path.startswith("django/")]
     assert tag.name == version and tag.commit == release.commit
-    built = (django52_tree / "PKG-INFO").stat().st_mtime
-    assert abs(tag.date.timestamp() - built) < 1
+    # Dated by its upload to PyPI (PEP 700's upload-time), not its archive.
+    (listed,) = [
+        found
+        for found in simple_index.project_sdists("django")
+        if str(found.version) == version
+    ]
+    assert listed.uploaded is not None
+    assert tag.date == listed.uploaded.replace(microsecond=0)

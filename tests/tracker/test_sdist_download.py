@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -361,6 +362,50 @@ def test_no_code_from_the_archive_runs(index: Index, tmp_path: Path) -> None:
     assert (tree / "setup.py").read_text().startswith("import pathlib")
     assert release.created
     assert not marker.exists()
+
+
+def test_a_release_is_dated_by_its_upload_to_the_index(
+    index: Index, tmp_path: Path
+) -> None:
+    """Builds may pin every time in the archive (hatchling writes 2020-02-02,
+    here 2023-11-14): the index's upload time dates the release, read from
+    one listing for all releases; without one, PKG-INFO's time does."""
+    index.add("pkg", "1.0", **{"upload-time": "2025-04-24T22:06:22.219726Z"})
+    index.add("pkg", "1.1", **{"upload-time": "not a time"})
+    index.add("pkg", "1.2")
+    with Mirror.init_local(path=tmp_path / "mirror") as mirror:
+        import_releases(
+            mirror=mirror,
+            package="pkg",
+            versions=["1.0", "1.1", "1.2"],
+            cache_dir=tmp_path / "cache",
+            folders=("pkg",),
+        )
+        dates = {tag.name: tag.date for tag in mirror.tags(r"\d+\.\d+")}
+
+    assert dates["1.0"] == datetime(2025, 4, 24, 22, 6, 22, tzinfo=UTC)
+    pinned = datetime.fromtimestamp(1_700_000_000, UTC)  # the archive's times
+    assert dates["1.1"] == dates["1.2"] == pinned
+    assert index.requests.count("/simple/pkg/") == 1, index.requests
+
+
+def test_cached_releases_import_without_the_index(
+    index: Index, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unreadable index costs the upload times, never the import."""
+    cache = tmp_path / "cache"
+    index.add("pkg", "1.0", **{"upload-time": "2025-04-24T22:06:22Z"})
+    download_sdist(package="pkg", spec="==1.0", cache_dir=cache)
+    monkeypatch.setenv("ASYNCDASH_PYPI_INDEX_URL", "http://127.0.0.1:9/simple/")
+    with Mirror.init_local(path=tmp_path / "mirror") as mirror:
+        (release,) = import_releases(
+            mirror=mirror, package="pkg", versions=["1.0"], cache_dir=cache,
+            folders=("pkg",),
+        )  # fmt: skip
+        (tag,) = mirror.tags(r"\d+\.\d+")
+
+    assert release.created
+    assert tag.date == datetime.fromtimestamp(1_700_000_000, UTC)
 
 
 def test_the_index_url_is_read_at_each_call(

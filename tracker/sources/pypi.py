@@ -26,6 +26,7 @@ from tracker.sources.sdist import (
     check_package,
     download_sdist,
 )
+from tracker.sources.simple_index import IndexFile
 
 logger = logging.getLogger(__name__)
 
@@ -101,13 +102,48 @@ def final_releases_since(versions: list[str], since: str) -> list[str]:
     return list(picked.values())
 
 
-def _release_date(tree: Path) -> datetime:
-    # sdist tools write PKG-INFO when they build the archive and extraction
-    # keeps member times, so it dates the release without asking PyPI.
+def _upload_time(
+    listed: list[IndexFile] | None, *, package: str, version: str
+) -> datetime | None:
+    """The index's upload time of the release's sdist, if it says one."""
+    try:
+        found = simple_index.pick_sdist(
+            listed or [], package=package, spec=f"=={version}"
+        )
+    except SdistDownloadError:
+        return None
+    return found.uploaded
+
+
+def _release_date(tree: Path, uploaded: datetime | None) -> datetime:
+    """When the release was published: its sdist's upload time on the index.
+
+    Without one (an index without PEP 700, or none reachable and the archive
+    cached), PKG-INFO's time: sdist tools write it when they build the
+    archive and extraction keeps member times. Some builds pin every time
+    (hatchling writes 2020-02-02 into httpcore's), hence the index first.
+    """
+    if uploaded is not None:
+        return uploaded
     for candidate in (tree / "PKG-INFO", tree):
         if candidate.exists():
             return datetime.fromtimestamp(candidate.stat().st_mtime, UTC)
     return datetime.now(UTC)
+
+
+def _listing(package: str) -> list[IndexFile] | None:
+    """The package's sdists on the index, read once for all its releases;
+    None when the index cannot be read (cached archives still import)."""
+    try:
+        return simple_index.project_sdists(package)
+    except SdistDownloadError as exc:
+        logger.warning(
+            "%s: the index cannot be read (%s); release dates come from the"
+            " archives' PKG-INFO",
+            package,
+            exc,
+        )
+        return None
 
 
 def _import_one(
@@ -117,6 +153,7 @@ def _import_one(
     version: str,
     cache_dir: Path,
     folders,
+    listed: list[IndexFile] | None = None,
     downloaded: Callable[[str], object] | None = None,
 ) -> str:
     """Commit and tag one release; on failure, drop its extracted tree.
@@ -126,7 +163,9 @@ def _import_one(
     """
     cache_dir = cache_dir.resolve()
     # "==3.0" is exactly 3.0 (or 3.0.0), never 3.0.x.
-    archive = download_sdist(package=package, spec=f"=={version}", cache_dir=cache_dir)
+    archive = download_sdist(
+        package=package, spec=f"=={version}", cache_dir=cache_dir, listed=listed
+    )
     if downloaded is not None:
         downloaded(version)
     tree = _extract_apart(archive=archive, cache_dir=cache_dir)
@@ -136,7 +175,9 @@ def _import_one(
             folders=folders,
             tag=version,
             message=f"{package} {version}, imported from its PyPI sdist\n",
-            date=_release_date(tree),
+            date=_release_date(
+                tree, _upload_time(listed, package=package, version=version)
+            ),
         )
     except BaseException:
         shutil.rmtree(tree, ignore_errors=True)
@@ -202,10 +243,17 @@ def import_releases(
             release_versions.parse(version)
         except release_versions.VersionError as exc:
             raise ReleaseImportError(str(exc)) from None
+    try:
+        tagged = {version: mirror.tag_commit(version) for version in versions}
+    except GitSourceError as exc:
+        raise ReleaseImportError(f"{package}: {exc}") from exc
+    # One read of the index for every release to import (not one each):
+    # which archive to fetch, its sha256 and its upload time.
+    listed = _listing(package) if None in tagged.values() else None
 
     def one(version: str) -> ImportedRelease:
         try:
-            commit = mirror.tag_commit(version)
+            commit = tagged[version]
             created = commit is None
             if commit is None:
                 commit = _import_one(
@@ -214,6 +262,7 @@ def import_releases(
                     version=version,
                     cache_dir=cache_dir,
                     folders=folders,
+                    listed=listed,
                     downloaded=downloaded,
                 )
         except (

@@ -51,12 +51,18 @@ def _cached_archive(*, package: str, version: str, cache_dir: Path) -> Path | No
 
 
 def download_sdist(
-    *, package: str, spec: str | None, cache_dir: Path, timeout: float = 600
+    *,
+    package: str,
+    spec: str | None,
+    cache_dir: Path,
+    timeout: float = 600,
+    listed: list[simple_index.IndexFile] | None = None,
 ) -> Path:
     """Return the sdist archive for `package` matching `spec` (None: newest).
 
     An exact `==X` spec already in `cache_dir` needs no network. Otherwise
-    the index's JSON page says which sdist is the newest non-yanked match;
+    the index's JSON page (or `listed`, that page read once by a caller
+    fetching several releases) says which sdist is the newest non-yanked match;
     an archive of that name in the cache with the index's sha256 is reused,
     else it is downloaded (`simple_index.fetch_sdist`: at most the archive
     limit, within `timeout` seconds, sha256 checked). Nothing in the archive
@@ -70,11 +76,9 @@ def download_sdist(
         )
         if cached:
             return cached
-    found = simple_index.pick_sdist(
-        simple_index.project_sdists(package, timeout=min(timeout, 120)),
-        package=package,
-        spec=spec,
-    )
+    if listed is None:
+        listed = simple_index.project_sdists(package, timeout=min(timeout, 120))
+    found = simple_index.pick_sdist(listed, package=package, spec=spec)
     cached = cache_dir / found.filename
     if cached.is_file() and simple_index.file_sha256(cached) == found.sha256:
         return cached

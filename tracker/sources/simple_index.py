@@ -25,6 +25,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -110,6 +111,8 @@ class IndexFile:
     size: int | None
     yanked: bool
     version: Version
+    # PEP 700's `upload-time`: when it was published, the release's date.
+    uploaded: datetime | None = None
 
 
 class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
@@ -197,7 +200,19 @@ def _sdist(entry: object, *, name: str, page: str) -> IndexFile | None:
         size=size if isinstance(size, int) and size >= 0 else None,
         yanked=bool(entry.get("yanked", False)),
         version=version,
+        uploaded=_upload_time(entry.get("upload-time")),
     )
+
+
+def _upload_time(value: object) -> datetime | None:
+    """PEP 700's ISO 8601 time in UTC, or None when absent or not one."""
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def sdist_versions(package: str, *, timeout: float = 120) -> list[str]:
