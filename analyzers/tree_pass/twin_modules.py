@@ -122,7 +122,7 @@ def _shared(
         if not record.missing_twin:
             continue
         scope, _, name = record.qualname.rpartition(".")
-        for sync_scope in dict.fromkeys((_sync_scope(scope, conventions), scope)):
+        for sync_scope in _sync_scopes(scope, conventions):
             if f"{sync_scope}.{name}" in sync_qualnames:
                 shared.add(_identity(record))
                 break
@@ -141,16 +141,14 @@ def _match(async_file: FileResult, sync_file: FileResult, conventions: Conventio
         if not record.is_async or record.overload or record.twin:
             continue
         scope, _, name = record.qualname.rpartition(".")
-        # The class as the sync module spells it, else as written: a class
-        # named for what it serves keeps its name (elasticsearch's
-        # `AsyncSearchClient`, the client of its "async search" API).
-        scopes = dict.fromkeys((_sync_scope(scope, conventions), scope))
         found = next(
             (
                 (qualname, convention)
-                for scope in scopes
+                for sync_scope in _sync_scopes(scope, conventions)
                 for sync_name, convention in _sync_names(name, conventions)
-                if (qualname := f"{scope}.{sync_name}" if scope else sync_name)
+                if (
+                    qualname := f"{sync_scope}.{sync_name}" if sync_scope else sync_name
+                )
                 in sync_defs
                 and qualname not in taken
             ),
@@ -169,6 +167,14 @@ def _sync_names(name: str, conventions: Conventions) -> list[tuple[str, Conventi
         candidates.append((renamed, Convention.SAME_NAME))
     candidates += conventions.sync_twin_names(name)
     return candidates
+
+
+def _sync_scopes(scope: str, conventions: Conventions) -> tuple[str, ...]:
+    """Where a def of `scope` has its twin: the class as the sync module
+    spells it, else as written (a class named for what it serves keeps its
+    name: elasticsearch's `AsyncSearchClient`, the client of its "async
+    search" API)."""
+    return tuple(dict.fromkeys((_sync_scope(scope, conventions), scope)))
 
 
 def _sync_scope(scope: str, conventions: Conventions) -> str:
