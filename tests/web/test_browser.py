@@ -279,3 +279,27 @@ def test_every_internal_link_answers_and_no_page_overflows_a_phone(
         page.screenshot(path=shots / "overview-390-top.png")
         page.goto(live_server.url + "/")
         page.screenshot(path=shots / "home-390.png")
+
+
+def test_a_table_wider_than_the_phone_shows_which_side_has_more(
+    scanned, live_server, browser
+):
+    """The home table scrolls sideways at 390 px: a shadow marks the hidden
+    side (classes more-left/more-right), and none at 1400 px."""
+    classes = "el => [...el.classList].filter(c => c.startsWith('more-')).sort()"
+    with new_page(browser, 390, 844) as page:
+        page.goto(live_server.url + "/")
+        box = page.locator(".scroll:has(table.projects)")
+        assert box.evaluate("el => el.scrollWidth > el.clientWidth")
+        assert box.evaluate(classes) == ["more-right"]
+        assert "inset" in box.evaluate("el => getComputedStyle(el).boxShadow")
+        box.evaluate("el => { el.scrollLeft = el.scrollWidth; }")
+        page.wait_for_function(
+            "el => el.classList.contains('more-left')", arg=box.element_handle()
+        )
+        assert box.evaluate(classes) == ["more-left"]
+    with new_page(browser, 1400) as page:
+        page.goto(live_server.url + "/")
+        box = page.locator(".scroll:has(table.projects)")
+        assert box.evaluate(classes) == []
+        assert box.evaluate("el => getComputedStyle(el).boxShadow") == "none"
