@@ -25,7 +25,6 @@ import libcst
 from analyzers.cli import tree_config
 from analyzers.file_pass.analyze import PARSE_ERRORS
 from analyzers.file_pass.ast_walk import holds_no_async
-from analyzers.file_pass.names import module_name
 from analyzers.isolation import IsolatedAnalyser
 from analyzers.serialize import file_result_from_json
 from analyzers.tree_pass.analyze import analyze_sources, source_files, tree_pass
@@ -37,7 +36,7 @@ if TYPE_CHECKING:
 
 def read_package(root: Path, component_map: ComponentMap) -> list[tuple[str, bytes]]:
     """The package's files, read into memory (its tests left out)."""
-    prefix = component_map.package + "/"
+    prefix = component_map.package_dir + "/"
     return [
         (rel, path.read_bytes())
         for rel, path in source_files(root, component_map)
@@ -56,7 +55,8 @@ def time_parse(files: list[tuple[str, bytes]]) -> float:
 def time_analysis(files: list[tuple[str, bytes]], config: ProjectConfig) -> float:
     start = time.perf_counter()
     read = dict(files).get
-    tree_pass(analyze_sources(files, config.conventions), config, read_source=read)
+    results = analyze_sources(files, config.conventions, config.components.module_of)
+    tree_pass(results, config, read_source=read)
     return time.perf_counter() - start
 
 
@@ -65,7 +65,12 @@ def time_bounded(files: list[tuple[str, bytes]], config: ProjectConfig) -> float
     with IsolatedAnalyser() as analyser:
         results = [
             file_result_from_json(
-                analyser.analyse(data, module=module_name(rel), path=rel, config=config)
+                analyser.analyse(
+                    data,
+                    module=config.components.module_of(rel),
+                    path=rel,
+                    config=config,
+                )
             )
             for rel, data in files
         ]
@@ -115,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
     files = read_package(args.path, config.components)
     if not files:
-        parser.error(f"no .py file in {args.path}'s {config.components.package}/")
+        parser.error(f"no .py file in {args.path}'s {config.components.package_dir}/")
     total = sum(len(data) for _, data in files)
     conventions = config.conventions
     asynchronous = [

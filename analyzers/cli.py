@@ -197,14 +197,9 @@ def tree_config(
         return default_config()
     if (root / "__init__.py").is_file():  # the package folder itself
         return load_project_config(None, package=root.name)
-    found = sorted(
-        child.name
-        for child in root.iterdir()
-        if child.is_dir()
-        and not child.is_symlink()
-        and child.name not in NOT_PACKAGES
-        and (child / "__init__.py").is_file()
-    )
+    found = _package_folders(root)
+    if not found and (root / "src").is_dir() and not (root / "src").is_symlink():
+        found = [f"src/{name}" for name in _package_folders(root / "src")]
     if len(found) != 1:
         seen = ", ".join(found) or "none"
         raise ValueError(
@@ -212,6 +207,18 @@ def tree_config(
             " give --package NAME or --config FILE"
         )
     return load_project_config(None, package=found[0])
+
+
+def _package_folders(folder: Path) -> list[str]:
+    """The folders in `folder` that are packages under study."""
+    return sorted(
+        child.name
+        for child in folder.iterdir()
+        if child.is_dir()
+        and not child.is_symlink()
+        and child.name not in NOT_PACKAGES
+        and (child / "__init__.py").is_file()
+    )
 
 
 # Folders at a tree's top that hold no package under study.
@@ -272,7 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--package",
-        help="the package folder's name, with the default settings "
+        help="the package folder's name (src/NAME in a src layout), with the "
+        "default settings "
         "(one component per top-level subpackage)",
     )
     bounds = parser.add_argument_group(

@@ -200,14 +200,21 @@ def _component_map(data: dict, package: str | None) -> ComponentMap:
             )
         if not isinstance(value, kind):
             raise ConfigError(f"[project] {key} must be a {kind.__name__}")
-    name = project.get("package") or package
-    if not name:
+    folder = project.get("package") or package
+    if not folder:
         raise ConfigError("missing [project] package (the package folder's name)")
-    for key, value in (("package", name), ("tests", project.get("tests", "tests"))):
-        if not _one_folder_name(value):
-            raise ConfigError(
-                f"[project] {key} must be one folder name, not {value[:80]!r}"
-            )
+    # A src layout names the folder the package sits in: "src/neo4j".
+    source_root, _, name = folder.rpartition("/")
+    if not all(_one_folder_name(part) for part in folder.split("/")):
+        raise ConfigError(
+            "[project] package must be a folder name, or its path in a src"
+            f" layout (src/NAME), not {folder[:80]!r}"
+        )
+    tests = project.get("tests", "tests")
+    if not _one_folder_name(tests):
+        raise ConfigError(
+            f"[project] tests must be one folder name, not {tests[:80]!r}"
+        )
     for table in ("modules", "tests", "classes"):
         entries = data.get(table, {})
         if not isinstance(entries, dict) or not all(
@@ -220,7 +227,8 @@ def _component_map(data: dict, package: str | None) -> ComponentMap:
     modules = sorted(data.get("modules", {}).items(), key=lambda kv: -len(kv[0]))
     return ComponentMap(
         package=name,
-        tests=project.get("tests", "tests"),
+        source_root=source_root,
+        tests=tests,
         modules=tuple(modules),
         test_folders=dict(data.get("tests", {})),
         classes=dict(data.get("classes", {})),

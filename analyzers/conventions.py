@@ -54,6 +54,7 @@ class Conventions:
     sibling_class_prefixes: tuple[str, ...]
     # Across twin modules also: `FooAsyncClient` -> `FooClient`.
     twin_class_infixes: tuple[str, ...]
+    sync_class_prefixes: tuple[str, ...]
     dunder_twins: dict[str, str]  # async dunder -> sync dunder
     missing_twin_ignore: frozenset[str]
     test_prefix: str
@@ -330,6 +331,7 @@ def conventions_from_data(data: dict) -> Conventions:
         twin_infixes=tuple((a, b) for a, b in twins.get("infixes", ())),
         sibling_class_prefixes=tuple(twins.get("sibling_class_prefixes", ())),
         twin_class_infixes=tuple(twins.get("class_infixes", ())),
+        sync_class_prefixes=tuple(twins.get("sync_class_prefixes", ())),
         dunder_twins={async_: sync for sync, async_ in twins["dunders"]},
         missing_twin_ignore=frozenset(twins["missing_twin_ignore_decorators"]),
         test_prefix=tests["prefix"],

@@ -29,9 +29,9 @@ from analyzers.serialize import file_result_from_json
 from analyzers.tree_pass.components import ComponentMap
 
 
-def not_analysed(*, path: str, reason: str) -> FileResult:
+def not_analysed(*, path: str, module: str, reason: str) -> FileResult:
     return FileResult.failed(
-        path=path, module=module_name(path), message=f"not analysed: {reason}"
+        path=path, module=module, message=f"not analysed: {reason}"
     )
 
 
@@ -52,7 +52,13 @@ def read_tree(
         component_map, project = config.components, config
     with IsolatedAnalyser(limits) as analyser:
         return [
-            analyse_entry(relative, path, analyser, project)
+            analyse_entry(
+                relative,
+                path,
+                analyser,
+                project,
+                module=component_map.module_of(relative),
+            )
             for relative, path in _py_entries(root, component_map)
         ]
 
@@ -80,13 +86,13 @@ def source_reader(
 
 
 def _base(root: Path, component_map: ComponentMap) -> Path:
-    return root if (root / component_map.package).is_dir() else root.parent
+    return root if (root / component_map.package_dir).is_dir() else root.parent
 
 
 def _py_entries(root: Path, component_map: ComponentMap) -> Iterator[tuple[str, Path]]:
     base = _base(root, component_map)
     if base == root:
-        folders = [root / component_map.package, root / component_map.tests]
+        folders = [root / component_map.package_dir, root / component_map.tests]
     else:
         folders = [root]
     found = []
@@ -107,23 +113,25 @@ def analyse_entry(
     path: Path,
     analyser: IsolatedAnalyser,
     config: ProjectConfig | None = None,
+    *,
+    module: str | None = None,
 ) -> FileResult:
-    """One `.py` entry: its analysis, or why it was not analysed."""
+    """One `.py` entry: its analysis, or why it was not analysed. `module`
+    defaults to the name its path gives."""
+    module = module or module_name(relative)
     try:
         mode = os.lstat(path).st_mode
     except OSError as exc:
-        return not_analysed(path=relative, reason=_os_reason(exc))
+        return not_analysed(path=relative, module=module, reason=_os_reason(exc))
     if not stat.S_ISREG(mode):
-        return not_analysed(path=relative, reason=_kind(mode))
+        return not_analysed(path=relative, module=module, reason=_kind(mode))
     try:
         data = _read_regular(path, limits=analyser.limits)
     except OSError as exc:
-        return not_analysed(path=relative, reason=_os_reason(exc))
+        return not_analysed(path=relative, module=module, reason=_os_reason(exc))
     if isinstance(data, str):
-        return not_analysed(path=relative, reason=data)
-    answer = analyser.analyse(
-        data, module=module_name(relative), path=relative, config=config
-    )
+        return not_analysed(path=relative, module=module, reason=data)
+    answer = analyser.analyse(data, module=module, path=relative, config=config)
     return file_result_from_json(answer)
 
 

@@ -2,7 +2,7 @@
 analyzer: the oracle of the real-data tests of projects not named in issue 15.
 
 An async def has a twin when the twin module has a sync def at the same place:
-its classes `AsyncX`/`_AsyncX` read as `X`/`_X` (or as written) and an
+its classes `AsyncX`/`_AsyncX` read as `X`/`_X`, or `SyncX`, or as written, and an
 enclosing dunder as the sync one, its name the
 same, without an `a`/`async_` prefix or an `_async` suffix, or the sync
 dunder. `typing.overload` stubs are left out on both sides.
@@ -55,7 +55,8 @@ def twins(async_path: Path, sync_path: Path) -> dict[str, str]:
     for qualname in async_defs(async_path):
         scope, _, name = qualname.rpartition(".")
         plain = ".".join(_plain_class(part) for part in scope.split("."))
-        for where in dict.fromkeys((plain, scope)):
+        marked = ".".join(_marked_class(part) for part in scope.split("."))
+        for where in dict.fromkeys((plain, marked, scope)):
             hit = next(
                 (
                     f"{where}.{sync_name}" if where else sync_name
@@ -128,6 +129,14 @@ def _plain_class(part: str) -> str:
         head, found, tail = part.partition(marker)
         if found and head.strip("_") and tail[:1].isupper():
             return head + tail
+    return part
+
+
+def _marked_class(part: str) -> str:
+    """A class `AsyncX` as `SyncX` (supabase's clients)."""
+    stem = part.lstrip("_")
+    if stem.startswith("Async") and stem[5:6].isupper():
+        return part[: len(part) - len(stem)] + "Sync" + stem[5:]
     return part
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 # Part of every cached result's key: bump it whenever a change to the analyzer
 # or its data files changes what a file's result would be.
-ANALYZER_VERSION = "7"
+ANALYZER_VERSION = "8"
 
 
 def source_files(root: Path, component_map: ComponentMap) -> Iterator[tuple[str, Path]]:
@@ -32,9 +32,9 @@ def source_files(root: Path, component_map: ComponentMap) -> Iterator[tuple[str,
     `root` is a source tree holding the package folder (an sdist or a
     checkout), or the package folder itself.
     """
-    if (root / component_map.package).is_dir():
+    if (root / component_map.package_dir).is_dir():
         base = root
-        folders = [root / component_map.package, root / component_map.tests]
+        folders = [root / component_map.package_dir, root / component_map.tests]
     else:
         base, folders = root.parent, [root]
     for folder in folders:
@@ -45,10 +45,14 @@ def source_files(root: Path, component_map: ComponentMap) -> Iterator[tuple[str,
 
 
 def analyze_sources(
-    sources: Iterable[tuple[str, bytes]], conventions: Conventions | None = None
+    sources: Iterable[tuple[str, bytes]],
+    conventions: Conventions | None = None,
+    module_of: Callable[[str], str] = module_name,
 ) -> list[FileResult]:
+    """Each file's analysis; `module_of` names a path's module (a src
+    layout's `ComponentMap.module_of`)."""
     return [
-        analyze_file(data, module=module_name(path), path=path, conventions=conventions)
+        analyze_file(data, module=module_of(path), path=path, conventions=conventions)
         for path, data in sources
     ]
 
@@ -62,14 +66,14 @@ def analyze_tree(
         (rel, path.read_bytes()) for rel, path in source_files(root, component_map)
     )
     return tree_pass(
-        analyze_sources(sources, conventions),
+        analyze_sources(sources, conventions, component_map.module_of),
         config if config is not None else component_map,
         read_source=_reader(root, component_map),
     )
 
 
 def _reader(root: Path, component_map: ComponentMap) -> SourceReader:
-    base = root if (root / component_map.package).is_dir() else root.parent
+    base = root if (root / component_map.package_dir).is_dir() else root.parent
 
     def read(path: str) -> bytes | None:
         try:

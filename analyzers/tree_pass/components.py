@@ -65,6 +65,9 @@ class ComponentMap:
     test_support: tuple[str, ...] = ("tests", "testing")
     # No [modules]: the components are derived from the tree (for_modules).
     derived: bool = False
+    # The folder the package sits in, for a src layout (`src/neo4j`): part of
+    # a file's path, not of its module's name.
+    source_root: str = ""
     # of_definition's answers: the tree pass asks for every function, class
     # and pair, several times, and a map outlives a release (the scan's
     # worker keeps its project's config).
@@ -88,6 +91,20 @@ class ComponentMap:
             classes=dict(data.get("classes", {})),
             test_support=tuple(data["project"].get("test_support", cls.test_support)),
         )
+
+    @property
+    def package_dir(self) -> str:
+        """The package's folder in the tree: `django`, `src/neo4j`."""
+        return (
+            f"{self.source_root}/{self.package}" if self.source_root else self.package
+        )
+
+    def module_of(self, path: str) -> str:
+        """A file's module: `src/neo4j/_async/driver.py` -> `neo4j._async.driver`
+        (tests outside the source root keep their path's name)."""
+        if self.source_root and path.startswith(self.source_root + "/"):
+            path = path[len(self.source_root) + 1 :]
+        return module_name(path)
 
     def for_modules(
         self, modules: Iterable[str], conventions: Conventions
@@ -317,7 +334,7 @@ def summarise_tests(
         # tests/_async/test_http11.py beside tests/_sync/test_http11.py).
         path = conventions.sync_twin_path(result.path) or result.path
         component = component_map.of_test_path(path)
-        module = module_name(path)
+        module = component_map.module_of(path)
         scopes = by_component[component]
         for record in result.functions:
             scope, _, name = record.qualname.rpartition(".")

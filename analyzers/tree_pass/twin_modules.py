@@ -19,6 +19,8 @@ not mark (redis/client.py for redis/asyncio/client.py), `read_source`.
 from __future__ import annotations
 
 import ast
+import dataclasses
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -35,6 +37,9 @@ from analyzers.records import (
 )
 
 SourceReader = Callable[[str], "bytes | None"]
+# Spellings of a nested scope tried for a twin: two per class or function
+# that the rules rename, so a deep nest costs no more than this.
+SCOPE_CANDIDATES = 16
 Identity = tuple[str, str, bool, int]  # module, qualname, is_async, variant
 
 
@@ -58,12 +63,18 @@ def pair_twin_modules(
 ) -> ModulePairs:
     found = ModulePairs()
     by_path = {f.path: f for f in files if f.parse_error is None}
-    texts = _Texts(read_source)
+    module_pairs = []
     for async_file in files:
         sync_path, layout_generated = conventions.twin_layout(async_file.path)
         sync_file = by_path.get(sync_path) if sync_path else None
-        if sync_file is None or async_file.parse_error is not None:
-            continue
+        if sync_file is not None and async_file.parse_error is None:
+            module_pairs.append((async_file, sync_file, layout_generated))
+    if learned := _marked_sync_classes(module_pairs, conventions):
+        # The project's own renames win over what the tree shows.
+        renames = {**learned, **conventions.renames}
+        conventions = dataclasses.replace(conventions, renames=renames)
+    texts = _Texts(read_source)
+    for async_file, sync_file, layout_generated in module_pairs:
         found.shared |= _shared(async_file, sync_file, conventions)
         matches = list(_match(async_file, sync_file, conventions))
         if not matches:
@@ -101,6 +112,30 @@ def pair_twin_modules(
             found.twins[_identity(async_record)] = sync_record.full_name
             found.twins[_identity(sync_record)] = async_record.full_name
     return found
+
+
+def _marked_sync_classes(module_pairs, conventions: Conventions) -> dict[str, str]:
+    """Async classes whose sync twin carries a marker of its own (`Sync` in
+    conventions.sync_class_prefixes), as the twin modules show them:
+    {"AsyncGoTrueClient": "SyncGoTrueClient"}, where the sync module has no
+    `GoTrueClient`. A name in a twin body may be of another module's class."""
+    learned: dict[str, str] = {}
+    if not conventions.sync_class_prefixes:
+        return learned
+    for async_file, sync_file, _ in module_pairs:
+        sync_classes = {c.qualname.rsplit(".", 1)[-1] for c in sync_file.classes}
+        for record in async_file.classes:
+            name = record.qualname.rsplit(".", 1)[-1]
+            plain = conventions.sync_class_name(name)
+            if plain == name or plain in sync_classes or name in learned:
+                continue
+            stem = plain.lstrip("_")
+            underscores = plain[: len(plain) - len(stem)]
+            for prefix in conventions.sync_class_prefixes:
+                if (marked := underscores + prefix + stem) in sync_classes:
+                    learned[name] = marked
+                    break
+    return learned
 
 
 def _span(record: FunctionRecord) -> tuple[int, int]:
@@ -170,19 +205,23 @@ def _sync_names(name: str, conventions: Conventions) -> list[tuple[str, Conventi
 
 
 def _sync_scopes(scope: str, conventions: Conventions) -> tuple[str, ...]:
-    """Where a def of `scope` has its twin: the class as the sync module
-    spells it, else as written (a class named for what it serves keeps its
-    name: elasticsearch's `AsyncSearchClient`, the client of its "async
-    search" API)."""
-    return tuple(dict.fromkeys((_sync_scope(scope, conventions), scope)))
-
-
-def _sync_scope(scope: str, conventions: Conventions) -> str:
-    """A qualname's enclosing parts as the sync module spells them:
-    `AsyncConnectionPool.<locals>` -> `ConnectionPool.<locals>`."""
+    """Where a def of `scope` may have its twin, the likeliest first: each
+    class as the sync module spells it (`AsyncConnectionPool` ->
+    `ConnectionPool`), else as written (a class named for what it serves
+    keeps its name: elasticsearch's `AsyncSearchClient`, the client of its
+    "async search" API); each enclosing function as written, else as
+    unasync spells it (neo4j's `_acquire` is no `a`-prefixed `_cquire`, its
+    `outer_async` keeps its name in `_sync/`). At most SCOPE_CANDIDATES."""
     if not scope:
-        return scope
-    return ".".join(_sync_name(part, conventions) for part in scope.split("."))
+        return ("",)
+    parts = scope.split(".")
+    options = []
+    for at, part in enumerate(parts):
+        sync = _sync_name(part, conventions)
+        function = parts[at + 1 : at + 2] == ["<locals>"]
+        options.append(dict.fromkeys((part, sync) if function else (sync, part)))
+    spelt = (".".join(choice) for choice in itertools.product(*options))
+    return tuple(dict.fromkeys(itertools.islice(spelt, SCOPE_CANDIDATES)))
 
 
 def _sync_name(name: str, conventions: Conventions) -> str:

@@ -7,6 +7,7 @@ import pytest
 from projects import project_config
 
 from analyzers import load_project_config
+from analyzers.cli import tree_config
 from analyzers.tree_pass.analyze import analyze_tree
 from tracker.sources.sdist import SdistDownloadError, fetch_tree
 
@@ -98,3 +99,27 @@ def gapic_tree() -> Path:
 @pytest.fixture(scope="session")
 def gapic(gapic_tree: Path):
     return analyze_tree(gapic_tree, load_project_config(None, package="google"))
+
+
+# src layouts (the package in src/), found as `python -m analyzers` finds it.
+@pytest.fixture(scope="session")
+def neo4j_tree() -> Path:
+    """neo4j 6.4.1: `src/neo4j/_sync/` generated from `src/neo4j/_async/`."""
+    return _tree("neo4j", "==6.4.1")
+
+
+@pytest.fixture(scope="session")
+def neo4j(neo4j_tree: Path):
+    return analyze_tree(neo4j_tree, tree_config(neo4j_tree))
+
+
+@pytest.fixture(scope="session")
+def supabase_auth_tree() -> Path:
+    """supabase-auth 2.34.1: `src/supabase_auth/_sync/` generated from
+    `_async/`, its classes `AsyncX` written `SyncX`."""
+    return _tree("supabase-auth", "==2.34.1")
+
+
+@pytest.fixture(scope="session")
+def supabase_auth(supabase_auth_tree: Path):
+    return analyze_tree(supabase_auth_tree, tree_config(supabase_auth_tree))

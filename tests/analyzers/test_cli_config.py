@@ -2,6 +2,8 @@
 the file or package given, Django's for Django, else derived from the tree,
 never Django's map on another tree in silence."""
 
+import json
+
 import pytest
 
 from analyzers import bench
@@ -49,6 +51,23 @@ def test_the_package_folder_itself_is_a_tree(tmp_path, capsys):
     root = tree(tmp_path, HTTPLIB) / "httplib"
     main([str(root)])
     assert components(capsys.readouterr().out) == ["_sync", "httplib", "other"]
+
+
+def test_a_src_layout_is_found_and_its_modules_named_without_src(tmp_path, capsys):
+    """PyPA's src layout (neo4j, supabase): the one package in src/."""
+    files = {f"src/{path}": code for path, code in HTTPLIB.items()}
+    root = tree(tmp_path, {**files, "tests/test_pool.py": "def test_x():\n    pass\n"})
+    main([str(root)])
+    assert components(capsys.readouterr().out) == ["_sync", "httplib", "other"]
+
+    main([str(root), "--json"])
+    data = json.loads(capsys.readouterr().out)
+    modules = {f["module"]: f["path"] for f in data["functions"]}
+    assert modules["httplib._async.pool"] == "src/httplib/_async/pool.py"
+    assert not [m for m in modules if m.startswith("src")]
+    assert [t["tests"] for t in data["tests"]] == [1]  # tests/ beside src/
+    (pair,) = [p for p in data["pairs"] if p["sync_module"]]
+    assert pair["sync_module"] == "httplib._sync.pool"
 
 
 def test_a_tree_with_several_packages_is_refused_until_one_is_named(tmp_path, capsys):

@@ -112,7 +112,10 @@ ERRORS = [
     ("[components]\n", "p", "unknown table [components]"),
     ('[project]\npackages = "p"\n', None, "unknown key [project] packages"),
     ("[project]\npackage = 3\n", None, "[project] package must be a str"),
-    ('[project]\npackage = "../p"\n', None, "[project] package must be one folder"),
+    ('[project]\npackage = "../p"\n', None, "[project] package must be a folder"),
+    ('[project]\npackage = "/src/p"\n', None, "its path in a src layout (src/NAME)"),
+    ('[project]\npackage = "src//p"\n', None, "[project] package must be a folder"),
+    ("", "src/p/", "[project] package must be a folder"),
     ('[project]\npackage = "p"\ntests = "a/b"\n', None, "[project] tests must be one"),
     ('[modules]\n"p.x" = 1\n', "p", "[modules] must map names to component names"),
     ('[twins]\nlayout = ["_async"]\n', "p", "unknown key twins.layout"),
@@ -193,3 +196,16 @@ def test_a_map_with_modules_is_kept_as_written():
     assert config.components.for_modules(modules, config.conventions) is (
         config.components
     )
+
+
+def test_a_src_layout_names_the_folder_not_the_module():
+    """`src/neo4j`: files under src/, modules named from the package down;
+    a test folder beside src/ keeps its own names."""
+    components = load_project_config(None, package="src/neo4j").components
+    assert (components.package, components.source_root) == ("neo4j", "src")
+    assert components.package_dir == "src/neo4j"
+    assert components.module_of("src/neo4j/_async/driver.py") == "neo4j._async.driver"
+    assert components.module_of("src/neo4j/__init__.py") == "neo4j"
+    assert components.module_of("tests/unit/test_x.py") == "tests.unit.test_x"
+    plain = load_project_config(None, package="neo4j").components
+    assert (plain.package_dir, plain.module_of("neo4j/x.py")) == ("neo4j", "neo4j.x")

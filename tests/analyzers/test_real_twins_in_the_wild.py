@@ -3,7 +3,9 @@ the default settings (no project file). elasticsearch 9.5.1 (unasync's
 `_async/` -> `_sync/`, nested packages too), pymongo 4.20.1 (synchro's
 `asynchronous/` -> `synchronous/`), redis 6.4.0 (hand-written `redis/asyncio/`
 beside `redis/`), google-cloud-secret-manager 2.25.0 (gapic's
-`async_client.py` beside `client.py`, `XAsyncClient` for `XClient`). The
+`async_client.py` beside `client.py`, `XAsyncClient` for `XClient`), and
+two src layouts: neo4j 6.4.1 and supabase-auth 2.34.1 (`AsyncX` is
+`SyncX` there). The
 twins expected are counted by `twins_by_ast`, apart from
 the analyzer; recall and derivability are in docs/benchmarks.md."""
 
@@ -155,3 +157,34 @@ def test_gapic_async_clients_pair_with_their_sync_clients(gapic_tree, gapic):
     assert found[
         f"{client}.async_client.SecretManagerServiceAsyncClient.get_secret"
     ] == (f"{client}.client.SecretManagerServiceClient.get_secret")
+
+
+@pytest.mark.parametrize(
+    ("project", "package"), [("neo4j", "neo4j"), ("supabase_auth", "supabase_auth")]
+)
+def test_src_layouts_pair_every_generated_async_def(project, package, request):
+    """The package in src/: found without settings, its modules named from
+    the package down (`neo4j._async.io._pool`), every async def of `_async/`
+    paired with its twin: closures in a renamed class's methods too (neo4j's
+    `AsyncBoltPool._acquire.<locals>.health_check`), classes whose sync
+    spelling has a marker of its own (`AsyncGoTrueClient` / `SyncGoTrueClient`)."""
+    tree = request.getfixturevalue(f"{project}_tree") / "src"
+    result = request.getfixturevalue(project)
+    modules = twin_modules(tree, package, "_async", "_sync")
+    every = {f"{module_name(tree, a)}.{q}" for a, _ in modules for q in async_defs(a)}
+    assert len(every) > 80
+    expected = expected_pairs(tree, modules)
+    assert set(expected) == every  # generated: each has a twin
+    found = {n: p.sync_full_name for n, p in across(result).items()}
+    assert found == expected
+    assert not [f for f in result.functions if f.module.startswith("src")]
+    assert derivable_share(across(result).values()) >= 0.95
+
+
+def test_a_sync_class_marked_sync_is_renamed_in_twin_bodies(supabase_auth):
+    client = "supabase_auth._async.gotrue_client.AsyncGoTrueClient"
+    pair = across(supabase_auth)[f"{client}.sign_in_with_password"]
+    assert pair.sync_full_name == (
+        "supabase_auth._sync.gotrue_client.SyncGoTrueClient.sign_in_with_password"
+    )
+    assert pair.relation is Relation.DERIVABLE, pair.async_only_lines

@@ -95,6 +95,12 @@ PROJECTS = [
         "google",
         either(renamed("async_", ""), renamed("_asyncio.py", ".py")),
     ),
+    ("qdrant-client", "1.20.0", None, "qdrant_client", renamed("async_", "")),
+    ("hishel", "0.1.3", None, "hishel", folder("_async", "_sync")),
+    # src layouts: the package folder is src/NAME, its modules NAME.x.
+    ("neo4j", "6.4.1", None, "src/neo4j", folder("_async", "_sync")),
+    ("supabase-auth", "2.34.1", None, "src/supabase_auth", folder("_async", "_sync")),
+    ("postgrest", "2.34.1", None, "src/postgrest", folder("_async", "_sync")),
 ]
 
 
@@ -102,13 +108,18 @@ def row(name, version, settings, package, sync_path_of) -> str:
     tree = fetch_tree(
         package=name, spec=f"=={version}", cache_dir=HERE.parents[1] / ".cache/sdists"
     )
+    config_package = package
+    if package.startswith("src/"):  # module names start below src/
+        analysed, tree, package = tree, tree / "src", package.removeprefix("src/")
+    else:
+        analysed = tree
     modules = modules_by(tree, package, sync_path_of)
     config = (
         project_config(settings)
         if settings
-        else load_project_config(None, package=package)
+        else load_project_config(None, package=config_package)
     )
-    result = analyze_tree(tree, config)
+    result = analyze_tree(analysed, config)
     total = sum(len(async_defs(a)) for a, _ in modules)
     expected = expected_pairs(tree, modules)
     async_modules = {module_name(tree, a) for a, _ in modules}

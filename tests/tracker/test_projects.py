@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 from django.core.management import CommandError, call_command
-from repo_builder import make_repo
+from repo_builder import RELEASES, make_repo
 
 from tracker.admin import ProjectForm
 from tracker.models import Project, Release, Scan
@@ -122,6 +122,37 @@ def test_a_git_project_is_cloned_and_scanned(tmp_path, settings):
     call_command("import_releases", project="demo")
     call_command("scan", "--all", project="demo")
     assert list(Release.objects.values_list("version", flat=True)) == ["1.1", "1.2"]
+
+
+def test_a_src_layout_project_is_scanned_with_its_modules_named_from_the_package(
+    tmp_path, settings
+):
+    """The package in src/ (PyPA's src layout): --package-dir src/pkg; files
+    keep their paths, modules are named from the package down. Left at the
+    flat default, the scan fails saying where the package may be."""
+    settings.DATA_DIR = tmp_path / "data"
+    releases = {
+        tag: {f"src/{path}": code for path, code in files.items()}
+        for tag, files in RELEASES.items()
+    }
+    repo = make_repo(tmp_path / "upstream", releases)
+    add("srclib", "--git", str(repo), "--package-dir", "src/pkg", "--since", "1.2")
+    call_command("import_releases", project="srclib")
+    call_command("scan", "--all", project="srclib")
+    release = Release.objects.get(project__slug="srclib", version="1.2")
+    modules = dict(release.functionstat_set.values_list("path", "module").distinct())
+    assert modules["src/pkg/cache.py"] == "pkg.cache"
+    assert not [m for m in modules.values() if m.startswith("src")]
+
+    add("flat", "--git", str(repo), "--package-dir", "pkg", "--since", "1.2")
+    call_command("import_releases", project="flat")
+    with pytest.raises(CommandError, match="some scans failed"):
+        call_command("scan", "--all", project="flat")
+    (scan,) = Scan.objects.filter(project__slug="flat", version="1.2")
+    assert scan.status == Scan.Status.FAILED
+    assert "no .py file under pkg/ at 1.2" in scan.error
+    assert "in a src layout it is src/pkg" in scan.error
+    assert not Release.objects.filter(project__slug="flat").exists()
 
 
 def test_one_projects_failure_stops_no_other_in_the_weekly_job(

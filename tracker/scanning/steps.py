@@ -14,7 +14,6 @@ import time
 from django.db import transaction
 from django.utils import timezone
 
-from analyzers.file_pass.names import module_name
 from analyzers.tree_pass.analyze import tree_pass
 from analyzers.tree_pass.twin_modules import SourceReader
 from tracker import versions
@@ -81,6 +80,8 @@ def _scan_prepare(
                 raise LookupError(f"no release tag {scan.ref!r} in the mirror")
             scan.commit, scan.commit_date = tags[scan.ref].commit, tags[scan.ref].date
         entries = release_entries(mirror, scan)
+    if not any(path.startswith(f"{project.package_dir}/") for path, _ in entries):
+        raise LookupError(_no_package_files(project, scan))
     missing = set(entries) - cached.among(entries, cache_version(project)) - already
     Scan.objects.filter(pk=scan.pk).update(
         commit=scan.commit,
@@ -90,6 +91,21 @@ def _scan_prepare(
         list_seconds=time.perf_counter() - started,
     )
     return missing
+
+
+def _no_package_files(project: Project, scan: Scan) -> str:
+    """Why a release has nothing to analyse, and what to set."""
+    folder = project.package_dir
+    elsewhere = (
+        f"in a src layout it is src/{folder}"
+        if "/" not in folder
+        else f"without a src layout it is {folder.rpartition('/')[2]}"
+    )
+    return (
+        f"no .py file under {folder}/ at {scan.ref}: is the package elsewhere"
+        f" ({elsewhere})? Set {project.slug}'s package folder in the admin"
+        " (manage.py add_project --package-dir for a new project)"
+    )
 
 
 # Analysing -------------------------------------------------------------------
@@ -125,7 +141,10 @@ def blobs_analyse(
                 break
             results.append(
                 analyser.analyse(
-                    contents[sha], module=module_name(path), path=path, config=config
+                    contents[sha],
+                    module=config.components.module_of(path),
+                    path=path,
+                    config=config,
                 )
             )
         peak = analyser.peak_memory_kib() // 1024
