@@ -469,6 +469,15 @@ class _AstNormaliser:
             self._unasync(node, "value")
         return node
 
+    def _import_from(self, node: ast.ImportFrom) -> ast.AST:
+        # `from pymongo.asynchronous import auth`: the module as the sync
+        # twin imports it, each part renamed and unasync'd as a name is.
+        self._children(node)
+        if node.module:
+            node.module = ".".join(map(self._rename, node.module.split(".")))
+            self._unasync(node, "module")
+        return node
+
     def _alias(self, node: ast.alias) -> ast.AST:
         # `from django.contrib.auth import aauthenticate` in the async body,
         # renamed as it is used.
@@ -492,6 +501,7 @@ _NORMALISE = {
     ast.arg: _AstNormaliser._arg,
     ast.Constant: _AstNormaliser._constant,
     ast.alias: _AstNormaliser._alias,
+    ast.ImportFrom: _AstNormaliser._import_from,
 }
 
 
@@ -532,6 +542,8 @@ def _names_and_async(tree: ast.AST) -> tuple[set[str], bool]:
             found.update(node.name.split("."))
             if node.asname:
                 found.add(node.asname)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.update(node.module.split("."))
     return found, holds_async
 
 

@@ -528,3 +528,41 @@ def test_if_true_blocks_of_the_async_side(async_body, sync_body, relations, sett
     )
     (pair,) = pairs_of(result).values()
     assert pair[1] == relations[0 if setting else 1]
+
+
+# The module of an import in a twin body, as the sync twin imports it --------
+def test_an_imported_module_reads_as_the_sync_twin_imports_it():
+    """pymongo's `from pymongo.asynchronous import auth` is
+    `from pymongo.synchronous import auth` in the generated sync body, and
+    `from pkg._async.conn import AsyncConn` is `from pkg._sync.conn import
+    Conn`: derivable. A module the sync side imports as it is stays as it is
+    (`asgiref` is no `a`-prefixed name)."""
+    result = analyse(
+        {
+            "pkg/_async/pool.py": """
+                class AsyncPool:
+                    async def aclose(self):
+                        from pkg._async import auth
+                        from pkg._async.conn import AsyncConn
+                        from asgiref import local
+
+                        await AsyncConn(auth, local).aclose()
+                """,
+            "pkg/_sync/pool.py": """
+                class Pool:
+                    def close(self):
+                        from pkg._sync import auth
+                        from pkg._sync.conn import Conn
+                        from asgiref import local
+
+                        Conn(auth, local).close()
+                """,
+        }
+    )
+    assert pairs_of(result)["pkg._async.pool.AsyncPool.aclose"] == (
+        "pkg._sync.pool.Pool.close",
+        "derivable",
+        "",
+    )
+    (pair,) = [p for p in result.pairs if p.sync_module]
+    assert pair.async_only_lines == pair.sync_only_lines == ()
