@@ -10,7 +10,7 @@ version>:...`: one generation per version of each scope. A process that
 sees a new version of a scope drops that scope's other generations
 (`responses_drop_stale`), so a finalise leaves one generation behind, not
 one more per scan. Only 200s are kept, compressed, at most MAX_CACHED_BYTES
-each (the overview of 176 releases is 716 KiB of HTML, 60 KiB compressed);
+each (the overview of 176 releases is 716 KiB of HTML: over the cap as it is);
 the cache's own server is bounded too (maxmemory, see settings._cache).
 """
 
