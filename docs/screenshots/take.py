@@ -1,7 +1,7 @@
 """Screenshots of each page at 1400 and 390 px, in Debian's Chromium.
 
-Serve the site on real data first (Django 6.0 and 6.1, and httpcore 1.0.8 and
-1.0.9 as `make demo-projects` imports them),
+Serve the site on real data first (Django 3.0 to 6.1 as `make run` scans
+them, and httpcore 1.0.8 and 1.0.9 as `make demo-projects` imports them),
 then: `.venv/bin/python docs/screenshots/take.py http://127.0.0.1:8123`.
 """
 
