@@ -50,7 +50,12 @@ BAD_ARCHIVES = {
         [member("django/__init__.py"), member("PKG-INFO", b"x", mtime=0)],
         "git cannot record the date",
     ),
-    "no-django-folder": ([member("other/x.py")], "no files under"),
+    "no-django-folder": ([member("other/x.py")], "the sdist has no folder django/$"),
+    # A src layout where the project says a flat one: the folder it has named.
+    "src-layout": (
+        [member("src/django/__init__.py")],
+        "no folder django/; it has src/django/: set the package folder to src/django",
+    ),
     "link-out-through-an-in-tree-link": (
         [
             member("django/__init__.py"),

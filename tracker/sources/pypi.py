@@ -170,6 +170,7 @@ def _import_one(
         downloaded(version)
     tree = _extract_apart(archive=archive, cache_dir=cache_dir)
     try:
+        _check_package_folder(tree, folders[0], package=package, version=version)
         commit = mirror.commit_tree(
             source_dir=tree,
             folders=folders,
@@ -184,6 +185,22 @@ def _import_one(
         raise
     logger.info("imported %s %s as %s", package, version, commit)
     return commit
+
+
+def _check_package_folder(tree: Path, folder: str, *, package: str, version: str):
+    """The package folder must be in the sdist: a release imported without
+    it has nothing to scan, and its tag would keep it so. An sdist in the
+    other layout (`src/NAME` for `NAME`, or the reverse) is named."""
+    if (tree / folder).is_dir():
+        return
+    name = folder.rpartition("/")[2]
+    other = name if "/" in folder else f"src/{name}"
+    hint = ""
+    if (tree / other).is_dir():
+        hint = f"; it has {other}/: set the package folder to {other}"
+    raise ReleaseImportError(
+        f"{package} {version}: the sdist has no folder {folder}/{hint}"
+    )
 
 
 def _extract_apart(*, archive: Path, cache_dir: Path) -> Path:
@@ -225,7 +242,8 @@ def import_releases(
     downloaded: Callable[[str], object] | None = None,
     parallel: int = PARALLEL_IMPORTS,
 ) -> list[ImportedRelease]:
-    """Commit and tag each version's sdist `folders`; skip tags already there.
+    """Commit and tag each version's sdist `folders` (the package's first);
+    skip tags already there.
 
     Up to `parallel` releases are downloaded and imported at a time, each
     checked and unpacked as `tracker.sources.sdist` does. `downloaded` is
