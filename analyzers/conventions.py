@@ -250,11 +250,25 @@ class Conventions:
         """Does a file's header (its first lines, lower case) mark it generated?"""
         return any(marker in header for marker in self.generated_markers)
 
-    def sibling_class(self, scope: str) -> str | None:
-        """`pkg.AsyncPaginator` -> `pkg.Paginator` (a qualname's last part)."""
+    def sibling_classes(self, scope: str) -> list[str]:
+        """The sync classes an async class's methods may pair with in its
+        module, likeliest first: `pkg.AsyncPaginator` -> `pkg.Paginator`,
+        `pkg.SyncPaginator`; `pkg.BaseAsyncPage` -> `pkg.BaseSyncPage`
+        (sync_class_prefixes in place of the marker, as Stainless's
+        generated clients name them: `AsyncAPIClient` / `SyncAPIClient`)."""
         parent, dot, name = scope.rpartition(".")
-        sync = self._without_class_prefix(name)
-        return parent + dot + sync if sync != name else None
+        found = []
+        plain = self._without_class_prefix(name)
+        if plain != name:
+            found.append(plain)
+        for marker in self.sibling_class_prefixes:
+            at = name.find(marker)
+            while at != -1:
+                rest = name[at + len(marker) :]
+                if rest[:1].isupper():
+                    found += [name[:at] + p + rest for p in self.sync_class_prefixes]
+                at = name.find(marker, at + 1)
+        return [parent + dot + sync for sync in dict.fromkeys(found)]
 
 
 def _matches_family(dotted: str, family: frozenset[str]) -> bool:

@@ -54,9 +54,12 @@ def pair_twins(
             *conventions.sync_twin_names(item.name),
         ]
         scopes = [(item.scope, False)]
-        sibling = conventions.sibling_class(item.scope) if item.scope_is_class else None
-        if sibling is not None and sibling in by_scope:
-            scopes.append((sibling, True))
+        if item.scope_is_class:
+            scopes += [
+                (sibling, True)
+                for sibling in conventions.sibling_classes(item.scope)
+                if sibling in by_scope
+            ]
         sync = None
         for scope, across_siblings in scopes:
             names = by_scope[scope]

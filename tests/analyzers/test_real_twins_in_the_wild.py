@@ -188,3 +188,22 @@ def test_a_sync_class_marked_sync_is_renamed_in_twin_bodies(supabase_auth):
         "supabase_auth._sync.gotrue_client.SyncGoTrueClient.sign_in_with_password"
     )
     assert pair.relation is Relation.DERIVABLE, pair.async_only_lines
+
+
+def test_stainless_sibling_classes_pair_in_their_module(anthropic):
+    """Stainless writes each async class beside its sync one: `AsyncMessages`
+    / `Messages`, and with a marker of its own, `AsyncAPIClient` /
+    `SyncAPIClient`, `BaseAsyncPage` / `BaseSyncPage`."""
+    twins = {
+        f"{p.module}.{p.async_qualname}": p.sync_qualname
+        for p in anthropic.pairs
+        if not p.sync_module
+    }
+    base = "anthropic._base_client"
+    assert twins[f"{base}.AsyncAPIClient.close"] == "SyncAPIClient.close"
+    assert twins[f"{base}.BaseAsyncPage.get_next_page"] == (
+        "BaseSyncPage.get_next_page"
+    )
+    messages = "anthropic.resources.messages.messages.AsyncMessages.create"
+    assert twins[messages] == "Messages.create"
+    assert len(twins) > 400

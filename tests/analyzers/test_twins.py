@@ -171,6 +171,36 @@ TWINS = [
         ("AsyncPage.has_previous", "prefix"),
         id="own-class-before-sibling",
     ),
+    # Stainless's generated clients (openai, anthropic, ...): the sync class
+    # carries a marker of its own.
+    pytest.param(
+        """
+        class SyncAPIClient:
+            def close(self):
+                pass
+
+        class AsyncAPIClient:
+            async def close(self):
+                pass
+        """,
+        "AsyncAPIClient.close",
+        ("SyncAPIClient.close", "sibling-class same-name"),
+        id="sync-marked-sibling-class",
+    ),
+    pytest.param(
+        """
+        class BaseSyncPage:
+            def get_next_page(self):
+                pass
+
+        class BaseAsyncPage:
+            async def get_next_page(self):
+                pass
+        """,
+        "BaseAsyncPage.get_next_page",
+        ("BaseSyncPage.get_next_page", "sibling-class same-name"),
+        id="marker-inside-the-class-name",
+    ),
     pytest.param(
         """
         def csp_override(view):
@@ -221,6 +251,19 @@ NO_TWIN = [
         """,
         "AsyncWriter.afetch",
         id="different-classes-not-siblings",
+    ),
+    pytest.param(
+        """
+        class SyncReader:
+            def fetch(self):
+                pass
+
+        class AsyncWriter:
+            async def fetch(self):
+                pass
+        """,
+        "AsyncWriter.fetch",
+        id="a-sync-marked-class-of-another-name",
     ),
     pytest.param(
         """
