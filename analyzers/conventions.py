@@ -170,9 +170,18 @@ class Conventions:
     def twin_layout(self, path: str) -> tuple[str | None, str]:
         """sync_twin_path, and the side the matching folder rule says is
         generated ("sync", "async" or "": a layout's `generated`)."""
+        found = self.twin_layouts(path)
+        return found[0] if found else (None, "")
+
+    def twin_layouts(self, path: str) -> list[tuple[str, str]]:
+        """Every (sync twin path, generated side) the layouts give a module,
+        in the rules' order: unasync's `_async/` -> `_sync/` first, then a
+        hand-written `_async/` beside the sync modules (opensearch-py's
+        `_async/client/` -> `client/`). The tree pass takes the first twin
+        the tree has."""
         folders, _, file = path.rpartition("/")
         parts = folders.split("/") if folders else []
-        changed, generated = False, ""
+        mapped = []
         for source, target, side in self.layouts:
             width = len(source)
             at = next(
@@ -184,27 +193,27 @@ class Conventions:
                 None,
             )
             if at is not None:
-                parts[at : at + width] = target
-                changed, generated = True, side
-                break
+                mapped.append(([*parts[:at], *target, *parts[at + width :]], side))
+        twin_file = self._twin_file(file, folder_mapped=bool(mapped))
+        if not mapped:
+            return [("/".join([*parts, twin_file]), "")] if twin_file != file else []
+        found = [("/".join([*folder, twin_file]), side) for folder, side in mapped]
+        return list(dict.fromkeys(found))
+
+    def _twin_file(self, file: str, *, folder_mapped: bool) -> str:
+        """A module's file name in its twin's folder: a module suffix taken
+        off (`cursor_async.py` -> `cursor.py`), else, for a module no folder
+        rule maps, a module prefix (`async_client.py` -> `client.py`; not
+        elasticsearch's `_async/client/async_search.py`, the twin of
+        `_sync/client/async_search.py`)."""
         stem, dot, ext = file.rpartition(".")
         for suffix in self.module_suffixes:
             if stem.endswith(suffix) and len(stem) > len(suffix):
-                file = stem[: -len(suffix)] + dot + ext
-                changed = True
-                break
-        else:
-            # Only a module no other rule maps: elasticsearch's
-            # `_async/client/async_search.py` is the twin of
-            # `_sync/client/async_search.py`, not of `search.py`.
-            for prefix in self.module_prefixes if not changed else ():
-                if stem.startswith(prefix) and len(stem) > len(prefix):
-                    file = stem[len(prefix) :] + dot + ext
-                    changed = True
-                    break
-        if not changed:
-            return None, ""
-        return "/".join([*parts, file]), generated
+                return stem[: -len(suffix)] + dot + ext
+        for prefix in self.module_prefixes if not folder_mapped else ():
+            if stem.startswith(prefix) and len(stem) > len(prefix):
+                return stem[len(prefix) :] + dot + ext
+        return file
 
     def may_hold_module_twins(self, path: str, *, generated: bool) -> bool:
         """Could the file hold one side of a pair across twin modules, as

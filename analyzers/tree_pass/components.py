@@ -123,12 +123,17 @@ class ComponentMap:
             for module in modules
             if module.startswith(package + ".") and module.count(".") >= 2
         }
+        known = set(modules)
         entries = []
         for module in modules:
             if not module.startswith(package + "."):
                 continue
             path = module.replace(".", "/") + "/x.py"
-            twin = conventions.sync_twin_path(path)
+            twins = [twin for twin, _ in conventions.twin_layouts(path)]
+            # The first twin the tree has (opensearch-py's `_async/client/`
+            # is `client/`'s, there is no `_sync/`), else the first by rule.
+            there = [t for t in twins if _dotted(t.removesuffix("/x.py")) in known]
+            twin = (there or twins or [None])[0]
             parts = (twin or path).split("/")[1:-1]
             top = parts[0] if parts else ""
             entries.append((module, top if top in subpackages else package))
@@ -321,6 +326,10 @@ def _hops_locally(record: FunctionRecord, name: str, component_of: dict) -> bool
     return record.reaches is Reach.THREAD and any(
         component_of.get(hop) == name for hop in record.hops
     )
+
+
+def _dotted(folder: str) -> str:
+    return folder.replace("/", ".")
 
 
 def summarise_tests(

@@ -65,10 +65,19 @@ def pair_twin_modules(
     by_path = {f.path: f for f in files if f.parse_error is None}
     module_pairs = []
     for async_file in files:
-        sync_path, layout_generated = conventions.twin_layout(async_file.path)
-        sync_file = by_path.get(sync_path) if sync_path else None
-        if sync_file is not None and async_file.parse_error is None:
-            module_pairs.append((async_file, sync_file, layout_generated))
+        if async_file.parse_error is not None:
+            continue
+        # The first twin the tree has, by the layouts' order.
+        found_twin = next(
+            (
+                (by_path[sync_path], generated)
+                for sync_path, generated in conventions.twin_layouts(async_file.path)
+                if sync_path in by_path
+            ),
+            None,
+        )
+        if found_twin is not None:
+            module_pairs.append((async_file, *found_twin))
     if learned := _marked_sync_classes(module_pairs, conventions):
         # The project's own renames win over what the tree shows.
         renames = {**learned, **conventions.renames}

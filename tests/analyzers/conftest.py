@@ -135,3 +135,14 @@ def anthropic_tree() -> Path:
 @pytest.fixture(scope="session")
 def anthropic(anthropic_tree: Path):
     return analyze_tree(anthropic_tree, tree_config(anthropic_tree))
+
+
+@pytest.fixture(scope="session")
+def opensearch_tree() -> Path:
+    """opensearch-py 3.2.0: a hand-written `_async/` beside the sync modules."""
+    return _tree("opensearch-py", "==3.2.0")
+
+
+@pytest.fixture(scope="session")
+def opensearch(opensearch_tree: Path):
+    return analyze_tree(opensearch_tree, tree_config(opensearch_tree))

@@ -207,3 +207,16 @@ def test_stainless_sibling_classes_pair_in_their_module(anthropic):
     messages = "anthropic.resources.messages.messages.AsyncMessages.create"
     assert twins[messages] == "Messages.create"
     assert len(twins) > 400
+
+
+def test_opensearch_async_folder_pairs_with_the_modules_beside_it(
+    opensearch_tree, opensearch
+):
+    """No `_sync/`: `opensearchpy/_async/client/indices.py` is the twin of
+    `opensearchpy/client/indices.py`, found with the default settings."""
+    modules = twin_modules(opensearch_tree, "opensearchpy", "_async", "")
+    expected = expected_pairs(opensearch_tree, modules)
+    assert len(expected) > 500
+    found = {n: p.sync_full_name for n, p in across(opensearch).items()}
+    assert {n: found.get(n) for n in expected} == expected
+    assert derivable_share(across(opensearch).values()) >= 0.95

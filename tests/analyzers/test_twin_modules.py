@@ -86,7 +86,15 @@ def test_a_project_layout_comes_before_the_defaults():
 
 
 # Pairing across modules -----------------------------------------------------
-def analyse(tree: dict[str, str], config_text: str = "", package: str = "pkg"):
+def analyse(
+    tree: dict[str, str],
+    config_text: str = "",
+    package: str = "pkg",
+    *,
+    reader: bool = False,
+):
+    """The tree's files through both passes; `reader`: the tree pass may read
+    a sync module whose path does not mark it, as analyze_tree lets it."""
     config = load_project_config(config_text, package=package)
     files = [
         analyze_file(
@@ -97,7 +105,8 @@ def analyse(tree: dict[str, str], config_text: str = "", package: str = "pkg"):
         )
         for path, code in tree.items()
     ]
-    return tree_pass(files, config)
+    read = (lambda path: textwrap.dedent(tree[path]).encode()) if reader else None
+    return tree_pass(files, config, read_source=read)
 
 
 def pairs_of(result) -> dict[str, tuple[str, str, str]]:
@@ -530,6 +539,18 @@ def test_if_true_blocks_of_the_async_side(async_body, sync_body, relations, sett
     assert pair[1] == relations[0 if setting else 1]
 
 
+POOL_ASYNC = """
+    class AsyncPool:
+        async def aclose(self):
+            await self.conn.aclose()
+"""
+POOL_SYNC = """
+    class Pool:
+        def close(self):
+            self.conn.close()
+"""
+
+
 # The module of an import in a twin body, as the sync twin imports it --------
 def test_an_imported_module_reads_as_the_sync_twin_imports_it():
     """pymongo's `from pymongo.asynchronous import auth` is
@@ -566,3 +587,28 @@ def test_an_imported_module_reads_as_the_sync_twin_imports_it():
     )
     (pair,) = [p for p in result.pairs if p.sync_module]
     assert pair.async_only_lines == pair.sync_only_lines == ()
+
+
+def test_a_hand_written_async_folder_pairs_with_the_modules_beside_it():
+    """opensearch-py's `_async/client/` has no `_sync/`: its twins are the
+    modules of `client/` beside it. Where `_sync/` exists, it wins."""
+    assert load_conventions().twin_layouts("os/_async/client/indices.py") == [
+        ("os/_sync/client/indices.py", ""),
+        ("os/client/indices.py", ""),
+    ]
+    pool = {
+        "os/_async/client/pool.py": POOL_ASYNC,
+        "os/client/pool.py": POOL_SYNC,
+    }
+    assert pairs_of(analyse(pool, package="os", reader=True)) == {
+        "os._async.client.pool.AsyncPool.aclose": (
+            "os.client.pool.Pool.close",
+            "derivable",
+            "",
+        )
+    }
+    both = {**pool, "os/_sync/client/pool.py": POOL_SYNC}
+    (twin, _, _) = pairs_of(analyse(both, package="os", reader=True))[
+        "os._async.client.pool.AsyncPool.aclose"
+    ]
+    assert twin == "os._sync.client.pool.Pool.close"

@@ -97,6 +97,15 @@ PROJECTS = [
     ),
     ("qdrant-client", "1.20.0", None, "qdrant_client", renamed("async_", "")),
     ("hishel", "0.1.3", None, "hishel", folder("_async", "_sync")),
+    # A hand-written `_async/` beside the sync modules (no `_sync/`), and
+    # `connection/async_connections.py` beside `connections.py`.
+    (
+        "opensearch-py",
+        "3.2.0",
+        None,
+        "opensearchpy",
+        either(folder("_async", ""), renamed("async_", "")),
+    ),
     # src layouts: the package folder is src/NAME, its modules NAME.x.
     ("neo4j", "6.4.1", None, "src/neo4j", folder("_async", "_sync")),
     ("supabase-auth", "2.34.1", None, "src/supabase_auth", folder("_async", "_sync")),
