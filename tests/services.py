@@ -197,7 +197,10 @@ def private_redis(tmp_path, settings):
     conf = celery_app.conf
     keys = ("broker_url", "result_backend", "task_always_eager")
     saved = {key: conf[key] for key in keys}
-    conf.update(broker_url=server.url, result_backend=server.url)
+    conf.update(
+        broker_url=server.url,
+        result_backend=f"tracker.config.results:RedisResults+{server.url}",
+    )
     conf.update(task_always_eager=False)
     _celery_reconnect()
     try:

@@ -89,3 +89,44 @@ def test_beat_looks_for_stalled_scans_as_often_as_the_settings_say():
     assert entry["schedule"] == schedule(settings.ASYNCDASH_STALLED_SCAN_CHECK)
     visibility = app.conf.broker_transport_options["visibility_timeout"]
     assert visibility == settings.ASYNCDASH_STALLED_SCAN_AFTER
+
+
+def test_a_chord_part_is_recorded_through_a_redis_restart(monkeypatch):
+    """Celery runs a chord's join step once: a ConnectionError while Redis
+    restarts failed a healthy batch, and the scan with it. Ours retries it
+    under the result backend's retry policy."""
+    from celery.backends.redis import RedisBackend
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from tracker.config.results import RedisResults
+
+    calls = []
+
+    def flaky(self, request, state, result, **kwargs):
+        calls.append((request, state, result, kwargs))
+        if len(calls) < 3:
+            raise RedisConnectionError("Connection closed by server.")
+        return "recorded"
+
+    monkeypatch.setattr(RedisBackend, "on_chord_part_return", flaky)
+    backend = RedisResults(app=app, url="redis://127.0.0.1:1/0")
+    monkeypatch.setattr(backend, "on_connection_error", lambda *a: 0)  # no waits
+
+    assert backend.on_chord_part_return("req", "SUCCESS", None, propagate=True) == (
+        "recorded"
+    )
+    assert calls == [("req", "SUCCESS", None, {"propagate": True})] * 3
+
+
+def test_the_result_backend_is_ours_with_redis_and_in_memory_without():
+    from celery.app.backends import by_url
+
+    from tracker.config.results import RedisResults
+
+    url = "tracker.config.results:RedisResults+redis://127.0.0.1:6379/0"
+    assert by_url(url, loader=app.loader) == (RedisResults, "redis://127.0.0.1:6379/0")
+    assert settings.CELERY_RESULT_BACKEND.startswith(
+        "tracker.config.results:RedisResults+redis"
+    ) == bool(settings.REDIS_URL)
+    policy = settings.CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS["retry_policy"]
+    assert policy["max_retries"] * policy["interval_max"] >= 120

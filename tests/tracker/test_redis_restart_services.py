@@ -161,3 +161,44 @@ def test_a_channel_left_open_by_a_lost_connection_closes_without_stopping_the_wo
 
     assert channel.closed
     assert redis.Redis.from_url(private_redis.url).hlen("unacked") == 1
+
+
+def test_a_chord_part_returned_while_redis_is_down_is_recorded_once_it_is_back(
+    private_redis: RedisServer,
+):
+    """The moment that failed a scan (CI, 2026-12-01): a batch ends, Redis is
+    going away, and its part of the chord cannot be recorded. The backend
+    waits for Redis (tracker/config/results.py) instead of failing the batch;
+    a part recorded twice still counts once."""
+    import threading
+    from types import SimpleNamespace
+
+    from celery import signature
+
+    from tracker.config.results import RedisResults
+
+    backend = RedisResults(app=celery_app, url=private_redis.url)
+    group_id = "scan-chord"
+    backend.set_chord_size(group_id, 2)
+    callback = signature("tracker.scanning.tasks.finalise_scans", args=([1],))
+    part = SimpleNamespace(id="batch-1", group=group_id, group_index=0, chord=callback)
+    members = backend.get_key_for_group(group_id, ".d")
+
+    private_redis.stop()
+    outcome = {}
+    recording = threading.Thread(
+        target=lambda: outcome.setdefault(
+            "returned", backend.on_chord_part_return(part, "SUCCESS", None)
+        )
+    )
+    recording.start()
+    time.sleep(2)  # its first tries meet no Redis
+    assert recording.is_alive(), "the part gave up while Redis was down"
+    private_redis.start()
+    recording.join(timeout=60)
+    assert not recording.is_alive()
+
+    client = redis.Redis.from_url(private_redis.url)
+    assert client.smembers(members) == {b"batch-1:0"}
+    backend.on_chord_part_return(part, "SUCCESS", None)  # the same part again
+    assert client.smembers(members) == {b"batch-1:0"}

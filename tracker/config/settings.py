@@ -279,7 +279,13 @@ if (
         "(five times ASYNCDASH_SECONDS_PER_FILE)."
     )
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
-CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
+# Redis's own result backend, with a chord's join step retried through a
+# Redis restart (tracker/config/results.py).
+CELERY_RESULT_BACKEND = (
+    f"tracker.config.results:RedisResults+{REDIS_URL}"
+    if REDIS_URL
+    else "cache+memory://"
+)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT,
     # How often a worker looks for tasks whose worker died (past the timeout).
@@ -288,7 +294,17 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     ),
     "unacked_restore_throttle": 1,
 }
-CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = CELERY_BROKER_TRANSPORT_OPTIONS
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    **CELERY_BROKER_TRANSPORT_OPTIONS,
+    # How long a result backend write (a chord's join step among them) waits
+    # for Redis: waits of 0, 1, ... up to 5 s, 60 tries (about 4.5 minutes).
+    "retry_policy": {
+        "max_retries": 60,
+        "interval_start": 0,
+        "interval_step": 1,
+        "interval_max": 5,
+    },
+}
 # Redis restarting (an upgrade, a container moved) must not cost a scan.
 # A worker started while Redis is still down waits for it, as a running one
 # does when it loses it (waits of 2 s, 4 s, ... up to 30 s, 100 tries: about
