@@ -35,6 +35,21 @@ def _skip_or_fail(message: str) -> None:
     pytest.skip(message)
 
 
+def import_releases_or_skip(*versions: str, project: str = "django") -> None:
+    """`manage.py import_releases` from PyPI; offline, a skip saying what
+    it needs, but under CI=true the import's own error."""
+    from django.core.management import call_command
+
+    try:
+        call_command("import_releases", *versions, project=project)
+    except Exception as exc:  # noqa: BLE001 (offline: the download's error)
+        if IN_CI:
+            raise
+        pytest.skip(
+            f"needs PyPI access to download {project} {', '.join(versions)}: {exc}"
+        )
+
+
 @pytest.fixture
 def real_services():
     """PostgreSQL and Redis, or a skip (a failure under CI) saying so."""

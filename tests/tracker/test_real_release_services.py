@@ -2,12 +2,10 @@
 into the mirror, scanned by a Celery worker process and written to PostgreSQL,
 which (unlike SQLite) refuses a value wider than its column."""
 
-import os
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
-from services import request, wait_done
+from services import import_releases_or_skip, request, wait_done
 
 from analyzers.records import Convention
 from tracker.models import Project, Release, TwinPairStat
@@ -31,12 +29,7 @@ def test_two_django_releases_scan_on_postgresql_with_a_worker(
     to 6.0 as its previous release."""
     settings.SDIST_CACHE_DIR = SDIST_CACHE
     _django_project()  # transactional tests before this one flush the seed
-    try:
-        call_command("import_releases", "6.0", "6.1")
-    except Exception as exc:  # noqa: BLE001 (offline: pip's error, one line)
-        if os.environ.get("CI", "").lower() in {"1", "true"}:
-            raise
-        pytest.skip(f"needs PyPI access to download Django 6.0 and 6.1: {exc}")
+    import_releases_or_skip("6.0", "6.1")
     project = Project.objects.get(slug="django")
     # Real releases on a loaded machine: task limits of a real deployment,
     # not the short ones the fixture sets for tests that kill workers.
