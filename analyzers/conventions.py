@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -172,6 +173,12 @@ class Conventions:
         generated ("sync", "async" or "": a layout's `generated`)."""
         found = self.twin_layouts(path)
         return found[0] if found else (None, "")
+
+    def twin_in_tree(
+        self, path: str, has: Callable[[str], bool]
+    ) -> tuple[str, str] | None:
+        """The first of twin_layouts whose path the tree `has`, or None."""
+        return next((found for found in self.twin_layouts(path) if has(found[0])), None)
 
     def twin_layouts(self, path: str) -> list[tuple[str, str]]:
         """Every (sync twin path, generated side) the layouts give a module,

@@ -129,11 +129,11 @@ class ComponentMap:
             if not module.startswith(package + "."):
                 continue
             path = module.replace(".", "/") + "/x.py"
-            twins = [twin for twin, _ in conventions.twin_layouts(path)]
             # The first twin the tree has (opensearch-py's `_async/client/`
             # is `client/`'s, there is no `_sync/`), else the first by rule.
-            there = [t for t in twins if _dotted(t.removesuffix("/x.py")) in known]
-            twin = (there or twins or [None])[0]
+            twin, _ = conventions.twin_in_tree(
+                path, lambda twin: _dotted(twin.removesuffix("/x.py")) in known
+            ) or conventions.twin_layout(path)
             parts = (twin or path).split("/")[1:-1]
             top = parts[0] if parts else ""
             entries.append((module, top if top in subpackages else package))

@@ -67,17 +67,10 @@ def pair_twin_modules(
     for async_file in files:
         if async_file.parse_error is not None:
             continue
-        # The first twin the tree has, by the layouts' order.
-        found_twin = next(
-            (
-                (by_path[sync_path], generated)
-                for sync_path, generated in conventions.twin_layouts(async_file.path)
-                if sync_path in by_path
-            ),
-            None,
-        )
+        found_twin = conventions.twin_in_tree(async_file.path, by_path.__contains__)
         if found_twin is not None:
-            module_pairs.append((async_file, *found_twin))
+            sync_path, generated = found_twin
+            module_pairs.append((async_file, by_path[sync_path], generated))
     if learned := _marked_sync_classes(module_pairs, conventions):
         # The project's own renames win over what the tree shows.
         renames = {**learned, **conventions.renames}
