@@ -122,9 +122,8 @@ def _plain_class(part: str) -> str:
     `__iter__`."""
     if part in DUNDERS:
         return DUNDERS[part]
-    stem = part.lstrip("_")
-    if stem.startswith("Async") and stem[5:6].isupper():
-        return part[: len(part) - len(stem)] + stem[5:]
+    if (plain := _async_prefix_as(part, "")) != part:
+        return plain
     for marker in ("AsyncIO", "Async", "AIO"):
         head, found, tail = part.partition(marker)
         if found and head.strip("_") and tail[:1].isupper():
@@ -134,9 +133,14 @@ def _plain_class(part: str) -> str:
 
 def _marked_class(part: str) -> str:
     """A class `AsyncX` as `SyncX` (supabase's clients)."""
+    return _async_prefix_as(part, "Sync")
+
+
+def _async_prefix_as(part: str, prefix: str) -> str:
+    """`AsyncX` (`_AsyncX`) with `prefix` for its `Async`; else `part`."""
     stem = part.lstrip("_")
     if stem.startswith("Async") and stem[5:6].isupper():
-        return part[: len(part) - len(stem)] + "Sync" + stem[5:]
+        return part[: len(part) - len(stem)] + prefix + stem[5:]
     return part
 
 
